@@ -1,0 +1,124 @@
+"""The platform boundary: what the publishing pipeline hands a client, and what it gets back.
+
+Plain types only: a client never sees a model and never imports `publishing`. Errors say what the
+caller must do next, not what went wrong inside the client.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class Platform(enum.StrEnum):
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    X = "x"
+    TIKTOK = "tiktok"
+
+
+@dataclass(frozen=True)
+class AccountCredentials:
+    platform: str
+    account_id: str
+    access_token: str
+    refresh_token: str = ""
+    token_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    url: str
+    content_type: str
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """One scheduled date of one post, as the platform needs it.
+
+    `reference` is stable across attempts (it names the schedule entry), so a client can recognise
+    its own earlier attempt when reconciling. `progress` is what the client saved with `checkpoint`
+    during an earlier attempt (an Instagram container id, a TikTok publish_id).
+    """
+
+    reference: str
+    account: AccountCredentials
+    text: str
+    scheduled_at: datetime
+    media: tuple[MediaItem, ...] = ()
+    progress: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    platform_post_id: str
+    url: str
+    http_status: int | None = None
+
+
+# Called by a client with handles it must find again after a crash; persisted before it returns.
+Checkpoint = Callable[[Mapping[str, str]], None]
+
+
+class ReconcileStatus(enum.StrEnum):
+    PUBLISHED = "published"  # the post exists on the platform: `result` says as what
+    NOT_PUBLISHED = "not_published"  # the platform certainly has no such post: safe to send again
+    UNKNOWN = "unknown"  # the platform cannot tell: a person must look
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    status: ReconcileStatus
+    result: PublishResult | None = None
+    message: str = ""
+
+
+class PlatformError(Exception):
+    """Base of every error a client raises. `message` is written for the person who scheduled."""
+
+    def __init__(self, message: str, *, code: str = "", http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+
+
+class RetryableError(PlatformError):
+    """The platform certainly did not act; try again, not before `retry_at` if it is given."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        http_status: int | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        super().__init__(message, code=code, http_status=http_status)
+        self.retry_at = retry_at
+
+
+class PermanentError(PlatformError):
+    """Trying again cannot help (bad content, policy, missing permission): tell the user why."""
+
+
+class ReconnectNeeded(PermanentError):
+    """The account's authorisation is gone: the user must reconnect it before anything publishes."""
+
+
+class OutcomeUnknown(PlatformError):
+    """The request may have reached the platform: never send again before reconciling."""
+
+
+class PlatformClient(Protocol):
+    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+        """Publish or raise one of the PlatformError kinds."""
+        ...
+
+    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+        """Did an earlier attempt of this request (made after `since`) go out, and as what?"""
+        ...

