@@ -7,7 +7,7 @@ caller must do next, not what went wrong inside the client.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -27,6 +27,26 @@ class AccountCredentials:
     access_token: str
     refresh_token: str = ""
     token_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """An account the user may connect, as the platform's login returned it."""
+
+    account_id: str
+    display_name: str
+    access_token: str
+    refresh_token: str = ""
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """New tokens from a refresh; store them atomically (refresh tokens may rotate)."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,8 @@ class PublishRequest:
     text: str
     scheduled_at: datetime
     media: tuple[MediaItem, ...] = ()
+    # Per-platform choices the user made (TikTok "privacy_level", Instagram "kind": "reel", ...).
+    options: Mapping[str, str] = field(default_factory=dict)
     progress: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -110,15 +132,38 @@ class ReconnectNeeded(PermanentError):
     """The account's authorisation is gone: the user must reconnect it before anything publishes."""
 
 
+class TokenExpired(PlatformError):
+    """The access token is expired or rejected but may be refreshable: refresh, then retry once."""
+
+
 class OutcomeUnknown(PlatformError):
     """The request may have reached the platform: never send again before reconciling."""
 
 
 class PlatformClient(Protocol):
+    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+        """Problems that would make the platform refuse this post, in words a user can act on.
+
+        Pure (no network): run when the post is scheduled, so it fails then, not at publish time.
+        """
+        ...
+
     def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
         """Publish or raise one of the PlatformError kinds."""
         ...
 
     def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
         """Did an earlier attempt of this request (made after `since`) go out, and as what?"""
+        ...
+
+    def refresh_token(self, account: AccountCredentials) -> TokenGrant:
+        """Exchange the refresh token for new tokens, or raise ReconnectNeeded."""
+        ...
+
+    def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
+        """Where to send the user to log in with the platform (PKCE where the platform has it)."""
+        ...
+
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
+        """Exchange the callback's code for the accounts (Pages, IG accounts, the X/TikTok user)."""
         ...

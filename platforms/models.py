@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from platforms.base import AccountCredentials, Platform
+from platforms.base import AccountCredentials, Platform, TokenGrant
 from platforms.crypto import EncryptedTextField
 
 
@@ -61,3 +61,17 @@ class SocialAccount(models.Model):
         )
         self.status, self.status_reason = self.Status.NEEDS_RECONNECT, reason
         return updated == 1
+
+    def store_tokens(self, grant: TokenGrant) -> None:
+        """Save refreshed tokens in one UPDATE: a rotated refresh token must never be half-saved."""
+        SocialAccount.objects.filter(pk=self.pk).update(
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token,
+            token_expires_at=grant.expires_at,
+            status=self.Status.CONNECTED,
+            status_reason="",
+            updated_at=timezone.now(),
+        )
+        self.access_token, self.refresh_token = grant.access_token, grant.refresh_token
+        self.token_expires_at = grant.expires_at
+        self.status, self.status_reason = self.Status.CONNECTED, ""

@@ -29,9 +29,11 @@ from platforms.base import (
     Reconciliation,
     ReconnectNeeded,
     RetryableError,
+    TokenExpired,
 )
 from platforms.models import SocialAccount
 from platforms.registry import get_client
+from platforms.services import refresh_account_tokens
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 
 logger = logging.getLogger(__name__)
@@ -222,13 +224,34 @@ def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
         )
     else:
         try:
-            result = get_client(account.platform).publish(
-                build_request(entry),
-                checkpoint=lambda progress: _save_progress(entry, progress),
-            )
+            result = _call_platform(entry)
         except Exception as raised:  # sorted into outcomes below
             error = raised
     return _record_outcome(entry, result=result, error=error, started_at=started_at)
+
+
+def _call_platform(entry: ScheduleEntry) -> PublishResult:
+    """Publish; on an expired token refresh it and try exactly once more."""
+    account = entry.post.account
+    client = get_client(account.platform)
+
+    def checkpoint(progress: Mapping[str, str]) -> None:
+        _save_progress(entry, progress)
+
+    try:
+        return client.publish(build_request(entry), checkpoint=checkpoint)
+    except TokenExpired as expired:
+        entry.post.account = refresh_account_tokens(
+            account=account, client=client, rejected_token=account.access_token
+        )
+        try:
+            return client.publish(build_request(entry), checkpoint=checkpoint)
+        except TokenExpired as again:
+            raise ReconnectNeeded(
+                f"{account} rejected a freshly refreshed token; reconnect the account.",
+                code=again.code or expired.code,
+                http_status=again.http_status,
+            ) from again
 
 
 def _save_progress(entry: ScheduleEntry, progress: Mapping[str, str]) -> None:

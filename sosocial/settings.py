@@ -229,6 +229,42 @@ SOSOCIAL_RECONCILE_DELAY_SECONDS = env_float("SOSOCIAL_RECONCILE_DELAY_SECONDS",
 # JSON in the environment overrides entries (tests point a worker subprocess at a test sink).
 SOSOCIAL_PLATFORM_CLIENTS: dict[str, str] = json.loads(env_str("SOSOCIAL_PLATFORM_CLIENTS", "{}"))
 
+# Platform endpoints and app credentials. Base URLs are the real APIs unless set; the development
+# setup points them at the local sandbox. Secrets have no defaults.
+SOSOCIAL_PLATFORMS: dict[str, dict[str, str]] = {
+    "facebook": {
+        "graph_url": env_str("FACEBOOK_GRAPH_URL", "https://graph.facebook.com"),
+        "graph_video_url": env_str("FACEBOOK_GRAPH_VIDEO_URL", "https://graph-video.facebook.com"),
+        "rupload_url": env_str("FACEBOOK_RUPLOAD_URL", "https://rupload.facebook.com"),
+        "authorize_url": env_str("FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com"),
+        "api_version": env_str("FACEBOOK_API_VERSION", "v25.0"),
+        "app_id": env_str("FACEBOOK_APP_ID", ""),
+        "app_secret": env_str("FACEBOOK_APP_SECRET", ""),
+    },
+    "instagram": {
+        # Instagram professional accounts linked to a Facebook Page use the Facebook Graph host.
+        "graph_url": env_str(
+            "INSTAGRAM_GRAPH_URL", env_str("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")
+        ),
+        "rupload_url": env_str("INSTAGRAM_RUPLOAD_URL", "https://rupload.facebook.com"),
+        "api_version": env_str("INSTAGRAM_API_VERSION", env_str("FACEBOOK_API_VERSION", "v25.0")),
+        "app_id": env_str("FACEBOOK_APP_ID", ""),
+        "app_secret": env_str("FACEBOOK_APP_SECRET", ""),
+    },
+    "x": {
+        "api_url": env_str("X_API_URL", "https://api.x.com"),
+        "authorize_url": env_str("X_AUTHORIZE_URL", "https://x.com"),
+        "client_id": env_str("X_CLIENT_ID", ""),
+        "client_secret": env_str("X_CLIENT_SECRET", ""),
+    },
+    "tiktok": {
+        "api_url": env_str("TIKTOK_API_URL", "https://open.tiktokapis.com"),
+        "authorize_url": env_str("TIKTOK_AUTHORIZE_URL", "https://www.tiktok.com"),
+        "client_key": env_str("TIKTOK_CLIENT_KEY", ""),
+        "client_secret": env_str("TIKTOK_CLIENT_SECRET", ""),
+    },
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
