@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_celery_beat.models import PeriodicTask
+
+from publishing import services
+from publishing.models import Post, PublishAttempt, ScheduleEntry
+from tests.support.broker import Broker
+from tests.support.types import RunOnCommit
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.django_db
+Status = ScheduleEntry.Status
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def sweep(
+    broker: Broker, django_capture_on_commit_callbacks: RunOnCommit
+) -> Callable[[], services.SweepReport]:
+    def run() -> services.SweepReport:
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.sweep_schedule()
+
+    return run
+
+
+def entry_at(post: Post, when: datetime, **fields: object) -> ScheduleEntry:
+    fields.setdefault("next_attempt_at", when)
+    return ScheduleEntry.objects.create(post=post, scheduled_at=when, **fields)
+
+
+def test_the_safety_net_runs_every_300_seconds_after_migrate() -> None:
+    task = PeriodicTask.objects.get(task="publishing.sweep_schedule")
+
+    assert task.enabled
+    assert task.interval is not None
+    assert (task.interval.every, task.interval.period) == (300, "seconds")
+    assert task.expire_seconds is not None
+    assert task.expire_seconds < 300
+
+
+def test_it_sends_entries_that_entered_the_horizon_and_nothing_beyond(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+) -> None:
+    inside = entry_at(alices_post, NOW + timedelta(minutes=10))
+    beyond = entry_at(alices_post, NOW + timedelta(minutes=10, seconds=1))
+
+    report = sweep()
+
+    assert report.dispatched == 1
+    assert [(m.args, m.eta) for m in broker.messages()] == [((inside.pk, 0), inside.scheduled_at)]
+    beyond.refresh_from_db()
+    assert beyond.dispatched_at is None
+
+
+def test_a_second_sweep_does_not_send_the_same_entries_again(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+) -> None:
+    entry_at(alices_post, NOW + timedelta(minutes=3))
+
+    sweep()
+    second = sweep()
+
+    assert second.dispatched == second.redispatched == 0
+    assert len(broker.messages()) == 1
+
+
+def test_it_sends_in_bounded_batches_until_everything_due_is_sent(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport], settings: object
+) -> None:
+    settings.SOSOCIAL_SWEEP_BATCH_SIZE = 3  # type: ignore[attr-defined]
+    for n in range(7):
+        entry_at(alices_post, NOW + timedelta(minutes=1, seconds=n))
+
+    assert sweep().dispatched == 7
+    assert len(broker.messages()) == 7
+
+
+def test_it_recovers_a_pending_entry_whose_message_was_lost(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+) -> None:
+    lost = entry_at(alices_post, NOW - timedelta(minutes=4), dispatched_at=NOW - timedelta(minutes=14))
+
+    report = sweep()
+
+    assert report.redispatched == 1
+    assert [m.args for m in broker.messages()] == [(lost.pk, 0)]
+    lost.refresh_from_db()
+    assert lost.dispatched_at == NOW
+
+
+def test_it_leaves_an_overdue_entry_alone_while_its_message_is_recent(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+) -> None:
+    # Due four minutes ago, but re-sent a minute ago: a busy queue, not a lost message.
+    entry_at(alices_post, NOW - timedelta(minutes=4), dispatched_at=NOW - timedelta(minutes=1))
+
+    assert sweep().redispatched == 0
+    assert broker.messages() == []
+
+
+def test_it_leaves_an_entry_waiting_for_its_retry_alone(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+) -> None:
+    entry_at(
+        alices_post,
+        NOW - timedelta(minutes=30),
+        status=Status.RETRYING,
+        attempts=3,
+        next_attempt_at=NOW + timedelta(minutes=3),
+        dispatched_at=NOW - timedelta(minutes=1),
+    )
+
+    report = sweep()
+
+    assert (report.dispatched, report.redispatched) == (0, 0)
+    assert broker.messages() == []
+
+
+def test_it_resends_a_retry_whose_message_was_lost(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+) -> None:
+    retry = entry_at(
+        alices_post,
+        NOW - timedelta(minutes=30),
+        status=Status.RETRYING,
+        attempts=2,
+        next_attempt_at=NOW - timedelta(minutes=5),
+        dispatched_at=NOW - timedelta(minutes=7),
+    )
+
+    assert sweep().redispatched == 1
+    assert [m.args for m in broker.messages()] == [(retry.pk, 0)]
+
+
+def test_it_turns_an_expired_lease_into_unconfirmed_and_asks_for_reconciliation(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+) -> None:
+    stuck = entry_at(
+        alices_post,
+        NOW - timedelta(minutes=10),
+        status=Status.PUBLISHING,
+        attempts=1,
+        lease_until=NOW - timedelta(seconds=1),
+    )
+    running = entry_at(
+        alices_post,
+        NOW - timedelta(minutes=1),
+        status=Status.PUBLISHING,
+        attempts=1,
+        lease_until=NOW + timedelta(minutes=4),
+    )
+
+    assert sweep().leases_expired == 1
+
+    stuck.refresh_from_db()
+    running.refresh_from_db()
+    assert stuck.status == Status.UNCONFIRMED
+    assert stuck.last_error_code == "lease_expired"
+    assert running.status == Status.PUBLISHING
+    assert [(m.task, m.args) for m in broker.messages()] == [("publishing.reconcile_entry", (stuck.pk,))]
+    assert PublishAttempt.objects.get(entry=stuck).outcome == "interrupted"
+
+
+def test_it_asks_again_for_a_reconciliation_whose_message_was_lost(
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+) -> None:
+    entry = entry_at(
+        alices_post,
+        NOW - timedelta(hours=1),
+        status=Status.UNCONFIRMED,
+        dispatched_at=NOW - timedelta(hours=1),
+    )
+    already_checked = entry_at(
+        alices_post,
+        NOW - timedelta(hours=1),
+        status=Status.UNCONFIRMED,
+        dispatched_at=NOW - timedelta(hours=1),
+        reconciled_at=NOW - timedelta(minutes=50),
+    )
+
+    assert sweep().reconciles_requested == 1
+    assert [m.args for m in broker.messages()] == [(entry.pk,)]
+    assert already_checked.pk != entry.pk
+
+
+def test_final_and_future_entries_cost_the_sweep_no_extra_queries(
+    alices_post: Post, sweep: Callable[[], services.SweepReport]
+) -> None:
+    for n in range(30):
+        entry_at(alices_post, NOW - timedelta(days=1, minutes=n), status=Status.PUBLISHED)
+        entry_at(alices_post, NOW + timedelta(days=2, minutes=n))
+
+    with CaptureQueriesContext(connection) as queries:
+        report = sweep()
+
+    assert report == services.SweepReport()
+    # One select per step, each inside its own (savepoint) transaction: nothing per row.
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 4

@@ -1,0 +1,70 @@
+"""An in-process platform client for unit tests: scripted outcomes, every call recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from itertools import count
+
+from platforms.base import (
+    AccountCredentials,
+    Checkpoint,
+    ConnectedAccount,
+    MediaItem,
+    PermanentError,
+    PublishRequest,
+    PublishResult,
+    ReconcileStatus,
+    Reconciliation,
+    ReconnectNeeded,
+    TokenGrant,
+)
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.outcomes: list[PublishResult | Exception] = []
+        self.publish_calls: list[PublishRequest] = []
+        self.reconcile_calls: list[PublishRequest] = []
+        self.reconcile_answer = Reconciliation(status=ReconcileStatus.NOT_PUBLISHED)
+        self.refresh_answer: TokenGrant | Exception = TokenGrant("fresh-access", "fresh-refresh")
+        self.checkpoints: list[Mapping[str, str]] = []
+        self.progress_to_save: Mapping[str, str] | None = None
+        self._ids = count(1)
+
+    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+        return []
+
+    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+        self.publish_calls.append(request)
+        if self.progress_to_save is not None:
+            checkpoint(self.progress_to_save)
+            self.checkpoints.append(self.progress_to_save)
+        outcome = self.outcomes.pop(0) if self.outcomes else None
+        if isinstance(outcome, Exception):
+            raise outcome
+        if outcome is not None:
+            return outcome
+        post_id = f"fake-{next(self._ids)}"
+        return PublishResult(platform_post_id=post_id, url=f"https://fake.example/{post_id}", http_status=201)
+
+    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+        self.reconcile_calls.append(request)
+        return self.reconcile_answer
+
+    def refresh_token(self, account: AccountCredentials) -> TokenGrant:
+        if isinstance(self.refresh_answer, Exception):
+            raise self.refresh_answer
+        return self.refresh_answer
+
+    def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
+        return f"https://fake.example/authorize?state={state}"
+
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
+        if code != "good-code":
+            raise ReconnectNeeded("The platform refused the login.", code="bad_code")
+        return [ConnectedAccount(account_id="fake-1", display_name="Fake", access_token="tok")]
+
+
+def permanent(message: str = "The platform refused this post.") -> PermanentError:
+    return PermanentError(message, code="fake_permanent", http_status=400)
