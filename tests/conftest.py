@@ -51,3 +51,15 @@ def broker() -> Broker:
     queue = Broker()
     queue.flush()
     return queue
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In CI (SOSOCIAL_REQUIRE_POSTGRES=1) a test that would skip for want of PostgreSQL fails instead."""
+    import os
+
+    from django.conf import settings
+
+    if os.environ.get("SOSOCIAL_REQUIRE_POSTGRES") == "1":
+        assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql", (
+            "SOSOCIAL_REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL"
+        )

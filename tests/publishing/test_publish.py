@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 
 from platforms.base import (
     OutcomeUnknown,
@@ -19,7 +20,6 @@ from publishing import services
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from tests.support.broker import Broker
 from tests.support.fakes import FakeClient, permanent
-from tests.support.types import RunOnCommit
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db

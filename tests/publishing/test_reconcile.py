@@ -4,13 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 
 from platforms.base import PublishResult, ReconcileStatus, Reconciliation, RetryableError
 from publishing import services
 from publishing.models import Post, ScheduleEntry
 from tests.support.broker import Broker
 from tests.support.fakes import FakeClient
-from tests.support.types import RunOnCommit
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]

@@ -9,12 +9,12 @@ from celery import current_app
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from kombu import pools
+from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 
 from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post, ScheduleEntry
 from tests.support.broker import Broker
-from tests.support.types import RunOnCommit
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,12 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
+from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
+from pytest_django import Settings
 
 from publishing import services
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from tests.support.broker import Broker
-from tests.support.types import RunOnCommit
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -78,9 +79,9 @@ def test_a_second_sweep_does_not_send_the_same_entries_again(
 
 
 def test_it_sends_in_bounded_batches_until_everything_due_is_sent(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport], settings: object
+    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport], settings: Settings
 ) -> None:
-    settings.SOSOCIAL_SWEEP_BATCH_SIZE = 3  # type: ignore[attr-defined]
+    settings.SOSOCIAL_SWEEP_BATCH_SIZE = 3
     for n in range(7):
         entry_at(alices_post, NOW + timedelta(minutes=1, seconds=n))
 
