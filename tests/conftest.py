@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 
 from platforms.models import SocialAccount
@@ -54,11 +56,8 @@ def broker() -> Broker:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In CI (SOSOCIAL_REQUIRE_POSTGRES=1) a test that would skip for want of PostgreSQL fails instead."""
-    import os
-
-    from django.conf import settings
-
+    """In CI (SOSOCIAL_REQUIRE_POSTGRES=1) the run stops unless it is on PostgreSQL, so the tests
+    that need row locks between connections can never be skipped there by mistake."""
     if os.environ.get("SOSOCIAL_REQUIRE_POSTGRES") == "1":
         assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql", (
             "SOSOCIAL_REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL"
