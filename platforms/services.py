@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from platforms.base import PlatformClient, ReconnectNeeded
+from platforms.base import ConnectedAccount, PlatformClient, ReconnectNeeded, TokenGrant
 from platforms.models import SocialAccount
 
 
@@ -27,3 +27,32 @@ def refresh_account_tokens(
         raise
     current.store_tokens(grant)
     return current
+
+
+def connect_accounts(
+    *, owner_id: int, platform: str, connected: list[ConnectedAccount]
+) -> list[SocialAccount]:
+    """Store the accounts a platform login returned; reconnecting an account replaces its tokens."""
+    accounts = []
+    for found in connected:
+        account, _ = SocialAccount.objects.update_or_create(
+            owner_id=owner_id,
+            platform=platform,
+            platform_account_id=found.account_id,
+            defaults={"display_name": found.display_name},
+        )
+        account.store_tokens(
+            TokenGrant(
+                access_token=found.access_token,
+                refresh_token=found.refresh_token,
+                expires_at=found.expires_at,
+            )
+        )
+        accounts.append(account)
+    return accounts
+
+
+def disconnect_account(*, account: SocialAccount) -> None:
+    """Forget the tokens; posts keep their account, and its dates fail until it is reconnected."""
+    account.store_tokens(TokenGrant(access_token="", refresh_token=""))
+    account.mark_needs_reconnect("You disconnected this account. Connect it again to publish.")
