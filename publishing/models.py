@@ -23,6 +23,8 @@ class Post(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
     account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="posts")
     text = models.TextField(blank=True)
+    # Per-platform choices (TikTok "privacy_level", a Facebook "link", ...), passed to the client.
+    options = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -32,6 +34,22 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"Post {self.pk} to {self.account}"
+
+
+class PostMedia(models.Model):
+    """An image or video attached to a post, kept with Django's storage API (local files by default)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="media")
+    file = models.FileField(upload_to="media/%Y/%m/")
+    content_type = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["post", "position", "id"]
+        verbose_name_plural = "post media"
+
+    def __str__(self) -> str:
+        return self.file.name or f"media {self.pk}"
 
 
 class ScheduleEntry(models.Model):

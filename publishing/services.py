@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from platforms.base import (
+    MediaItem,
     OutcomeUnknown,
     PermanentError,
     PlatformError,
@@ -120,6 +121,7 @@ def schedule_post(*, post: Post, when: Sequence[datetime]) -> list[ScheduleEntry
     """Add one schedule entry per date; those due within the horizon get their message at commit."""
     now = timezone.now()
     dates = _validate_dates(when, now=now)
+    check_post(post)
     with transaction.atomic():
         entries = [
             ScheduleEntry.objects.create(
@@ -174,14 +176,38 @@ class PublishOutcome(enum.StrEnum):
     UNCONFIRMED = "unconfirmed"
 
 
+def media_items(post: Post) -> tuple[MediaItem, ...]:
+    return tuple(
+        MediaItem(
+            url=f"{settings.SOSOCIAL_PUBLIC_BASE_URL}{item.file.url}",
+            content_type=item.content_type,
+            path=item.file.path,
+        )
+        for item in post.media.all()
+    )
+
+
 def build_request(entry: ScheduleEntry) -> PublishRequest:
     return PublishRequest(
         reference=entry.reference,
         account=entry.post.account.credentials(),
         text=entry.post.text,
         scheduled_at=entry.scheduled_at,
+        media=media_items(entry.post),
+        options=dict(entry.post.options),
         progress=dict(entry.platform_state),
     )
+
+
+def check_post(post: Post) -> None:
+    """Refuse now what the platform would refuse at publish time, with its reasons."""
+    try:
+        client = get_client(post.account.platform)
+    except PlatformError as error:
+        raise ValidationError({"account": error.message}) from error
+    problems = client.validate(text=post.text, media=media_items(post), options=dict(post.options))
+    if problems:
+        raise ValidationError({"post": problems})
 
 
 def _log_attempt(

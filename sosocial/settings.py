@@ -143,6 +143,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+# Platforms that pull media themselves (Instagram, TikTok photos, Facebook video) fetch it from here.
+SOSOCIAL_PUBLIC_BASE_URL = env_str("SOSOCIAL_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

@@ -2,22 +2,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
 from celery import current_app
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from kombu import pools
 from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
+from pytest_django import Settings
 
 from platforms.models import SocialAccount
 from publishing import services
-from publishing.models import Post, ScheduleEntry
+from publishing.models import Post, PostMedia, ScheduleEntry
 from tests.support.broker import Broker
+from tests.support.fakes import FakeClient
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
 
 
 @pytest.fixture(autouse=True)
@@ -153,3 +157,49 @@ def test_a_broker_outage_while_scheduling_keeps_the_entry_for_the_sweep(
     assert entry.status == ScheduleEntry.Status.PENDING
     # Stamped as sent, so once the grace period passes the sweep sends it again.
     assert entry.dispatched_at == NOW
+
+
+def test_a_post_the_platform_would_refuse_is_refused_when_scheduled(
+    alices_post: Post, fake_x: FakeClient
+) -> None:
+    fake_x.validate = lambda **kwargs: ["X allows 280 characters; this post has 301."]  # type: ignore[method-assign]
+
+    with pytest.raises(ValidationError) as refused:
+        services.schedule_post(post=alices_post, when=[NOW + timedelta(hours=1)])
+
+    assert refused.value.message_dict == {"post": ["X allows 280 characters; this post has 301."]}
+    assert not ScheduleEntry.objects.exists()
+
+
+def test_a_post_for_a_platform_without_a_client_is_refused_on_the_account(
+    alices_post: Post, settings: Settings
+) -> None:
+    settings.SOSOCIAL_PLATFORM_CLIENTS = {}
+    SocialAccount.objects.filter(pk=alices_post.account_id).update(platform="tiktok")
+    post = Post.objects.select_related("account").get(pk=alices_post.pk)
+
+    with pytest.raises(ValidationError) as refused:
+        services.schedule_post(post=post, when=[NOW + timedelta(hours=1)])
+
+    assert "no client configured for tiktok" in refused.value.message_dict["account"][0]
+
+
+def test_the_platform_gets_the_media_its_url_and_the_options(
+    alices_post: Post, fake_x: FakeClient, settings: Settings, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    alices_post.options = {"reply_settings": "following"}
+    alices_post.save()
+    PostMedia.objects.create(
+        post=alices_post, file=SimpleUploadedFile("cat.jpg", b"\xff\xd8jpeg"), content_type="image/jpeg"
+    )
+    entry = ScheduleEntry.objects.create(post=alices_post, scheduled_at=NOW, next_attempt_at=NOW)
+
+    services.publish_entry(entry_id=entry.pk, dispatch_version=0)
+
+    [request] = fake_x.publish_calls
+    [media] = request.media
+    assert media.content_type == "image/jpeg"
+    assert media.url.startswith("http://127.0.0.1:8000/media/media/")
+    assert Path(media.path).read_bytes() == b"\xff\xd8jpeg"
+    assert request.options == {"reply_settings": "following"}
