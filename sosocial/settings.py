@@ -259,12 +259,14 @@ SOSOCIAL_PLATFORMS: dict[str, dict[str, str]] = {
     "x": {
         "api_url": env_str("X_API_URL", "https://api.x.com"),
         "authorize_url": env_str("X_AUTHORIZE_URL", "https://x.com"),
+        "web_url": env_str("X_WEB_URL", "https://x.com"),
         "client_id": env_str("X_CLIENT_ID", ""),
         "client_secret": env_str("X_CLIENT_SECRET", ""),
     },
     "tiktok": {
         "api_url": env_str("TIKTOK_API_URL", "https://open.tiktokapis.com"),
         "authorize_url": env_str("TIKTOK_AUTHORIZE_URL", "https://www.tiktok.com"),
+        "web_url": env_str("TIKTOK_WEB_URL", "https://www.tiktok.com"),
         "client_key": env_str("TIKTOK_CLIENT_KEY", ""),
         "client_secret": env_str("TIKTOK_CLIENT_SECRET", ""),
     },

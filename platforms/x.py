@@ -1,0 +1,672 @@
+"""X (API v2) client: posts with up to 4 images or one video/GIF, OAuth 2.0 with PKCE.
+
+Facts and numbers come from /work/shared/docs/platforms.md §3. Every request goes through
+`platforms.http.send`, so transport failures are already sorted into RetryableError/OutcomeUnknown;
+HTTP error statuses are sorted by `classify_error` below, the one place that reads X's errors.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import requests
+from django.conf import settings
+
+from platforms import http
+from platforms.base import (
+    AccountCredentials,
+    Checkpoint,
+    ConnectedAccount,
+    MediaItem,
+    OutcomeUnknown,
+    PermanentError,
+    PlatformError,
+    PublishRequest,
+    PublishResult,
+    ReconcileStatus,
+    Reconciliation,
+    ReconnectNeeded,
+    RetryableError,
+    TokenExpired,
+    TokenGrant,
+)
+from platforms.oauth import code_challenge_s256, expiry_from
+
+# -- limits (platforms.md §3.2-3.3) ----------------------------------------------------------------
+MAX_WEIGHTED_LENGTH = 280
+URL_WEIGHT = 23  # every URL, whatever its length, becomes a 23-character t.co link
+EMOJI_WEIGHT = 2
+MAX_IMAGES = 4
+MAX_CASHTAGS = 1
+STILL_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+GIF_TYPE = "image/gif"
+VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_GIF_BYTES = 15 * 1024 * 1024
+MAX_VIDEO_BYTES = 512 * 1024 * 1024
+
+# -- endpoints ---------------------------------------------------------------------------------------
+TWEETS_PATH = "/2/tweets"
+MEDIA_UPLOAD_PATH = "/2/media/upload"
+MEDIA_INITIALIZE_PATH = "/2/media/upload/initialize"
+MEDIA_APPEND_PATH = "/2/media/upload/{media_id}/append"
+MEDIA_FINALIZE_PATH = "/2/media/upload/{media_id}/finalize"
+USERS_ME_PATH = "/2/users/me"
+USER_TWEETS_PATH = "/2/users/{user_id}/tweets"
+TOKEN_PATH = "/2/oauth2/token"  # noqa: S105 (a URL path, not a secret)
+AUTHORIZE_PATH = "/i/oauth2/authorize"
+SCOPES = "tweet.read tweet.write users.read media.write offline.access"
+DEFAULT_WEB_URL = "https://x.com"
+
+# -- pacing ------------------------------------------------------------------------------------------
+# Postiz uses 1 MB appends; v1.1 allowed 5 MB and the v2 maximum is UNVERIFIED, so stay small.
+CHUNK_BYTES = 1024 * 1024
+# The whole publish must finish inside the Celery soft time limit (90 s): processing that takes
+# longer is given up on before the post is created, which is safe to retry.
+PROCESSING_BUDGET_SECONDS = 45.0
+DEFAULT_CHECK_AFTER_SECONDS = 2.0
+MAX_CHECK_AFTER_SECONDS = 10.0
+RECONCILE_PAGES = 3  # 300 posts since the scheduled time is far more than one account makes
+
+# What publish saves before creating the post: a later attempt that gets "duplicate content" then
+# knows the duplicate may be its own earlier post (see publish).
+SENT_MARKER = "x_post_sent_at"
+
+# -- twitter-text v3 weighting ---------------------------------------------------------------------
+# Written here rather than taken from `twitter-text-parser` 3.0.0: that package imports
+# `pkg_resources` (removed from setuptools in 82.0, Feb 2026) at import time, ships Unicode 12
+# (2019) emoji data, and is untyped and unmaintained. The rules are small (platforms.md §3.3); the
+# part that is approximated is which protocol-less domains count as URLs (see _URL).
+_WEIGHT_ONE_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+
+# Common generic TLDs; every two-letter ending is taken as a country TLD. twitter-text knows the
+# full IANA list, so a bare domain on a rarer gTLD ("shop.example.fishing") is counted here as text.
+_GENERIC_TLD_WORDS = (
+    "com net org edu gov mil int info biz name pro mobi app dev io ai co me tv ly gg fm xyz online "
+    "site store shop tech blog news page link live club art design studio cloud agency media "
+    "social world today email network solutions space website digital global group center company "
+    "life love photo photography video music events travel games fun top vip icu one new wiki "
+    "academy support team works zone land city bar cafe coffee family health finance money "
+    "marketing software systems tools academy consulting services capital ventures"
+)
+_TLD_ALTERNATION = "|".join(sorted(set(_GENERIC_TLD_WORDS.split()), key=len, reverse=True))
+# Characters a URL path may hold: printable ASCII except space, quotes and angle brackets, plus
+# Latin accents and Cyrillic (as twitter-text); a URL stops at CJK text or emoji.
+_PATH_CHARS = r"[!\#-;=?-~\u00c0-\u024f\u0400-\u04ff]"
+_URL = re.compile(
+    rf"""
+    (?<![A-Za-z0-9@$\#])https?://[^\s/?\#.<>"]+(?:\.[^\s/?\#.<>"]+)+(?:[/?\#]{_PATH_CHARS}*)?
+    |
+    # Without a scheme: ASCII domains only, not glued to a word, a handle, a path or another domain.
+    (?<![A-Za-z0-9@$\#_./\-])
+    (?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLD_ALTERNATION}|[a-z]{{2}})(?![a-z0-9\-])
+    (?::[0-9]{{1,5}})?(?:[/?\#]{_PATH_CHARS}*)?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+# An emoji is one pictographic code point with its modifiers (variation selector, skin tone, tag
+# characters, keycap) and any ZWJ-joined followers, a regional-indicator pair (flag), or a keycap.
+# Ranges cover emoji blocks rather than the exact Unicode emoji list: a single code point outside
+# the weight-1 ranges weighs 2 anyway, so only sequences and ©/® can be mis-weighed by this.
+_PICTOGRAPH = (
+    "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2\u25aa-\u27bf"
+    "\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001faff"
+)
+_MODIFIERS = "\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
+_EMOJI = re.compile(
+    rf"[\U0001f1e6-\U0001f1ff]{{2}}"
+    rf"|[0-9#*]\ufe0f?\u20e3"
+    rf"|[{_PICTOGRAPH}][{_MODIFIERS}]*(?:\u200d[{_PICTOGRAPH}][{_MODIFIERS}]*)*"
+)
+# twitter-text's cashtag: $ + 1-6 letters (+ optional .xx/_xx class suffix) after a space or start.
+_CASHTAG = re.compile(r"(?:(?<=\s)|^)\$[A-Za-z]{1,6}(?:[._][A-Za-z]{1,2})?(?![A-Za-z0-9_])")
+
+
+def _trim_url_end(url: str) -> str:
+    """Drop sentence punctuation and unbalanced closing brackets that end a matched URL."""
+    while url:
+        last = url[-1]
+        if last in ".,;:!?'*" or (last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def find_urls(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every URL X would turn into a t.co link, in code point indices."""
+    spans = []
+    for match in _URL.finditer(text):
+        url = _trim_url_end(match.group(0))
+        if "." in url:
+            spans.append((match.start(), match.start() + len(url)))
+    return spans
+
+
+def _normalize(text: str) -> str:
+    # twitter-text counts NFC text with every line ending as one "\n".
+    return re.sub(r"\r\n|\r", "\n", unicodedata.normalize("NFC", text))
+
+
+def _char_weight(char: str) -> int:
+    code_point = ord(char)
+    return 1 if any(low <= code_point <= high for low, high in _WEIGHT_ONE_RANGES) else 2
+
+
+def weighted_length(text: str) -> int:
+    """The length X measures against its 280 limit (twitter-text v3 rules, platforms.md §3.3)."""
+    normalized = _normalize(text)
+    url_ends = dict(find_urls(normalized))
+    total = 0
+    index = 0
+    while index < len(normalized):
+        if index in url_ends:
+            total += URL_WEIGHT
+            index = url_ends[index]
+            continue
+        emoji = _EMOJI.match(normalized, index)
+        if emoji:
+            total += EMOJI_WEIGHT
+            index = emoji.end()
+            continue
+        total += _char_weight(normalized[index])
+        index += 1
+    return total
+
+
+def count_cashtags(text: str) -> int:
+    return len(_CASHTAG.findall(text))
+
+
+def _comparable(text: str) -> str:
+    """Text reduced to what survives X's rewriting: no URLs (t.co), unescaped, spaces collapsed."""
+    # X returns &, < and > HTML-escaped, rewrites every link to t.co and appends a t.co link for
+    # attached media, so only the text between links can be compared.
+    normalized = _normalize(html.unescape(text))
+    pieces = []
+    position = 0
+    for start, end in find_urls(normalized):
+        pieces.append(normalized[position:start])
+        position = end
+    pieces.append(normalized[position:])
+    return " ".join(" ".join(pieces).split())
+
+
+# -- errors ------------------------------------------------------------------------------------------
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _data(body: Mapping[str, Any]) -> dict[str, Any]:
+    data = body.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def _detail(body: Mapping[str, Any]) -> str:
+    """X's own words: problem `detail`/`title`, legacy `errors[].message`, or OAuth's description."""
+    for key in ("detail", "error_description", "title"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        message = errors[0].get("message") or errors[0].get("detail")
+        if isinstance(message, str):
+            return message
+    return ""
+
+
+def _epoch(headers: Mapping[str, str], name: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(headers[name]), UTC)
+    except (KeyError, ValueError, OverflowError):
+        return None
+
+
+def _rate_limit_retry_at(headers: Mapping[str, str]) -> tuple[datetime | None, bool]:
+    """When X lets this account call again (+1 s, as tweepy does), and whether a daily cap hit."""
+    daily = [
+        reset
+        for prefix in ("x-user-limit-24hour", "x-app-limit-24hour")
+        if headers.get(f"{prefix}-remaining") == "0"
+        and (reset := _epoch(headers, f"{prefix}-reset")) is not None
+    ]
+    window = _epoch(headers, "x-rate-limit-reset")
+    candidates = daily + ([window] if window is not None else [])
+    if not candidates:
+        return None, False  # no header: the pipeline's own backoff applies
+    return max(candidates) + timedelta(seconds=1), bool(daily)
+
+
+def classify_error(response: requests.Response) -> PlatformError:
+    """The error to raise for an X response that is not a success (platforms.md §3.4).
+
+    Covers the API's problem envelope, the legacy `errors[]` list and the OAuth token endpoint's
+    RFC 6749 errors.
+    """
+    status = response.status_code
+    body = _json(response)
+    detail = _detail(body)
+    problem = str(body.get("type", "")) + " " + str(body.get("title", ""))
+    said = f' X said: "{detail}"' if detail else ""
+    code = f"x_{status}"
+
+    oauth_error = body.get("error")
+    if isinstance(oauth_error, str) and oauth_error and status < 500 and status != 429:
+        if oauth_error in {"invalid_client", "unauthorized_client"}:
+            # SoSocial's app credentials, not the account: reconnecting would not help.
+            return PermanentError(
+                "X refused SoSocial's app credentials, so no X account can be used right now. "
+                "Ask whoever runs SoSocial to check the X client id and secret." + said,
+                code=f"x_oauth_{oauth_error}",
+                http_status=status,
+            )
+        return ReconnectNeeded(
+            "X no longer accepts SoSocial's authorisation for this account (it may have been "
+            "revoked or have expired). Reconnect the X account, then schedule again." + said,
+            code=f"x_oauth_{oauth_error}",
+            http_status=status,
+        )
+    if status == 429:
+        if "usage-capped" in problem.lower() or "usagecap" in problem.lower():
+            return PermanentError(
+                "SoSocial's X app has used its monthly X API allowance, so X refuses more requests "
+                "until the billing period resets. Ask whoever runs SoSocial." + said,
+                code="x_usage_capped",
+                http_status=status,
+            )
+        retry_at, daily = _rate_limit_retry_at(response.headers)
+        limit = "daily posting limit" if daily else "rate limit"
+        when = f" after {retry_at:%Y-%m-%d %H:%M:%S} UTC" if retry_at else " later"
+        return RetryableError(
+            f"X's {limit} for this account is used up; SoSocial will try again{when}.",
+            code=code,
+            http_status=status,
+            retry_at=retry_at,
+        )
+    if status == 401:
+        return TokenExpired(
+            "X rejected the access token; SoSocial will refresh it and try once more." + said,
+            code=code,
+            http_status=status,
+        )
+    if status == 403 and "duplicate" in detail.lower():
+        return PermanentError(
+            "X refused this post because an identical post already exists on the account. "
+            "Check the account; to post again, change the text.",
+            code="x_duplicate",
+            http_status=status,
+        )
+    if status == 403:
+        return PermanentError(
+            "X does not allow this post from this account (for example: a reply to someone who "
+            "did not mention you, more than one cashtag, or a suspended account)." + said,
+            code=code,
+            http_status=status,
+        )
+    if status >= 500:
+        return RetryableError(
+            "X had a temporary problem; SoSocial will try again.", code=code, http_status=status
+        )
+    return PermanentError(
+        "X rejected the post as invalid; edit it and schedule it again." + said,
+        code=code,
+        http_status=status,
+    )
+
+
+# -- the client --------------------------------------------------------------------------------------
+def _media_name(item: MediaItem) -> str:
+    return os.path.basename(item.path or item.url) or item.content_type
+
+
+class XClient:
+    def __init__(
+        self,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        config = settings.SOSOCIAL_PLATFORMS["x"]
+        self.api_url = config["api_url"].rstrip("/")
+        self.authorize_base = config["authorize_url"].rstrip("/")
+        # Where posts are shown to people; the sandbox serves its own (settings key optional).
+        self.web_url = config.get("web_url", DEFAULT_WEB_URL).rstrip("/")
+        self.client_id = config.get("client_id", "")
+        self.client_secret = config.get("client_secret", "")
+        self.session = session or requests.Session()
+        self._sleep = sleep
+        self._clock = clock
+
+    # -- validation ----------------------------------------------------------------------------------
+    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+        problems: list[str] = []
+        if not text.strip() and not media:
+            problems.append("Write some text or attach media: X does not accept an empty post.")
+        length = weighted_length(text)
+        if length > MAX_WEIGHTED_LENGTH:
+            problems.append(
+                f"The text is {length} characters as X counts them (each link counts 23, emoji "
+                f"and Chinese/Japanese/Korean characters count 2); X allows {MAX_WEIGHTED_LENGTH}. "
+                f"Shorten it by {length - MAX_WEIGHTED_LENGTH}."
+            )
+        cashtags = count_cashtags(text)
+        if cashtags > MAX_CASHTAGS:
+            problems.append(f"X allows only one cashtag (like $TICKER) per post; this one has {cashtags}.")
+        problems.extend(self._media_problems(media))
+        return problems
+
+    def _media_problems(self, media: Sequence[MediaItem]) -> list[str]:
+        problems: list[str] = []
+        images = [m for m in media if m.content_type in STILL_IMAGE_TYPES]
+        moving = [m for m in media if m.content_type == GIF_TYPE or m.content_type in VIDEO_TYPES]
+        for item in media:
+            if item not in images and item not in moving:
+                problems.append(
+                    f"X can't post {_media_name(item)} ({item.content_type}): use JPG, PNG, GIF or "
+                    "WEBP images, or an MP4 or MOV video."
+                )
+        if moving and len(media) > 1:
+            problems.append(
+                "On X a video or GIF must be the post's only attachment: keep just the video or "
+                f"GIF, or use up to {MAX_IMAGES} images instead."
+            )
+        if len(images) > MAX_IMAGES:
+            problems.append(f"X allows at most {MAX_IMAGES} images per post; this one has {len(images)}.")
+        for item in media:
+            limit = MAX_VIDEO_BYTES if item.content_type in VIDEO_TYPES else MAX_IMAGE_BYTES
+            if item.content_type == GIF_TYPE:
+                limit = MAX_GIF_BYTES
+            if item.path and os.path.isfile(item.path) and os.path.getsize(item.path) > limit:
+                problems.append(
+                    f"{_media_name(item)} is larger than X allows for this kind of file "
+                    f"({limit // (1024 * 1024)} MB)."
+                )
+        return problems
+
+    # -- publishing ----------------------------------------------------------------------------------
+    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+        problems = self.validate(text=request.text, media=request.media, options=request.options)
+        if problems:
+            raise PermanentError(" ".join(problems), code="x_invalid_post")
+        token = request.account.access_token
+        media_ids = [self._upload(item, token) for item in request.media]
+
+        body: dict[str, Any] = {}
+        if request.text:
+            body["text"] = request.text
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        # X has no idempotency key. Saving that the create was sent lets a later attempt tell a
+        # "duplicate content" refusal caused by its own earlier post from a genuine duplicate.
+        checkpoint({SENT_MARKER: datetime.now(UTC).isoformat()})
+        try:
+            response = self._call("POST", TWEETS_PATH, token, json=body)
+        except PlatformError as error:
+            if error.code == "x_duplicate" and request.progress.get(SENT_MARKER):
+                raise OutcomeUnknown(
+                    "X says an identical post already exists, probably from SoSocial's earlier "
+                    "attempt whose answer was lost. SoSocial is checking the account before "
+                    "doing anything else.",
+                    code="x_duplicate_after_retry",
+                    http_status=error.http_status,
+                ) from error
+            if error.http_status is not None and error.http_status < 500:
+                # X answered with a refusal, so this create made no post: forget it was sent.
+                checkpoint({SENT_MARKER: ""})
+            raise
+        post_id = str(_data(_json(response)).get("id", ""))
+        if not post_id:
+            # X answered success, so the post most likely exists: never send it again blindly.
+            raise OutcomeUnknown(
+                "X accepted the post but did not say its id; SoSocial is checking the account.",
+                code="x_no_post_id",
+                http_status=response.status_code,
+            )
+        return PublishResult(
+            platform_post_id=post_id, url=self.post_url(post_id), http_status=response.status_code
+        )
+
+    def post_url(self, post_id: str) -> str:
+        return f"{self.web_url}/i/web/status/{post_id}"
+
+    def _call(self, method: str, path: str, token: str, **kwargs: Any) -> requests.Response:
+        response = http.send(
+            self.session,
+            method,
+            f"{self.api_url}{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            **kwargs,
+        )
+        if not response.ok:
+            raise classify_error(response)
+        return response
+
+    def _read_path(self, item: MediaItem) -> str:
+        if not item.path or not os.path.isfile(item.path):
+            raise PermanentError(
+                f"The file {_media_name(item)} is no longer stored in SoSocial; attach it again.",
+                code="x_media_missing",
+            )
+        return item.path
+
+    def _upload(self, item: MediaItem, token: str) -> str:
+        path = self._read_path(item)
+        if item.content_type in STILL_IMAGE_TYPES:
+            with open(path, "rb") as file:
+                content = file.read()
+            response = self._call(
+                "POST",
+                MEDIA_UPLOAD_PATH,
+                token,
+                files={"media": (os.path.basename(path), content, item.content_type)},
+                data={"media_category": "tweet_image"},
+            )
+        else:
+            response = self._upload_chunked(item, path, token)
+        media = _data(_json(response))
+        media_id = str(media.get("id", ""))
+        if not media_id:
+            raise RetryableError(
+                "X accepted a file upload but did not say its id; SoSocial will try again.",
+                code="x_media_no_id",
+                http_status=response.status_code,
+            )
+        self._await_processing(media_id, media.get("processing_info"), token)
+        return media_id
+
+    def _upload_chunked(self, item: MediaItem, path: str, token: str) -> requests.Response:
+        """initialize → append 1 MB segments → finalize; returns the finalize response."""
+        total = os.path.getsize(path)
+        if total == 0:
+            raise PermanentError(f"The file {_media_name(item)} is empty.", code="x_media_empty")
+        category = "tweet_gif" if item.content_type == GIF_TYPE else "tweet_video"
+        init = self._call(
+            "POST",
+            MEDIA_INITIALIZE_PATH,
+            token,
+            json={"media_type": item.content_type, "total_bytes": total, "media_category": category},
+        )
+        media_id = str(_data(_json(init)).get("id", ""))
+        if not media_id:
+            raise RetryableError(
+                "X did not start the video upload properly; SoSocial will try again.",
+                code="x_media_no_id",
+                http_status=init.status_code,
+            )
+        with open(path, "rb") as file:
+            segment = 0
+            while chunk := file.read(CHUNK_BYTES):
+                self._call(
+                    "POST",
+                    MEDIA_APPEND_PATH.format(media_id=media_id),
+                    token,
+                    files={"media": ("chunk", chunk, "application/octet-stream")},
+                    data={"segment_index": str(segment)},
+                )
+                segment += 1
+        return self._call("POST", MEDIA_FINALIZE_PATH.format(media_id=media_id), token)
+
+    def _await_processing(self, media_id: str, info: Any, token: str) -> None:
+        """Poll STATUS while X transcodes; no `processing_info` means the media is ready."""
+        deadline = self._clock() + PROCESSING_BUDGET_SECONDS
+        while isinstance(info, dict) and info.get("state") not in (None, "succeeded"):
+            if info.get("state") == "failed":
+                error = info.get("error")
+                reason = (error.get("message") or error.get("name") or "") if isinstance(error, dict) else ""
+                raise PermanentError(
+                    "X could not process the video or GIF"
+                    + (f' ("{reason}")' if reason else "")
+                    + ". Check it meets X's specs (MP4/MOV, H.264 and AAC, up to 140 s), then "
+                    "attach it again.",
+                    code="x_media_processing_failed",
+                )
+            try:
+                wait = float(info.get("check_after_secs", DEFAULT_CHECK_AFTER_SECONDS))
+            except (TypeError, ValueError):
+                wait = DEFAULT_CHECK_AFTER_SECONDS
+            wait = min(max(wait, 1.0), MAX_CHECK_AFTER_SECONDS)
+            if self._clock() + wait > deadline:
+                # The post was not created yet, so nothing can have been published.
+                raise RetryableError(
+                    "X is taking long to process the video; SoSocial will try again.",
+                    code="x_media_processing_slow",
+                )
+            self._sleep(wait)
+            response = self._call(
+                "GET", MEDIA_UPLOAD_PATH, token, params={"command": "STATUS", "media_id": media_id}
+            )
+            info = _data(_json(response)).get("processing_info")
+
+    # -- reconciliation ------------------------------------------------------------------------------
+    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+        """Look for the post among the account's own posts created since `since`.
+
+        Limits: X rewrites links to t.co and appends a link for attached media, so only the text
+        outside links is compared; a post made only of links or media cannot be recognised
+        (UNKNOWN). The timeline may lag a few seconds behind a create, and only the newest
+        RECONCILE_PAGES x 100 posts are read; a post deleted since is reported NOT_PUBLISHED.
+        """
+        wanted = _comparable(request.text)
+        if not wanted:
+            return Reconciliation(
+                status=ReconcileStatus.UNKNOWN,
+                message="This post has no text outside links for SoSocial to look for on X. "
+                "Check the account, then mark it published or send it again.",
+            )
+        params: dict[str, str] = {
+            "start_time": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "tweet.fields": "created_at,text",
+            "max_results": "100",
+        }
+        path = USER_TWEETS_PATH.format(user_id=request.account.account_id)
+        match: Mapping[str, Any] | None = None
+        for _ in range(RECONCILE_PAGES):
+            body = _json(self._call("GET", path, request.account.access_token, params=params))
+            for post in body.get("data") or []:
+                if isinstance(post, dict) and _comparable(str(post.get("text", ""))) == wanted:
+                    match = post  # newest first: keep the oldest match, the first attempt's post
+            meta = body.get("meta")
+            next_token = meta.get("next_token") if isinstance(meta, dict) else None
+            if not next_token:
+                break
+            params["pagination_token"] = str(next_token)
+        if match is None:
+            return Reconciliation(
+                status=ReconcileStatus.NOT_PUBLISHED,
+                message="No post with this text on the X account since it was scheduled.",
+            )
+        post_id = str(match["id"])
+        return Reconciliation(
+            status=ReconcileStatus.PUBLISHED,
+            result=PublishResult(platform_post_id=post_id, url=self.post_url(post_id)),
+        )
+
+    # -- OAuth ---------------------------------------------------------------------------------------
+    def _require_client_id(self) -> None:
+        if not self.client_id:
+            raise PermanentError(
+                "X is not set up in SoSocial (no client id); ask whoever runs SoSocial.",
+                code="x_not_configured",
+            )
+
+    def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
+        self._require_client_id()
+        auth: tuple[str, str] | None = None
+        if self.client_secret:
+            auth = (self.client_id, self.client_secret)  # confidential client: HTTP Basic
+        else:
+            form["client_id"] = self.client_id  # public client
+        response = http.send(self.session, "POST", f"{self.api_url}{TOKEN_PATH}", data=form, auth=auth)
+        if not response.ok:
+            raise classify_error(response)
+        body = _json(response)
+        if not body.get("access_token"):
+            raise RetryableError("X's token answer had no access token.", code="x_oauth_no_token")
+        return body
+
+    def refresh_token(self, account: AccountCredentials) -> TokenGrant:
+        if not account.refresh_token:
+            raise ReconnectNeeded(
+                "SoSocial has no refresh token for this X account; reconnect it.",
+                code="x_no_refresh_token",
+            )
+        body = self._token_request({"grant_type": "refresh_token", "refresh_token": account.refresh_token})
+        return TokenGrant(
+            access_token=str(body["access_token"]),
+            # X rotates refresh tokens: the old one is spent, so store the new one. If none came
+            # back (not seen, but not documented either), the old one is all there is.
+            refresh_token=str(body.get("refresh_token") or account.refresh_token),
+            expires_at=expiry_from(body.get("expires_in")),
+        )
+
+    def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
+        self._require_client_id()
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": SCOPES,
+            "state": state,
+            "code_challenge": code_challenge_s256(code_verifier),
+            "code_challenge_method": "S256",
+        }
+        return f"{self.authorize_base}{AUTHORIZE_PATH}?{urlencode(params, quote_via=quote)}"
+
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
+        tokens = self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+            }
+        )
+        access_token = str(tokens["access_token"])
+        user = _data(_json(self._call("GET", USERS_ME_PATH, access_token)))
+        if not user.get("id"):
+            raise RetryableError("X did not say which account logged in; try connecting again.")
+        return [
+            ConnectedAccount(
+                account_id=str(user["id"]),
+                display_name=f"@{user.get('username') or user['id']}",
+                access_token=access_token,
+                refresh_token=str(tokens.get("refresh_token", "")),
+                expires_at=expiry_from(tokens.get("expires_in")),
+            )
+        ]

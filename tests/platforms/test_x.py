@@ -1,0 +1,809 @@
+"""XClient against X's HTTP API, mocked at the HTTP boundary with `responses`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from platforms.base import (
+    AccountCredentials,
+    MediaItem,
+    OutcomeUnknown,
+    PermanentError,
+    PublishRequest,
+    ReconcileStatus,
+    ReconnectNeeded,
+    RetryableError,
+    TokenExpired,
+)
+from platforms.x import SENT_MARKER, XClient, count_cashtags, find_urls, weighted_length
+
+API = "https://api.x.test"
+WEB = "https://x.test"
+TWEETS = f"{API}/2/tweets"
+UPLOAD = f"{API}/2/media/upload"
+TOKEN = f"{API}/2/oauth2/token"
+
+
+class FakeTime:
+    """Injectable sleep and clock: sleeping advances the clock instantly."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+class Checkpoints:
+    """Records each checkpoint with how many HTTP calls had been made when it was saved."""
+
+    def __init__(self, mocked: responses.RequestsMock) -> None:
+        self.mocked = mocked
+        self.saved: list[tuple[dict[str, str], int]] = []
+
+    def __call__(self, progress: Mapping[str, str]) -> None:
+        self.saved.append((dict(progress), len(self.mocked.calls)))
+
+
+@pytest.fixture(autouse=True)
+def x_settings(settings: Any) -> None:
+    settings.SOSOCIAL_PLATFORMS = {
+        **settings.SOSOCIAL_PLATFORMS,
+        "x": {
+            "api_url": API,
+            "authorize_url": WEB,
+            "web_url": WEB,
+            "client_id": "client-1",
+            "client_secret": "secret-1",
+        },
+    }
+
+
+@pytest.fixture
+def mocked() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def client(fake_time: FakeTime) -> XClient:
+    return XClient(sleep=fake_time.sleep, clock=fake_time.clock)
+
+
+@pytest.fixture
+def checkpoints(mocked: responses.RequestsMock) -> Checkpoints:
+    return Checkpoints(mocked)
+
+
+def make_request(
+    text: str = "Hello from SoSocial",
+    media: tuple[MediaItem, ...] = (),
+    progress: Mapping[str, str] | None = None,
+) -> PublishRequest:
+    return PublishRequest(
+        reference="entry-1",
+        account=AccountCredentials(
+            platform="x", account_id="42", access_token="access-1", refresh_token="refresh-1"
+        ),
+        text=text,
+        scheduled_at=datetime(2026, 11, 1, 12, tzinfo=UTC),
+        media=media,
+        progress=progress or {},
+    )
+
+
+def media_file(tmp_path: Path, name: str, size: int, content_type: str) -> MediaItem:
+    path = tmp_path / name
+    path.write_bytes(bytes(index % 251 for index in range(size)))
+    return MediaItem(url=f"https://media.test/{name}", content_type=content_type, path=str(path))
+
+
+def created(post_id: str = "1850000000000000001") -> dict[str, Any]:
+    return {"data": {"id": post_id, "text": "Hello from SoSocial", "edit_history_post_ids": [post_id]}}
+
+
+def problem(status: int, detail: str, kind: str = "about:blank", title: str = "Error") -> dict[str, Any]:
+    return {"title": title, "detail": detail, "type": kind, "status": status}
+
+
+# -- weighted length ---------------------------------------------------------------------------------
+def test_plain_latin_text_counts_one_per_character() -> None:
+    assert weighted_length("Hello, world!") == 13
+    assert weighted_length("café naïve") == 10
+
+
+def test_every_url_counts_23_whatever_its_length() -> None:
+    assert weighted_length("https://example.com/" + "a" * 100) == 23
+    assert weighted_length("http://a.co") == 23
+    assert weighted_length("read https://example.com/x and sosocial.app") == 5 + 23 + 5 + 23
+
+
+def test_a_bare_domain_counts_as_a_url_but_an_email_or_a_file_name_does_not() -> None:
+    assert weighted_length("example.com") == 23
+    assert weighted_length("www.example.org/path") == 23
+    assert weighted_length("me@example.com") == 14
+    assert weighted_length("notes.txt") == 9
+
+
+def test_sentence_punctuation_after_a_url_is_not_part_of_it() -> None:
+    assert find_urls("see https://example.com/a.") == [(4, 25)]
+    assert weighted_length("(see https://example.com/a)") == 1 + 4 + 23 + 1
+
+
+def test_emoji_count_two_including_skin_tones_flags_and_zwj_sequences() -> None:
+    assert weighted_length("😀") == 2
+    assert weighted_length("👍🏽") == 2
+    assert weighted_length("🇫🇷") == 2
+    assert weighted_length("👨\u200d👩\u200d👧\u200d👦") == 2
+    assert weighted_length("1️⃣") == 2
+    assert weighted_length("❤️") == 2
+
+
+def test_cjk_characters_count_two() -> None:
+    assert weighted_length("日本語") == 6
+    assert weighted_length("한국") == 4
+
+
+def test_typographic_punctuation_in_the_weight_one_ranges_counts_one() -> None:
+    assert weighted_length("\u201cquoted\u201d \u2014 \u2018x\u2019") == 14
+    assert weighted_length("…") == 2  # U+2026 lies just past the U+2010-U+201F range
+
+
+def test_text_is_counted_after_nfc_normalisation_and_line_ending_folding() -> None:
+    assert weighted_length("e\u0301") == 1  # e + combining acute → é
+    assert weighted_length("a\r\nb") == 3
+
+
+def test_280_weighted_characters_are_accepted_and_281_are_refused(client: XClient) -> None:
+    assert client.validate(text="a" * 280, media=(), options={}) == []
+    problems = client.validate(text="a" * 281, media=(), options={})
+    assert len(problems) == 1
+    assert "281" in problems[0]
+    assert "280" in problems[0]
+
+
+def test_cjk_text_hits_the_limit_at_140_characters(client: XClient) -> None:
+    assert client.validate(text="字" * 140, media=(), options={}) == []
+    assert client.validate(text="字" * 141, media=(), options={}) != []
+
+
+def test_a_long_url_does_not_push_short_text_over_the_limit(client: XClient) -> None:
+    text = "a" * 256 + " https://example.com/" + "x" * 300
+    assert weighted_length(text) == 280
+    assert client.validate(text=text, media=(), options={}) == []
+
+
+# -- validation --------------------------------------------------------------------------------------
+def test_an_empty_post_is_refused(client: XClient) -> None:
+    assert client.validate(text="  ", media=(), options={}) != []
+
+
+def test_more_than_one_cashtag_is_refused(client: XClient) -> None:
+    assert count_cashtags("$AAPL and $TSLA, but not US$5") == 2
+    assert client.validate(text="Buy $AAPL", media=(), options={}) == []
+    problems = client.validate(text="$AAPL beats $TSLA", media=(), options={})
+    assert problems == ["X allows only one cashtag (like $TICKER) per post; this one has 2."]
+
+
+def test_up_to_four_images_are_accepted_and_five_refused(client: XClient) -> None:
+    image = MediaItem(url="https://media.test/a.jpg", content_type="image/jpeg")
+    assert client.validate(text="pics", media=[image] * 4, options={}) == []
+    problems = client.validate(text="pics", media=[image] * 5, options={})
+    assert problems == ["X allows at most 4 images per post; this one has 5."]
+
+
+def test_a_video_or_gif_must_be_the_only_attachment(client: XClient) -> None:
+    video = MediaItem(url="https://media.test/v.mp4", content_type="video/mp4")
+    gif = MediaItem(url="https://media.test/a.gif", content_type="image/gif")
+    image = MediaItem(url="https://media.test/a.png", content_type="image/png")
+    assert client.validate(text="", media=[video], options={}) == []
+    assert client.validate(text="", media=[gif], options={}) == []
+    assert len(client.validate(text="", media=[video, image], options={})) == 1
+    assert len(client.validate(text="", media=[gif, gif], options={})) == 1
+
+
+def test_unsupported_file_types_are_refused_by_name(client: XClient) -> None:
+    problems = client.validate(
+        text="doc",
+        media=[MediaItem(url="https://media.test/report.pdf", content_type="application/pdf")],
+        options={},
+    )
+    assert len(problems) == 1
+    assert "report.pdf" in problems[0]
+
+
+# -- publishing --------------------------------------------------------------------------------------
+def test_a_text_post_is_created_and_linked(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(
+        TWEETS,
+        json=created("1850000000000000001"),
+        status=201,
+        match=[
+            matchers.json_params_matcher({"text": "Hello from SoSocial"}),
+            matchers.header_matcher({"Authorization": "Bearer access-1"}),
+        ],
+    )
+    result = client.publish(make_request(), checkpoint=checkpoints)
+    assert result.platform_post_id == "1850000000000000001"
+    assert result.url == f"{WEB}/i/web/status/1850000000000000001"
+    assert result.http_status == 201
+
+
+def test_the_sent_marker_is_saved_before_the_post_is_created(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(TWEETS, json=created(), status=201)
+    client.publish(make_request(), checkpoint=checkpoints)
+    [(progress, calls_before)] = checkpoints.saved
+    assert progress[SENT_MARKER]
+    assert calls_before == 0
+
+
+def test_images_are_uploaded_then_attached(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    first = media_file(tmp_path, "one.jpg", 2000, "image/jpeg")
+    second = media_file(tmp_path, "two.png", 3000, "image/png")
+    mocked.post(UPLOAD, json={"data": {"id": "m1", "media_key": "3_m1"}})
+    mocked.post(UPLOAD, json={"data": {"id": "m2", "media_key": "3_m2"}})
+    mocked.post(
+        TWEETS,
+        json=created("77"),
+        status=201,
+        match=[matchers.json_params_matcher({"text": "Two pictures", "media": {"media_ids": ["m1", "m2"]}})],
+    )
+    result = client.publish(make_request("Two pictures", media=(first, second)), checkpoint=checkpoints)
+    assert result.platform_post_id == "77"
+    upload = mocked.calls[0].request
+    assert upload.headers["Authorization"] == "Bearer access-1"
+    assert upload.headers["Content-Type"].startswith("multipart/form-data")
+    body = upload.body
+    assert isinstance(body, bytes)
+    assert b'name="media_category"\r\n\r\ntweet_image' in body
+    assert Path(first.path).read_bytes() in body
+
+
+def test_a_video_is_uploaded_in_one_megabyte_segments_and_waits_for_processing(
+    client: XClient,
+    mocked: responses.RequestsMock,
+    checkpoints: Checkpoints,
+    fake_time: FakeTime,
+    tmp_path: Path,
+) -> None:
+    size = 2 * 1024 * 1024 + 500_000
+    video = media_file(tmp_path, "clip.mp4", size, "video/mp4")
+    mocked.post(
+        f"{API}/2/media/upload/initialize",
+        json={"data": {"id": "v1", "media_key": "7_v1", "expires_after_secs": 86400}},
+        match=[
+            matchers.json_params_matcher(
+                {"media_type": "video/mp4", "total_bytes": size, "media_category": "tweet_video"}
+            )
+        ],
+    )
+    for _ in range(3):
+        mocked.post(f"{API}/2/media/upload/v1/append", status=204)
+    mocked.post(
+        f"{API}/2/media/upload/v1/finalize",
+        json={"data": {"id": "v1", "processing_info": {"state": "pending", "check_after_secs": 3}}},
+    )
+    status_query = matchers.query_param_matcher({"command": "STATUS", "media_id": "v1"})
+    mocked.get(
+        UPLOAD,
+        json={"data": {"id": "v1", "processing_info": {"state": "in_progress", "check_after_secs": 5}}},
+        match=[status_query],
+    )
+    mocked.get(
+        UPLOAD, json={"data": {"id": "v1", "processing_info": {"state": "succeeded"}}}, match=[status_query]
+    )
+    mocked.post(
+        TWEETS,
+        json=created("88"),
+        status=201,
+        match=[matchers.json_params_matcher({"text": "Watch", "media": {"media_ids": ["v1"]}})],
+    )
+
+    result = client.publish(make_request("Watch", media=(video,)), checkpoint=checkpoints)
+
+    assert result.platform_post_id == "88"
+    appends = [call.request for call in mocked.calls if (call.request.url or "").endswith("/append")]
+    sent = b""
+    for index, append in enumerate(appends):
+        body = append.body
+        assert isinstance(body, bytes)
+        assert f'name="segment_index"\r\n\r\n{index}\r\n'.encode() in body
+        sent += body
+    assert len(appends) == 3
+    assert Path(video.path).read_bytes()[-500_000:] in sent
+    assert fake_time.sleeps == [3.0, 5.0]
+
+
+def test_a_gif_is_uploaded_in_the_gif_category(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    gif = media_file(tmp_path, "loop.gif", 1000, "image/gif")
+    mocked.post(
+        f"{API}/2/media/upload/initialize",
+        json={"data": {"id": "g1"}},
+        match=[
+            matchers.json_params_matcher(
+                {"media_type": "image/gif", "total_bytes": 1000, "media_category": "tweet_gif"}
+            )
+        ],
+    )
+    mocked.post(f"{API}/2/media/upload/g1/append", status=204)
+    mocked.post(f"{API}/2/media/upload/g1/finalize", json={"data": {"id": "g1"}})  # no processing_info
+    mocked.post(TWEETS, json=created("99"), status=201)
+    assert client.publish(make_request("", media=(gif,)), checkpoint=checkpoints).platform_post_id == "99"
+
+
+def test_failed_video_processing_is_permanent_and_nothing_is_posted(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    video = media_file(tmp_path, "bad.mp4", 1000, "video/mp4")
+    mocked.post(f"{API}/2/media/upload/initialize", json={"data": {"id": "v2"}})
+    mocked.post(f"{API}/2/media/upload/v2/append", status=204)
+    mocked.post(
+        f"{API}/2/media/upload/v2/finalize",
+        json={
+            "data": {
+                "id": "v2",
+                "processing_info": {"state": "failed", "error": {"message": "Unsupported codec"}},
+            }
+        },
+    )
+    with pytest.raises(PermanentError) as raised:
+        client.publish(make_request("Watch", media=(video,)), checkpoint=checkpoints)
+    assert raised.value.code == "x_media_processing_failed"
+    assert "Unsupported codec" in raised.value.message
+    assert not any(call.request.url == TWEETS for call in mocked.calls)
+
+
+def test_processing_that_outlasts_the_budget_is_retried_later_without_posting(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    video = media_file(tmp_path, "slow.mp4", 1000, "video/mp4")
+    mocked.post(f"{API}/2/media/upload/initialize", json={"data": {"id": "v3"}})
+    mocked.post(f"{API}/2/media/upload/v3/append", status=204)
+    mocked.post(
+        f"{API}/2/media/upload/v3/finalize",
+        json={"data": {"id": "v3", "processing_info": {"state": "pending", "check_after_secs": 10}}},
+    )
+    mocked.get(
+        UPLOAD,
+        json={"data": {"id": "v3", "processing_info": {"state": "in_progress", "check_after_secs": 10}}},
+    )
+    with pytest.raises(RetryableError) as raised:
+        client.publish(make_request("Watch", media=(video,)), checkpoint=checkpoints)
+    assert raised.value.code == "x_media_processing_slow"
+    assert checkpoints.saved == []  # never got as far as creating the post
+
+
+def test_a_missing_media_file_is_permanent(client: XClient, checkpoints: Checkpoints, tmp_path: Path) -> None:
+    gone = MediaItem(
+        url="https://media.test/gone.jpg", content_type="image/jpeg", path=str(tmp_path / "gone.jpg")
+    )
+    with pytest.raises(PermanentError) as raised:
+        client.publish(make_request(media=(gone,)), checkpoint=checkpoints)
+    assert raised.value.code == "x_media_missing"
+    assert "gone.jpg" in raised.value.message
+
+
+def test_an_invalid_post_is_refused_before_any_request(client: XClient, checkpoints: Checkpoints) -> None:
+    with pytest.raises(PermanentError) as raised:
+        client.publish(make_request("a" * 281), checkpoint=checkpoints)
+    assert raised.value.code == "x_invalid_post"
+
+
+# -- errors ------------------------------------------------------------------------------------------
+def test_it_waits_until_the_rate_limit_resets(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    reset = 1_793_000_000
+    mocked.post(
+        TWEETS,
+        status=429,
+        json={
+            "title": "Too Many Requests",
+            "detail": "Too Many Requests",
+            "type": "about:blank",
+            "status": 429,
+        },
+        headers={
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(reset),
+        },
+    )
+    with pytest.raises(RetryableError) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.retry_at == datetime.fromtimestamp(reset + 1, UTC)
+    assert raised.value.code == "x_429"
+    assert raised.value.http_status == 429
+
+
+def test_it_waits_for_the_daily_reset_when_the_24_hour_limit_is_used_up(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    window_reset, daily_reset = 1_793_000_000, 1_793_050_000
+    mocked.post(
+        TWEETS,
+        status=429,
+        json=problem(429, "Too Many Requests"),
+        headers={
+            "x-rate-limit-remaining": "57",
+            "x-rate-limit-reset": str(window_reset),
+            "x-user-limit-24hour-limit": "100",
+            "x-user-limit-24hour-remaining": "0",
+            "x-user-limit-24hour-reset": str(daily_reset),
+        },
+    )
+    with pytest.raises(RetryableError) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.retry_at == datetime.fromtimestamp(daily_reset + 1, UTC)
+    assert "daily" in raised.value.message
+
+
+def test_a_rate_limit_without_headers_leaves_the_wait_to_the_pipeline(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(TWEETS, status=429, json={"errors": [{"code": 88, "message": "Rate limit exceeded"}]})
+    with pytest.raises(RetryableError) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.retry_at is None
+
+
+def test_the_monthly_usage_cap_is_permanent(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(
+        TWEETS,
+        status=429,
+        json=problem(
+            429, "Usage cap exceeded", "https://api.x.com/2/problems/usage-capped", "UsageCapExceeded"
+        ),
+    )
+    with pytest.raises(PermanentError) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.code == "x_usage_capped"
+    assert not isinstance(raised.value, ReconnectNeeded)
+
+
+def test_an_expired_token_asks_for_a_refresh(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(TWEETS, status=401, json=problem(401, "Unauthorized", title="Unauthorized"))
+    with pytest.raises(TokenExpired) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.code == "x_401"
+    assert raised.value.http_status == 401
+
+
+def test_duplicate_content_says_an_identical_post_already_exists(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(
+        TWEETS,
+        status=403,
+        json=problem(403, "You are not allowed to create a Tweet with duplicate content.", title="Forbidden"),
+    )
+    with pytest.raises(PermanentError) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.code == "x_duplicate"
+    assert raised.value.http_status == 403
+    assert "identical post already exists" in raised.value.message
+
+
+def test_a_duplicate_after_an_earlier_attempt_was_sent_is_checked_not_failed(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(
+        TWEETS,
+        status=403,
+        json=problem(403, "You are not allowed to create a Tweet with duplicate content.", title="Forbidden"),
+    )
+    earlier = {SENT_MARKER: "2026-11-01T12:00:01+00:00"}
+    with pytest.raises(OutcomeUnknown) as raised:
+        client.publish(make_request(progress=earlier), checkpoint=checkpoints)
+    assert raised.value.code == "x_duplicate_after_retry"
+
+
+def test_a_refused_create_forgets_that_it_was_sent(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(
+        TWEETS,
+        status=400,
+        json=problem(400, "Invalid Request", "https://api.x.com/2/problems/invalid-request"),
+    )
+    with pytest.raises(PermanentError):
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert [progress for progress, _ in checkpoints.saved][-1] == {SENT_MARKER: ""}
+
+
+def test_other_forbidden_answers_are_permanent_in_xs_words(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(TWEETS, status=403, json=problem(403, "You are not permitted to perform this action."))
+    with pytest.raises(PermanentError) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.code == "x_403"
+    assert "You are not permitted to perform this action." in raised.value.message
+
+
+def test_a_bad_request_is_permanent(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(TWEETS, status=400, json=problem(400, "$.foo: is not defined in the schema"))
+    with pytest.raises(PermanentError) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.code == "x_400"
+    assert "is not defined in the schema" in raised.value.message
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_retried(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, status: int
+) -> None:
+    mocked.post(TWEETS, status=status, body="upstream unavailable")
+    with pytest.raises(RetryableError) as raised:
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert raised.value.code == f"x_{status}"
+    assert raised.value.http_status == status
+
+
+def test_a_connection_dropped_after_sending_the_post_leaves_the_outcome_unknown(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(TWEETS, body=requests.ConnectionError("Connection aborted."))
+    with pytest.raises(OutcomeUnknown):
+        client.publish(make_request(), checkpoint=checkpoints)
+    assert checkpoints.saved[0][0][SENT_MARKER]  # a retry will know the create went out
+
+
+# -- reconciliation ----------------------------------------------------------------------------------
+def timeline(*posts: tuple[str, str], next_token: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"result_count": len(posts)}
+    if next_token:
+        meta["next_token"] = next_token
+    return {
+        "data": [{"id": pid, "text": text, "created_at": "2026-11-01T12:00:02.000Z"} for pid, text in posts],
+        "meta": meta,
+    }
+
+
+def test_reconcile_finds_the_post_despite_t_co_links_and_escaping(
+    client: XClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(
+        f"{API}/2/users/42/tweets",
+        json=timeline(
+            ("901", "Something else"),
+            ("900", "Fish &amp; chips at https://t.co/AbC123 tonight https://t.co/MeDiA9"),
+        ),
+        match=[
+            matchers.query_param_matcher(
+                {
+                    "start_time": "2026-11-01T11:55:00Z",
+                    "tweet.fields": "created_at,text",
+                    "max_results": "100",
+                }
+            )
+        ],
+    )
+    request = make_request("Fish & chips at https://example.com/menu tonight")
+    answer = client.reconcile(request, since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    assert answer.status == ReconcileStatus.PUBLISHED
+    assert answer.result is not None
+    assert answer.result.platform_post_id == "900"
+    assert answer.result.url == f"{WEB}/i/web/status/900"
+
+
+def test_reconcile_reports_not_published_when_no_post_matches(
+    client: XClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(f"{API}/2/users/42/tweets", json=timeline(("901", "Hello from SoSocial, edited")))
+    answer = client.reconcile(make_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+
+
+def test_reconcile_names_the_oldest_matching_post_when_the_text_appears_twice(
+    client: XClient, mocked: responses.RequestsMock
+) -> None:
+    # Newest first: the older post is the first attempt's, the one SoSocial should record.
+    mocked.get(
+        f"{API}/2/users/42/tweets",
+        json=timeline(("905", "Hello from SoSocial"), ("904", "Hello from SoSocial")),
+    )
+    answer = client.reconcile(make_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    assert answer.result is not None
+    assert answer.result.platform_post_id == "904"
+
+
+def test_reconcile_reads_further_pages(client: XClient, mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{API}/2/users/42/tweets", json=timeline(("903", "other"), next_token="page2"))
+    mocked.get(
+        f"{API}/2/users/42/tweets",
+        json=timeline(("902", "Hello from SoSocial")),
+        match=[matchers.query_param_matcher({"pagination_token": "page2"}, strict_match=False)],
+    )
+    answer = client.reconcile(make_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    assert answer.status == ReconcileStatus.PUBLISHED
+    assert answer.result is not None
+    assert answer.result.platform_post_id == "902"
+
+
+def test_reconcile_cannot_recognise_a_post_made_only_of_links(client: XClient) -> None:
+    answer = client.reconcile(make_request("https://example.com"), since=datetime(2026, 11, 1, tzinfo=UTC))
+    assert answer.status == ReconcileStatus.UNKNOWN
+    assert answer.message
+
+
+# -- OAuth -------------------------------------------------------------------------------------------
+def test_refresh_returns_the_rotated_refresh_token_and_its_expiry(
+    client: XClient, mocked: responses.RequestsMock
+) -> None:
+    basic = base64.b64encode(b"client-1:secret-1").decode()
+    mocked.post(
+        TOKEN,
+        json={
+            "token_type": "bearer",
+            "expires_in": 7200,
+            "access_token": "access-2",
+            "refresh_token": "refresh-2",
+            "scope": "tweet.read tweet.write users.read media.write offline.access",
+        },
+        match=[
+            matchers.urlencoded_params_matcher({"grant_type": "refresh_token", "refresh_token": "refresh-1"}),
+            matchers.header_matcher({"Authorization": f"Basic {basic}"}),
+        ],
+    )
+    before = datetime.now(UTC)
+    grant = client.refresh_token(make_request().account)
+    assert grant.access_token == "access-2"
+    assert grant.refresh_token == "refresh-2"
+    assert grant.expires_at is not None
+    assert before + timedelta(seconds=7200) <= grant.expires_at <= datetime.now(UTC) + timedelta(seconds=7200)
+
+
+def test_a_public_client_sends_its_id_in_the_form(
+    settings: Any, mocked: responses.RequestsMock, fake_time: FakeTime
+) -> None:
+    settings.SOSOCIAL_PLATFORMS = {
+        **settings.SOSOCIAL_PLATFORMS,
+        "x": {**settings.SOSOCIAL_PLATFORMS["x"], "client_secret": ""},
+    }
+    mocked.post(
+        TOKEN,
+        json={"access_token": "access-2", "refresh_token": "refresh-2", "expires_in": 7200},
+        match=[
+            matchers.urlencoded_params_matcher(
+                {"grant_type": "refresh_token", "refresh_token": "refresh-1", "client_id": "client-1"}
+            )
+        ],
+    )
+    XClient(sleep=fake_time.sleep, clock=fake_time.clock).refresh_token(make_request().account)
+    assert "Authorization" not in mocked.calls[0].request.headers
+
+
+def test_a_refused_refresh_token_means_the_account_must_be_reconnected(
+    client: XClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.post(
+        TOKEN,
+        status=400,
+        json={"error": "invalid_request", "error_description": "Value passed for the token was invalid."},
+    )
+    with pytest.raises(ReconnectNeeded) as raised:
+        client.refresh_token(make_request().account)
+    assert raised.value.code == "x_oauth_invalid_request"
+    assert "Reconnect" in raised.value.message
+
+
+def test_refused_app_credentials_do_not_blame_the_account(
+    client: XClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.post(
+        TOKEN,
+        status=401,
+        json={"error": "unauthorized_client", "error_description": "Missing valid authorization header"},
+    )
+    with pytest.raises(PermanentError) as raised:
+        client.refresh_token(make_request().account)
+    assert not isinstance(raised.value, ReconnectNeeded)
+    assert raised.value.code == "x_oauth_unauthorized_client"
+
+
+def test_authorization_url_carries_a_valid_s256_challenge(client: XClient) -> None:
+    verifier = "v" * 43 + "-._~" + "9" * 10
+    url = client.authorization_url(
+        redirect_uri="https://app.test/cb/x", state="state-1", code_verifier=verifier
+    )
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{WEB}/i/oauth2/authorize"
+    query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+    expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert query == {
+        "response_type": "code",
+        "client_id": "client-1",
+        "redirect_uri": "https://app.test/cb/x",
+        "scope": "tweet.read tweet.write users.read media.write offline.access",
+        "state": "state-1",
+        "code_challenge": expected,
+        "code_challenge_method": "S256",
+    }
+
+
+def test_connect_exchanges_the_code_and_names_the_account(
+    client: XClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.post(
+        TOKEN,
+        json={"access_token": "access-9", "refresh_token": "refresh-9", "expires_in": 7200},
+        match=[
+            matchers.urlencoded_params_matcher(
+                {
+                    "grant_type": "authorization_code",
+                    "code": "code-1",
+                    "redirect_uri": "https://app.test/cb/x",
+                    "code_verifier": "verifier-1",
+                }
+            )
+        ],
+    )
+    mocked.get(
+        f"{API}/2/users/me",
+        json={"data": {"id": "2244994945", "name": "Dev", "username": "XDevelopers"}},
+        match=[matchers.header_matcher({"Authorization": "Bearer access-9"})],
+    )
+    [account] = client.connect(
+        code="code-1", redirect_uri="https://app.test/cb/x", code_verifier="verifier-1"
+    )
+    assert account.account_id == "2244994945"
+    assert account.display_name == "@XDevelopers"
+    assert account.access_token == "access-9"
+    assert account.refresh_token == "refresh-9"
+    assert account.expires_at is not None
+
+
+def test_an_expired_login_code_asks_to_connect_again(client: XClient, mocked: responses.RequestsMock) -> None:
+    mocked.post(
+        TOKEN, status=400, json={"error": "invalid_grant", "error_description": "authorization code expired"}
+    )
+    with pytest.raises(ReconnectNeeded) as raised:
+        client.connect(code="stale", redirect_uri="https://app.test/cb/x", code_verifier="v")
+    assert "authorization code expired" in raised.value.message
+
+
+def test_an_html_error_page_is_classified_by_its_status(
+    client: XClient, mocked: responses.RequestsMock
+) -> None:
+    # A proxy's HTML error page must still be classified by status.
+    mocked.post(TWEETS, status=503, body="<html>oops</html>", content_type="text/html")
+    with pytest.raises(RetryableError):
+        client.publish(make_request(), checkpoint=lambda progress: None)
+    assert json.loads(mocked.calls[0].request.body or b"{}") == {"text": "Hello from SoSocial"}
