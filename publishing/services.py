@@ -10,11 +10,13 @@ import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -35,7 +37,7 @@ from platforms.base import (
 from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import refresh_account_tokens
-from publishing.models import Post, PublishAttempt, ScheduleEntry
+from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +113,41 @@ def _validate_dates(when: Sequence[datetime], *, now: datetime, field: str = "wh
     return sorted(when)
 
 
-def create_post(*, owner_id: int, account: SocialAccount, text: str) -> Post:
+def create_post(
+    *,
+    owner_id: int,
+    account: SocialAccount,
+    text: str,
+    options: Mapping[str, str] | None = None,
+    media: Sequence[UploadedFile[Any]] = (),
+) -> Post:
     if account.owner_id != owner_id:
         raise ValidationError({"account": "Choose one of your own accounts."})
-    return Post.objects.create(owner_id=owner_id, account=account, text=text)
+    post = Post.objects.create(owner_id=owner_id, account=account, text=text, options=dict(options or {}))
+    for position, upload in enumerate(media):
+        PostMedia.objects.create(
+            post=post,
+            file=upload,
+            content_type=upload.content_type or "application/octet-stream",
+            position=position,
+        )
+    return post
+
+
+def compose_post(
+    *,
+    owner_id: int,
+    account: SocialAccount,
+    text: str,
+    when: Sequence[datetime],
+    options: Mapping[str, str] | None = None,
+    media: Sequence[UploadedFile[Any]] = (),
+) -> Post:
+    """Create a post with its media and schedule it: all of it, or nothing if any check refuses."""
+    with transaction.atomic():
+        post = create_post(owner_id=owner_id, account=account, text=text, options=options, media=media)
+        schedule_post(post=post, when=when)
+    return post
 
 
 def schedule_post(*, post: Post, when: Sequence[datetime]) -> list[ScheduleEntry]:

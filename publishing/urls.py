@@ -8,4 +8,5 @@ app_name = "publishing"
 
 urlpatterns = [
     path("", views.post_list, name="post_list"),
+    path("compose/", views.compose, name="compose"),
 ]

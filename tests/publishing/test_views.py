@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from pytest_django import Settings
+
+from platforms.models import SocialAccount
+from publishing.models import Post, ScheduleEntry
+from tests.support.fakes import FakeClient
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def alices_browser(alice: User) -> Client:
+    browser = Client()
+    browser.force_login(alice)
+    return browser
+
+
+@time_machine.travel(NOW, tick=False)
+def test_composing_schedules_each_date_in_the_chosen_time_zone(
+    alices_browser: Client, alices_account: SocialAccount, settings: Settings, tmp_path: object
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    response = alices_browser.post(
+        "/compose/",
+        {
+            "account": alices_account.pk,
+            "text": "Two dates",
+            "dates": "2026-12-01 09:30\n2026-12-02 18:00",
+            "time_zone": "Europe/Paris",
+            "attachments": [SimpleUploadedFile("a.jpg", b"\xff\xd8", content_type="image/jpeg")],
+        },
+    )
+
+    assert response.status_code == 302
+    post = Post.objects.get(owner__username="alice")
+    assert list(post.entries.values_list("scheduled_at", flat=True)) == [
+        datetime(2026, 12, 1, 8, 30, tzinfo=UTC),
+        datetime(2026, 12, 2, 17, 0, tzinfo=UTC),
+    ]
+    assert post.media.get().content_type == "image/jpeg"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_date_in_the_past_is_shown_next_to_the_dates_and_nothing_is_saved(
+    alices_browser: Client, alices_account: SocialAccount
+) -> None:
+    response = alices_browser.post(
+        "/compose/",
+        {"account": alices_account.pk, "text": "hi", "dates": "2020-01-01 10:00", "time_zone": "UTC"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["dates"] == ["2020-01-01 10:00 UTC is in the past."]
+    assert not Post.objects.exists()
+
+
+def test_a_platform_refusal_is_shown_next_to_the_text(
+    alices_browser: Client, alices_account: SocialAccount, fake_x: FakeClient
+) -> None:
+    fake_x.validate = lambda **kwargs: ["X allows 280 characters; this post has 300."]  # type: ignore[method-assign]
+
+    response = alices_browser.post(
+        "/compose/",
+        {"account": alices_account.pk, "text": "x" * 300, "dates": "2099-01-01 10:00", "time_zone": "UTC"},
+    )
+
+    assert response.context["form"].errors["text"] == ["X allows 280 characters; this post has 300."]
+    assert not ScheduleEntry.objects.exists()
+
+
+def test_a_garbled_date_gets_a_field_error_not_a_crash(
+    alices_browser: Client, alices_account: SocialAccount
+) -> None:
+    response = alices_browser.post(
+        "/compose/", {"account": alices_account.pk, "text": "hi", "dates": "next tuesday", "time_zone": "UTC"}
+    )
+
+    assert response.status_code == 200
+    assert "is not a date and time" in response.context["form"].errors["dates"][0]
+
+
+def test_bob_cannot_post_to_alices_account(bob: User, alices_account: SocialAccount) -> None:
+    browser = Client()
+    browser.force_login(bob)
+
+    response = browser.post(
+        "/compose/",
+        {"account": alices_account.pk, "text": "hi", "dates": "2099-01-01 10:00", "time_zone": "UTC"},
+    )
+
+    assert response.status_code == 200
+    assert "account" in response.context["form"].errors
+    assert not Post.objects.exists()
+
+
+def test_the_posts_page_shows_only_my_posts(
+    alices_browser: Client, alices_post: Post, bob: User, alices_account: SocialAccount
+) -> None:
+    bobs_account = SocialAccount.objects.create(
+        owner=bob, platform="x", platform_account_id="b", display_name="@b"
+    )
+    Post.objects.create(owner=bob, account=bobs_account, text="Bob's secret plan")
+
+    page = alices_browser.get("/").content.decode()
+
+    assert "Hello from Alice" in page
+    assert "Bob&#x27;s secret plan" not in page
+    assert "Bob's secret plan" not in page
