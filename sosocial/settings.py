@@ -252,6 +252,9 @@ SOSOCIAL_PLATFORMS: dict[str, dict[str, str]] = {
             "INSTAGRAM_GRAPH_URL", env_str("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")
         ),
         "rupload_url": env_str("INSTAGRAM_RUPLOAD_URL", "https://rupload.facebook.com"),
+        "authorize_url": env_str(
+            "INSTAGRAM_AUTHORIZE_URL", env_str("FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com")
+        ),
         "api_version": env_str("INSTAGRAM_API_VERSION", env_str("FACEBOOK_API_VERSION", "v25.0")),
         "app_id": env_str("FACEBOOK_APP_ID", ""),
         "app_secret": env_str("FACEBOOK_APP_SECRET", ""),

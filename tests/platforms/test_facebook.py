@@ -1,0 +1,610 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+import time_machine
+from pytest_django import Settings
+
+from platforms.base import (
+    AccountCredentials,
+    MediaItem,
+    OutcomeUnknown,
+    PermanentError,
+    PlatformClient,
+    PublishRequest,
+    ReconcileStatus,
+    ReconnectNeeded,
+    RetryableError,
+)
+from platforms.facebook import FacebookClient
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+SCHEDULED = NOW - timedelta(minutes=1)
+VERSION = "v25.0"
+GRAPH = "http://sandbox.test/facebook/graph"
+GRAPH_VIDEO = "http://sandbox.test/facebook/graph-video"
+PAGE = "1001"
+FEED = f"{GRAPH}/{VERSION}/{PAGE}/feed"
+PHOTOS = f"{GRAPH}/{VERSION}/{PAGE}/photos"
+PUBLISHED_POSTS = f"{GRAPH}/{VERSION}/{PAGE}/published_posts"
+PHOTO = MediaItem(url="https://cdn.example/cat.jpg", content_type="image/jpeg")
+DOG = MediaItem(url="https://cdn.example/dog.png", content_type="image/png")
+VIDEO = MediaItem(url="https://cdn.example/clip.mp4", content_type="video/mp4")
+
+
+@pytest.fixture(autouse=True)
+def facebook_settings(settings: Settings) -> None:
+    settings.SOSOCIAL_PLATFORMS = {
+        "facebook": {
+            "graph_url": GRAPH,
+            "graph_video_url": GRAPH_VIDEO,
+            "rupload_url": "http://sandbox.test/facebook/rupload",
+            "authorize_url": "http://sandbox.test/facebook/www",
+            "api_version": VERSION,
+            "app_id": "app-1",
+            "app_secret": "app-secret",
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def graph() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+@pytest.fixture
+def client() -> FacebookClient:
+    return FacebookClient()
+
+
+def as_platform_client(client: FacebookClient) -> PlatformClient:
+    return client  # mypy checks that FacebookClient satisfies the protocol
+
+
+def request_for(
+    text: str = "Hello from Alice",
+    *,
+    media: tuple[MediaItem, ...] = (),
+    options: Mapping[str, str] | None = None,
+) -> PublishRequest:
+    return PublishRequest(
+        reference="entry-7",
+        account=AccountCredentials(platform="facebook", account_id=PAGE, access_token="page-token"),
+        text=text,
+        scheduled_at=SCHEDULED,
+        media=media,
+        options=options or {},
+    )
+
+
+def no_checkpoint(progress: Mapping[str, str]) -> None:
+    raise AssertionError(f"Facebook has nothing to checkpoint, got {progress}")
+
+
+def sent(call: Any) -> dict[str, str]:
+    """The form fields of a recorded POST, or the query of a GET."""
+    request = call.request
+    raw = str(request.body or "") if request.method == "POST" else urlsplit(request.url).query
+    return {key: values[0] for key, values in parse_qs(raw).items()}
+
+
+def graph_error(code: int, subcode: int | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": f"(#{code}) Something", "type": "OAuthException", "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error.update(extra)
+    return {"error": error}
+
+
+# -- publishing ---------------------------------------------------------------------------------------
+def test_it_posts_text_to_the_page_feed(client: FacebookClient, graph: responses.RequestsMock) -> None:
+    graph.add(
+        responses.POST,
+        FEED,
+        json={"id": f"{PAGE}_55", "permalink_url": "https://www.facebook.com/1001/posts/55"},
+    )
+
+    result = as_platform_client(client).publish(request_for(), checkpoint=no_checkpoint)
+
+    assert result.platform_post_id == f"{PAGE}_55"
+    assert result.url == "https://www.facebook.com/1001/posts/55"
+    assert result.http_status == 200
+    fields = sent(graph.calls[0])
+    assert fields["message"] == "Hello from Alice"
+    assert fields["access_token"] == "page-token"
+    assert fields["fields"] == "id,permalink_url"
+    assert "link" not in fields
+
+
+def test_it_adds_the_link_to_a_link_post(client: FacebookClient, graph: responses.RequestsMock) -> None:
+    graph.add(responses.POST, FEED, json={"id": f"{PAGE}_56"})
+
+    client.publish(request_for(options={"link": "https://alice.example/blog"}), checkpoint=no_checkpoint)
+
+    assert sent(graph.calls[0])["link"] == "https://alice.example/blog"
+
+
+def test_it_builds_the_link_from_the_post_id_when_facebook_gives_none(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.POST, FEED, json={"id": f"{PAGE}_57"})
+
+    result = client.publish(request_for(), checkpoint=no_checkpoint)
+
+    assert result.url == f"https://www.facebook.com/{PAGE}_57"
+
+
+def test_it_posts_one_photo_with_its_caption(client: FacebookClient, graph: responses.RequestsMock) -> None:
+    graph.add(responses.POST, PHOTOS, json={"id": "photo-1", "post_id": f"{PAGE}_60"})
+
+    result = client.publish(request_for(media=(PHOTO,)), checkpoint=no_checkpoint)
+
+    fields = sent(graph.calls[0])
+    assert fields["url"] == PHOTO.url
+    assert fields["caption"] == "Hello from Alice"
+    assert "published" not in fields
+    assert result.platform_post_id == f"{PAGE}_60"
+    assert result.url == f"https://www.facebook.com/{PAGE}_60"
+
+
+def test_it_uploads_each_photo_unpublished_then_attaches_them_to_one_feed_post(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.POST, PHOTOS, json={"id": "photo-1"})
+    graph.add(responses.POST, PHOTOS, json={"id": "photo-2"})
+    graph.add(responses.POST, FEED, json={"id": f"{PAGE}_61"})
+
+    result = client.publish(request_for(media=(PHOTO, DOG)), checkpoint=no_checkpoint)
+
+    first, second, feed = (sent(call) for call in graph.calls)
+    assert (first["url"], first["published"]) == (PHOTO.url, "false")
+    assert (second["url"], second["published"]) == (DOG.url, "false")
+    assert json.loads(feed["attached_media"]) == [{"media_fbid": "photo-1"}, {"media_fbid": "photo-2"}]
+    assert feed["message"] == "Hello from Alice"
+    assert result.platform_post_id == f"{PAGE}_61"
+
+
+def test_it_posts_a_video_to_the_video_host_by_its_public_url(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(
+        responses.POST,
+        f"{GRAPH_VIDEO}/{VERSION}/{PAGE}/videos",
+        json={"id": "video-9", "permalink_url": "/1001/videos/9/"},
+    )
+
+    result = client.publish(request_for(media=(VIDEO,)), checkpoint=no_checkpoint)
+
+    fields = sent(graph.calls[0])
+    assert fields["file_url"] == VIDEO.url
+    assert fields["description"] == "Hello from Alice"
+    assert result.platform_post_id == "video-9"
+    assert result.url == "https://www.facebook.com/1001/videos/9/"
+
+
+# -- publishing errors --------------------------------------------------------------------------------
+def test_it_retries_after_the_time_the_usage_header_names(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    usage = {PAGE: [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 25}]}
+    graph.add(
+        responses.POST,
+        FEED,
+        status=400,
+        json=graph_error(80001),
+        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+    )
+
+    with pytest.raises(RetryableError) as raised:
+        client.publish(request_for(), checkpoint=no_checkpoint)
+
+    assert raised.value.retry_at == NOW + timedelta(minutes=25)
+    assert raised.value.code == "meta_80001"
+    assert raised.value.http_status == 400
+
+
+def test_it_asks_to_reconnect_when_the_page_token_expired(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.POST, FEED, status=400, json=graph_error(190, 463))
+
+    with pytest.raises(ReconnectNeeded) as raised:
+        client.publish(request_for(), checkpoint=no_checkpoint)
+
+    assert raised.value.code == "meta_190_463"
+    assert "expired" in raised.value.message
+    assert "Reconnect" in raised.value.message
+
+
+def test_it_names_the_permission_the_page_is_missing(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(
+        responses.POST,
+        FEED,
+        status=403,
+        json=graph_error(200, message="(#200) Requires pages_manage_posts permission"),
+    )
+
+    with pytest.raises(ReconnectNeeded) as raised:
+        client.publish(request_for(), checkpoint=no_checkpoint)
+
+    assert "pages_manage_posts" in raised.value.message
+
+
+def test_it_explains_a_refused_post_in_facebooks_own_words(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(
+        responses.POST,
+        PHOTOS,
+        status=400,
+        json=graph_error(100, error_user_msg="The photo URL could not be read."),
+    )
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(media=(PHOTO,)), checkpoint=no_checkpoint)
+
+    assert not isinstance(raised.value, ReconnectNeeded)
+    assert "The photo URL could not be read." in raised.value.message
+    assert raised.value.code == "meta_100"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(500, graph_error(1)), (503, graph_error(2)), (400, graph_error(1, is_transient=True)), (502, None)],
+)
+def test_it_retries_when_facebook_has_a_temporary_problem(
+    client: FacebookClient, graph: responses.RequestsMock, status: int, body: Any
+) -> None:
+    if body is None:
+        graph.add(responses.POST, FEED, status=status, body="<html>Bad gateway</html>")
+    else:
+        graph.add(responses.POST, FEED, status=status, json=body)
+
+    with pytest.raises(RetryableError) as raised:
+        client.publish(request_for(), checkpoint=no_checkpoint)
+
+    assert raised.value.retry_at is None
+    assert raised.value.http_status == status
+
+
+def test_the_outcome_is_unknown_when_the_connection_drops_after_sending(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    # http.send cannot tell a reset after sending from a slow publish: Facebook may have posted.
+    graph.add(responses.POST, FEED, body=requests.ConnectionError("Connection reset by peer"))
+
+    with pytest.raises(OutcomeUnknown):
+        client.publish(request_for(), checkpoint=no_checkpoint)
+
+
+def test_it_retries_when_facebook_could_not_be_reached_at_all(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.POST, FEED, body=requests.ConnectTimeout("connect timed out"))
+
+    with pytest.raises(RetryableError):
+        client.publish(request_for(), checkpoint=no_checkpoint)
+
+
+def test_a_dropped_photo_upload_is_retryable_because_unpublished_photos_are_invisible(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.POST, PHOTOS, body=requests.ConnectionError("Connection reset by peer"))
+
+    with pytest.raises(RetryableError) as raised:
+        client.publish(request_for(media=(PHOTO, DOG)), checkpoint=no_checkpoint)
+
+    assert not isinstance(raised.value, OutcomeUnknown)
+
+
+def test_a_duplicate_refusal_returns_the_earlier_attempts_post(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.POST, FEED, status=400, json=graph_error(506))
+    graph.add(
+        responses.GET,
+        PUBLISHED_POSTS,
+        json={
+            "data": [
+                {
+                    "id": f"{PAGE}_70",
+                    "message": "Hello from Alice",
+                    "created_time": "2026-11-28T11:59:40+0000",
+                    "permalink_url": "https://www.facebook.com/1001/posts/70",
+                }
+            ]
+        },
+    )
+
+    result = client.publish(request_for(), checkpoint=no_checkpoint)
+
+    assert result.platform_post_id == f"{PAGE}_70"
+    assert sent(graph.calls[1])["since"] == str(int((SCHEDULED - timedelta(minutes=5)).timestamp()))
+
+
+def test_a_duplicate_of_an_older_post_fails_with_a_readable_message(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.POST, FEED, status=400, json=graph_error(506))
+    graph.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(), checkpoint=no_checkpoint)
+
+    assert raised.value.code == "meta_506"
+    assert "duplicate" in raised.value.message
+
+
+# -- reconciliation -----------------------------------------------------------------------------------
+def listed(post_id: str, message: str, created: str) -> dict[str, str]:
+    return {
+        "id": post_id,
+        "message": message,
+        "created_time": created,
+        "permalink_url": f"https://www.facebook.com/{post_id}",
+    }
+
+
+def test_it_finds_a_post_that_went_out_by_its_text(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(
+        responses.GET,
+        PUBLISHED_POSTS,
+        json={
+            "data": [
+                listed(f"{PAGE}_81", "Something else", "2026-11-28T11:59:59+0000"),
+                listed(f"{PAGE}_80", "Hello from Alice", "2026-11-28T11:59:30+0000"),
+            ]
+        },
+    )
+
+    answer = client.reconcile(request_for(), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.PUBLISHED
+    assert answer.result is not None
+    assert answer.result.platform_post_id == f"{PAGE}_80"
+    assert answer.result.url == f"https://www.facebook.com/{PAGE}_80"
+    query = sent(graph.calls[0])
+    assert query["since"] == str(int(SCHEDULED.timestamp()))
+    assert query["fields"] == "id,message,created_time,permalink_url"
+
+
+def test_it_ignores_the_same_text_posted_before_the_attempt(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(
+        responses.GET,
+        PUBLISHED_POSTS,
+        json={"data": [listed(f"{PAGE}_1", "Hello from Alice", "2026-11-20T09:00:00+0000")]},
+    )
+
+    answer = client.reconcile(request_for(), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+
+
+def test_it_follows_the_next_page_to_find_the_post(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(
+        responses.GET,
+        PUBLISHED_POSTS,
+        json={
+            "data": [listed(f"{PAGE}_90", "Other", "2026-11-28T11:59:59+0000")],
+            "paging": {"next": f"{PUBLISHED_POSTS}?after=abc&access_token=page-token"},
+        },
+    )
+    graph.add(
+        responses.GET,
+        PUBLISHED_POSTS,
+        json={"data": [listed(f"{PAGE}_89", "Hello from Alice", "2026-11-28T11:59:10+0000")]},
+    )
+
+    answer = client.reconcile(request_for(), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.PUBLISHED
+    assert answer.result is not None
+    assert answer.result.platform_post_id == f"{PAGE}_89"
+    assert sent(graph.calls[1])["after"] == "abc"
+
+
+def test_it_cannot_tell_when_there_are_more_posts_than_it_checks(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(
+        responses.GET,
+        PUBLISHED_POSTS,
+        json={
+            "data": [listed(f"{PAGE}_90", "Other", "2026-11-28T11:59:59+0000")],
+            "paging": {"next": f"{PUBLISHED_POSTS}?after=more"},
+        },
+    )
+
+    answer = client.reconcile(request_for(), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.UNKNOWN
+    assert "more posts" in answer.message
+
+
+def test_it_cannot_tell_whether_a_video_went_out_while_facebook_may_be_processing_it(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
+
+    answer = client.reconcile(request_for(media=(VIDEO,)), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.UNKNOWN
+    assert "video" in answer.message
+
+
+def test_it_cannot_recognise_a_post_without_text(client: FacebookClient) -> None:
+    answer = client.reconcile(request_for("", media=(PHOTO,)), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.UNKNOWN
+    assert "no text" in answer.message
+
+
+# -- validation ---------------------------------------------------------------------------------------
+def test_it_accepts_a_text_post(client: FacebookClient) -> None:
+    assert client.validate(text="Hello", media=[], options={}) == []
+
+
+def test_it_accepts_several_photos(client: FacebookClient) -> None:
+    assert client.validate(text="", media=[PHOTO, DOG], options={}) == []
+
+
+def test_it_refuses_an_empty_post(client: FacebookClient) -> None:
+    problems = client.validate(text="  ", media=[], options={})
+
+    assert len(problems) == 1
+    assert "empty" in problems[0]
+
+
+def test_it_refuses_photos_and_a_video_together(client: FacebookClient) -> None:
+    problems = client.validate(text="Hi", media=[PHOTO, VIDEO], options={})
+
+    assert any("not both" in problem for problem in problems)
+
+
+def test_it_refuses_a_photo_type_facebook_does_not_take(client: FacebookClient) -> None:
+    heic = MediaItem(url="https://cdn.example/cat.heic", content_type="image/heic", path="/tmp/cat.heic")
+
+    problems = client.validate(text="Hi", media=[heic], options={})
+
+    assert problems == ["cat.heic is not a photo Facebook accepts (image/heic); use JPEG, PNG, GIF or WebP."]
+
+
+def test_it_refuses_media_without_a_public_address(client: FacebookClient) -> None:
+    local = MediaItem(url="", content_type="video/mp4", path="/srv/media/clip.mp4")
+
+    problems = client.validate(text="Hi", media=[local], options={})
+
+    assert any("public web address" in problem for problem in problems)
+
+
+def test_it_refuses_text_longer_than_facebook_allows(client: FacebookClient) -> None:
+    problems = client.validate(text="a" * 63_207, media=[], options={})
+
+    assert any("63,206" in problem for problem in problems)
+
+
+def test_it_refuses_a_photo_larger_than_four_megabytes(client: FacebookClient, tmp_path: Any) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\0" * (4 * 1024 * 1024 + 1))
+    photo = MediaItem(url="https://cdn.example/big.jpg", content_type="image/jpeg", path=str(big))
+
+    problems = client.validate(text="Hi", media=[photo], options={})
+
+    assert any("larger than 4 MB" in problem for problem in problems)
+
+
+# -- accounts -----------------------------------------------------------------------------------------
+def test_it_sends_the_user_to_the_facebook_login_dialog_with_the_page_scopes(client: FacebookClient) -> None:
+    url = client.authorization_url(
+        redirect_uri="https://sosocial.example/connect/facebook/done", state="s-1", code_verifier="unused"
+    )
+
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == (
+        f"http://sandbox.test/facebook/www/{VERSION}/dialog/oauth"
+    )
+    query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+    assert query["client_id"] == "app-1"
+    assert query["redirect_uri"] == "https://sosocial.example/connect/facebook/done"
+    assert query["state"] == "s-1"
+    assert query["scope"].split(",") == [
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_manage_posts",
+        "business_management",
+    ]
+
+
+def add_login(graph: responses.RequestsMock, pages: list[dict[str, Any]]) -> None:
+    token_url = f"{GRAPH}/{VERSION}/oauth/access_token"
+    graph.add(responses.GET, token_url, json={"access_token": "short-user", "token_type": "bearer"})
+    graph.add(
+        responses.GET,
+        token_url,
+        json={"access_token": "long-user", "token_type": "bearer", "expires_in": 5183944},
+    )
+    graph.add(responses.GET, f"{GRAPH}/{VERSION}/me/accounts", json={"data": pages})
+
+
+def test_it_connects_every_page_with_a_page_token_that_does_not_expire(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    add_login(
+        graph,
+        [
+            {"id": "1001", "name": "Alice's Bakery", "access_token": "page-1"},
+            {"id": "1002", "name": "Alice's Blog", "access_token": "page-2"},
+        ],
+    )
+
+    accounts = client.connect(code="code-1", redirect_uri="https://sosocial.example/done", code_verifier="")
+
+    assert [(a.account_id, a.display_name, a.access_token) for a in accounts] == [
+        ("1001", "Alice's Bakery", "page-1"),
+        ("1002", "Alice's Blog", "page-2"),
+    ]
+    assert all(account.expires_at is None and account.refresh_token == "" for account in accounts)
+    exchange, long_lived, pages = (sent(call) for call in graph.calls)
+    assert exchange["code"] == "code-1"
+    assert exchange["redirect_uri"] == "https://sosocial.example/done"
+    assert (exchange["client_id"], exchange["client_secret"]) == ("app-1", "app-secret")
+    assert long_lived["grant_type"] == "fb_exchange_token"
+    assert long_lived["fb_exchange_token"] == "short-user"
+    assert pages["access_token"] == "long-user"
+    assert "instagram_business_account" in pages["fields"]
+
+
+def test_a_refused_login_code_asks_the_user_to_connect_again(
+    client: FacebookClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(
+        responses.GET,
+        f"{GRAPH}/{VERSION}/oauth/access_token",
+        status=400,
+        json=graph_error(100, 36007, message="This authorization code has expired."),
+    )
+
+    with pytest.raises(ReconnectNeeded) as raised:
+        client.connect(code="old", redirect_uri="https://sosocial.example/done", code_verifier="")
+
+    assert "Try connecting again" in raised.value.message
+
+
+def test_a_login_without_pages_says_what_to_do(client: FacebookClient, graph: responses.RequestsMock) -> None:
+    add_login(graph, [])
+
+    with pytest.raises(PermanentError) as raised:
+        client.connect(code="code-1", redirect_uri="https://sosocial.example/done", code_verifier="")
+
+    assert "select the Pages" in raised.value.message
+
+
+def test_it_cannot_refresh_a_facebook_token_and_asks_for_a_reconnect(client: FacebookClient) -> None:
+    account = AccountCredentials(platform="facebook", account_id=PAGE, access_token="page-token")
+
+    with pytest.raises(ReconnectNeeded) as raised:
+        client.refresh_token(account)
+
+    assert "Reconnect" in raised.value.message

@@ -1,0 +1,782 @@
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+import time_machine
+from pytest_django import Settings
+
+from platforms.base import (
+    AccountCredentials,
+    MediaItem,
+    OutcomeUnknown,
+    PermanentError,
+    PlatformClient,
+    PublishRequest,
+    ReconcileStatus,
+    ReconnectNeeded,
+    RetryableError,
+)
+from platforms.instagram import InstagramClient
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+SCHEDULED = NOW - timedelta(minutes=1)
+VERSION = "v25.0"
+GRAPH = "http://sandbox.test/facebook/graph"
+IG_USER = "17841400000000001"
+CREATE = f"{GRAPH}/{VERSION}/{IG_USER}/media"
+MEDIA_LIST = CREATE
+PUBLISH = f"{GRAPH}/{VERSION}/{IG_USER}/media_publish"
+PHOTO = MediaItem(url="https://cdn.example/cat.jpg", content_type="image/jpeg")
+DOG = MediaItem(url="https://cdn.example/dog.jpg", content_type="image/jpeg")
+CLIP = MediaItem(url="https://cdn.example/clip.mp4", content_type="video/mp4")
+
+
+@pytest.fixture(autouse=True)
+def instagram_settings(settings: Settings) -> None:
+    settings.SOSOCIAL_PLATFORMS = {
+        "facebook": {
+            "graph_url": GRAPH,
+            "graph_video_url": "http://sandbox.test/facebook/graph-video",
+            "rupload_url": "http://sandbox.test/facebook/rupload",
+            "authorize_url": "http://sandbox.test/facebook/www",
+            "api_version": VERSION,
+            "app_id": "app-1",
+            "app_secret": "app-secret",
+        },
+        # As in settings.py: Instagram has no authorize_url of its own (Facebook Login).
+        "instagram": {
+            "graph_url": GRAPH,
+            "rupload_url": "http://sandbox.test/facebook/rupload",
+            "api_version": VERSION,
+            "app_id": "app-1",
+            "app_secret": "app-secret",
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def graph() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+class Sleeper:
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+@pytest.fixture
+def sleeper() -> Sleeper:
+    return Sleeper()
+
+
+@pytest.fixture
+def client(sleeper: Sleeper) -> InstagramClient:
+    return InstagramClient(sleep=sleeper, poll_interval=5.0, poll_timeout=15.0)
+
+
+class Checkpoints:
+    """Records what publish saved and how many HTTP calls had been made when it did."""
+
+    def __init__(self, graph: responses.RequestsMock) -> None:
+        self.graph = graph
+        self.saved: list[tuple[dict[str, str], int]] = []
+
+    def __call__(self, progress: Mapping[str, str]) -> None:
+        self.saved.append((dict(progress), len(self.graph.calls)))
+
+
+@pytest.fixture
+def checkpoints(graph: responses.RequestsMock) -> Checkpoints:
+    return Checkpoints(graph)
+
+
+def as_platform_client(client: InstagramClient) -> PlatformClient:
+    return client  # mypy checks that InstagramClient satisfies the protocol
+
+
+def request_for(
+    text: str = "Fresh bread #bakery",
+    *,
+    media: tuple[MediaItem, ...] = (PHOTO,),
+    options: Mapping[str, str] | None = None,
+    progress: Mapping[str, str] | None = None,
+) -> PublishRequest:
+    return PublishRequest(
+        reference="entry-7",
+        account=AccountCredentials(platform="instagram", account_id=IG_USER, access_token="page-token"),
+        text=text,
+        scheduled_at=SCHEDULED,
+        media=media,
+        options=options or {},
+        progress=progress or {},
+    )
+
+
+def sent(call: Any) -> dict[str, str]:
+    """The form fields of a recorded POST, or the query of a GET."""
+    request = call.request
+    raw = str(request.body or "") if request.method == "POST" else urlsplit(request.url).query
+    return {key: values[0] for key, values in parse_qs(raw).items()}
+
+
+def paths(graph: responses.RequestsMock) -> list[str]:
+    """The calls made so far as "METHOD path-below-the-version"."""
+    prefix = f"/facebook/graph/{VERSION}/"
+    return [
+        f"{call.request.method} {urlsplit(str(call.request.url)).path.removeprefix(prefix)}"
+        for call in graph.calls
+    ]
+
+
+def graph_error(code: int, subcode: int | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": f"(#{code}) Something", "type": "OAuthException", "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error.update(extra)
+    return {"error": error}
+
+
+def add_status(graph: responses.RequestsMock, container_id: str, status_code: str, status: str = "") -> None:
+    graph.add(
+        responses.GET,
+        f"{GRAPH}/{VERSION}/{container_id}",
+        json={"id": container_id, "status_code": status_code, "status": status},
+    )
+
+
+def add_publish(graph: responses.RequestsMock, media_id: str = "media-1") -> None:
+    graph.add(responses.POST, PUBLISH, json={"id": media_id})
+    graph.add(
+        responses.GET,
+        f"{GRAPH}/{VERSION}/{media_id}",
+        json={"id": media_id, "permalink": f"https://www.instagram.com/p/{media_id}/"},
+    )
+
+
+# -- publishing ---------------------------------------------------------------------------------------
+def test_it_publishes_a_photo_through_a_container(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "FINISHED")
+    add_publish(graph)
+
+    result = as_platform_client(client).publish(request_for(), checkpoint=checkpoints)
+
+    assert paths(graph) == [
+        "POST 17841400000000001/media",
+        "GET c-1",
+        "POST 17841400000000001/media_publish",
+        "GET media-1",
+    ]
+    create = sent(graph.calls[0])
+    assert create["image_url"] == PHOTO.url
+    assert create["caption"] == "Fresh bread #bakery"
+    assert sent(graph.calls[2])["creation_id"] == "c-1"
+    assert result.platform_post_id == "media-1"
+    assert result.url == "https://www.instagram.com/p/media-1/"
+    assert result.http_status == 200
+
+
+def test_it_checkpoints_the_container_before_publishing(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(), checkpoint=checkpoints)
+
+    # Saved right after the container was created (1 call made), long before media_publish.
+    assert checkpoints.saved == [({"container_id": "c-1"}, 1)]
+
+
+def test_a_failing_checkpoint_stops_before_anything_is_published(
+    client: InstagramClient, graph: responses.RequestsMock
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+
+    def lost_claim(progress: Mapping[str, str]) -> None:
+        raise OutcomeUnknown("SoSocial lost track of this attempt.", code="claim_lost")
+
+    with pytest.raises(OutcomeUnknown):
+        client.publish(request_for(), checkpoint=lost_claim)
+
+    assert paths(graph) == ["POST 17841400000000001/media"]
+
+
+def test_it_waits_for_the_container_before_publishing(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints, sleeper: Sleeper
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "IN_PROGRESS")
+    add_status(graph, "c-1", "IN_PROGRESS")
+    add_status(graph, "c-1", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
+
+    assert paths(graph)[:5] == [
+        "POST 17841400000000001/media",
+        "GET c-1",
+        "GET c-1",
+        "GET c-1",
+        "POST 17841400000000001/media_publish",
+    ]
+    assert sleeper.slept == [5.0, 5.0]
+
+
+def test_it_gives_up_waiting_after_a_bound_without_publishing(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints, sleeper: Sleeper
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "IN_PROGRESS")
+
+    with pytest.raises(RetryableError) as raised:
+        client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
+
+    assert raised.value.code == "ig_container_in_progress"
+    assert sleeper.slept == [5.0, 5.0, 5.0]  # 15 s timeout at a 5 s interval
+    assert "POST 17841400000000001/media_publish" not in paths(graph)
+    assert checkpoints.saved[0][0] == {"container_id": "c-1"}
+
+
+def test_it_publishes_a_reel_from_one_video(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(media=(CLIP,), options={"kind": "reel"}), checkpoint=checkpoints)
+
+    create = sent(graph.calls[0])
+    assert (create["media_type"], create["video_url"]) == ("REELS", CLIP.url)
+    assert "image_url" not in create
+
+
+def test_it_publishes_a_carousel_from_its_children(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "child-1"})
+    graph.add(responses.POST, CREATE, json={"id": "child-2"})
+    graph.add(responses.POST, CREATE, json={"id": "parent-1"})
+    add_status(graph, "parent-1", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(media=(PHOTO, DOG)), checkpoint=checkpoints)
+
+    first, second, parent = (sent(call) for call in graph.calls[:3])
+    assert (first["image_url"], first["is_carousel_item"]) == (PHOTO.url, "true")
+    assert (second["image_url"], second["is_carousel_item"]) == (DOG.url, "true")
+    assert "caption" not in first
+    assert parent["media_type"] == "CAROUSEL"
+    assert parent["children"] == "child-1,child-2"
+    assert parent["caption"] == "Fresh bread #bakery"
+    assert checkpoints.saved == [({"container_id": "parent-1"}, 3)]
+    assert sent(graph.calls[4])["creation_id"] == "parent-1"
+
+
+def test_it_waits_for_a_video_in_a_carousel_before_making_the_carousel(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "child-1"})
+    graph.add(responses.POST, CREATE, json={"id": "child-2"})
+    add_status(graph, "child-2", "IN_PROGRESS")
+    add_status(graph, "child-2", "FINISHED")
+    graph.add(responses.POST, CREATE, json={"id": "parent-1"})
+    add_status(graph, "parent-1", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(media=(PHOTO, CLIP)), checkpoint=checkpoints)
+
+    assert paths(graph)[:5] == [
+        "POST 17841400000000001/media",
+        "POST 17841400000000001/media",
+        "GET child-2",
+        "GET child-2",
+        "POST 17841400000000001/media",
+    ]
+    video_child = sent(graph.calls[1])
+    assert (video_child["media_type"], video_child["video_url"]) == ("VIDEO", CLIP.url)
+
+
+def test_it_polls_again_when_instagram_says_the_media_is_not_ready(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "FINISHED")
+    graph.add(responses.POST, PUBLISH, status=400, json=graph_error(9007, 2207027))
+    add_publish(graph, "media-2")
+
+    result = client.publish(request_for(), checkpoint=checkpoints)
+
+    assert result.platform_post_id == "media-2"
+    assert paths(graph) == [
+        "POST 17841400000000001/media",
+        "GET c-1",
+        "POST 17841400000000001/media_publish",
+        "GET c-1",
+        "POST 17841400000000001/media_publish",
+        "GET media-2",
+    ]
+
+
+def test_it_fails_with_instagrams_reason_when_the_container_errors(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "ERROR", "Error: Media upload has failed with error code 2207026")
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
+
+    assert raised.value.code == "ig_container_error_2207026"
+    assert "MP4 or MOV" in raised.value.message
+    assert "POST 17841400000000001/media_publish" not in paths(graph)
+
+
+def test_it_shows_the_status_text_of_an_error_it_does_not_know(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "ERROR", "Error: something odd happened")
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert "something odd happened" in raised.value.message
+
+
+def test_a_container_error_instagram_calls_temporary_is_retried(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "ERROR", "Error: 2207003 media download timed out")
+
+    with pytest.raises(RetryableError):
+        client.publish(request_for(), checkpoint=checkpoints)
+
+
+def test_an_expired_container_fails_permanently(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "EXPIRED")
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert "expire" in raised.value.message
+
+
+# -- resuming an earlier attempt ----------------------------------------------------------------------
+def test_it_does_not_publish_again_when_the_earlier_container_is_published(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    add_status(graph, "c-old", "PUBLISHED")
+    graph.add(
+        responses.GET,
+        MEDIA_LIST,
+        json={
+            "data": [
+                {
+                    "id": "media-other",
+                    "caption": "Another post",
+                    "timestamp": "2026-11-28T11:59:50+0000",
+                    "permalink": "https://www.instagram.com/p/other/",
+                },
+                {
+                    "id": "media-7",
+                    "caption": "Fresh bread #bakery",
+                    "timestamp": "2026-11-28T11:59:30+0000",
+                    "permalink": "https://www.instagram.com/p/seven/",
+                },
+            ]
+        },
+    )
+
+    result = client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
+
+    assert (result.platform_post_id, result.url) == ("media-7", "https://www.instagram.com/p/seven/")
+    assert paths(graph) == ["GET c-old", "GET 17841400000000001/media"]
+    listing = sent(graph.calls[1])
+    assert listing["fields"] == "id,caption,timestamp,permalink"
+    assert listing["since"] == str(int((SCHEDULED - timedelta(minutes=5)).timestamp()))
+    assert checkpoints.saved == []
+
+
+def test_it_publishes_the_earlier_container_when_it_is_finished(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    add_status(graph, "c-old", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
+
+    assert paths(graph) == ["GET c-old", "POST 17841400000000001/media_publish", "GET media-1"]
+    assert sent(graph.calls[1])["creation_id"] == "c-old"
+    assert checkpoints.saved == []
+
+
+def test_it_keeps_waiting_for_the_earlier_container_when_it_is_still_processing(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    add_status(graph, "c-old", "IN_PROGRESS")
+    add_status(graph, "c-old", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
+
+    assert paths(graph)[:3] == ["GET c-old", "GET c-old", "POST 17841400000000001/media_publish"]
+
+
+@pytest.mark.parametrize("status_code", ["EXPIRED", "ERROR"])
+def test_it_makes_a_new_container_when_the_earlier_one_is_unusable(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints, status_code: str
+) -> None:
+    add_status(graph, "c-old", status_code)
+    graph.add(responses.POST, CREATE, json={"id": "c-new"})
+    add_status(graph, "c-new", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
+
+    assert checkpoints.saved == [({"container_id": "c-new"}, 2)]
+    assert sent(graph.calls[3])["creation_id"] == "c-new"
+
+
+def test_it_makes_a_new_container_when_the_earlier_one_is_gone(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.GET, f"{GRAPH}/{VERSION}/c-old", status=400, json=graph_error(100, 33))
+    graph.add(responses.POST, CREATE, json={"id": "c-new"})
+    add_status(graph, "c-new", "FINISHED")
+    add_publish(graph)
+
+    client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
+
+    assert checkpoints.saved == [({"container_id": "c-new"}, 2)]
+
+
+# -- publishing errors --------------------------------------------------------------------------------
+def test_it_retries_the_publishing_quota_a_day_later(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "FINISHED")
+    graph.add(responses.POST, PUBLISH, status=400, json=graph_error(9, 2207042))
+
+    with pytest.raises(RetryableError) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert raised.value.retry_at == NOW + timedelta(hours=24)
+    assert raised.value.code == "meta_9_2207042"
+
+
+def test_it_refuses_a_photo_instagram_cannot_take_with_a_readable_message(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, status=400, json=graph_error(36001, 2207005))
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert "JPEG" in raised.value.message
+    assert checkpoints.saved == []
+
+
+def test_a_spam_restriction_is_not_retried(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "FINISHED")
+    graph.add(responses.POST, PUBLISH, status=400, json=graph_error(4, 2207051))
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert "spam" in raised.value.message
+
+
+def test_it_asks_to_reconnect_when_the_token_is_invalid(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, status=400, json=graph_error(190, 467))
+
+    with pytest.raises(ReconnectNeeded) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert raised.value.code == "meta_190_467"
+
+
+def test_it_waits_for_the_instagram_usage_estimate_when_throttled(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    usage = '{"17841400000000001": [{"type": "instagram", "estimated_time_to_regain_access": 9}]}'
+    graph.add(
+        responses.POST,
+        CREATE,
+        status=400,
+        json=graph_error(80002),
+        headers={"X-Business-Use-Case-Usage": usage},
+    )
+
+    with pytest.raises(RetryableError) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert raised.value.retry_at == NOW + timedelta(minutes=9)
+
+
+def test_the_outcome_is_unknown_when_the_connection_drops_during_media_publish(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "FINISHED")
+    graph.add(responses.POST, PUBLISH, body=requests.ConnectionError("Connection reset by peer"))
+
+    with pytest.raises(OutcomeUnknown):
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert checkpoints.saved[0][0] == {"container_id": "c-1"}
+
+
+def test_a_dropped_container_creation_is_retryable_because_containers_are_invisible(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, body=requests.ConnectionError("Connection reset by peer"))
+
+    with pytest.raises(RetryableError) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert not isinstance(raised.value, OutcomeUnknown)
+
+
+def test_a_failed_link_lookup_after_publishing_still_counts_as_published(
+    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(graph, "c-1", "FINISHED")
+    graph.add(responses.POST, PUBLISH, json={"id": "media-1"})
+    graph.add(responses.GET, f"{GRAPH}/{VERSION}/media-1", status=500, json=graph_error(2))
+
+    result = client.publish(request_for(), checkpoint=checkpoints)
+
+    assert (result.platform_post_id, result.url) == ("media-1", "")
+
+
+# -- reconciliation -----------------------------------------------------------------------------------
+def test_nothing_can_be_public_without_a_container(
+    client: InstagramClient, graph: responses.RequestsMock
+) -> None:
+    answer = client.reconcile(request_for(), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+    assert len(graph.calls) == 0
+
+
+def test_it_reports_a_published_container_with_its_post(
+    client: InstagramClient, graph: responses.RequestsMock
+) -> None:
+    add_status(graph, "c-1", "PUBLISHED")
+    graph.add(
+        responses.GET,
+        MEDIA_LIST,
+        json={
+            "data": [
+                {
+                    "id": "media-7",
+                    "caption": "Fresh bread #bakery",
+                    "timestamp": "2026-11-28T11:59:30+0000",
+                    "permalink": "https://www.instagram.com/p/seven/",
+                }
+            ]
+        },
+    )
+
+    answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.PUBLISHED
+    assert answer.result is not None
+    assert (answer.result.platform_post_id, answer.result.url) == (
+        "media-7",
+        "https://www.instagram.com/p/seven/",
+    )
+    assert sent(graph.calls[1])["since"] == str(int(SCHEDULED.timestamp()))
+
+
+def test_a_published_container_counts_as_published_even_when_its_post_is_not_found(
+    client: InstagramClient, graph: responses.RequestsMock
+) -> None:
+    add_status(graph, "c-1", "PUBLISHED")
+    graph.add(responses.GET, MEDIA_LIST, json={"data": []})
+
+    answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.PUBLISHED
+    assert answer.result is not None
+
+
+@pytest.mark.parametrize("status_code", ["FINISHED", "IN_PROGRESS", "EXPIRED", "ERROR"])
+def test_an_unpublished_container_means_nothing_went_out(
+    client: InstagramClient, graph: responses.RequestsMock, status_code: str
+) -> None:
+    add_status(graph, "c-1", status_code)
+
+    answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+
+
+def test_an_unexpected_container_state_needs_a_person(
+    client: InstagramClient, graph: responses.RequestsMock
+) -> None:
+    add_status(graph, "c-1", "")
+
+    answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.UNKNOWN
+
+
+# -- validation ---------------------------------------------------------------------------------------
+def test_it_accepts_one_jpeg(client: InstagramClient) -> None:
+    assert client.validate(text="Fresh bread", media=[PHOTO], options={}) == []
+
+
+def test_it_accepts_a_carousel_of_photos_and_a_video(client: InstagramClient) -> None:
+    assert client.validate(text="", media=[PHOTO, DOG, CLIP], options={}) == []
+
+
+def test_it_needs_media(client: InstagramClient) -> None:
+    assert client.validate(text="Just words", media=[], options={}) == [
+        "Instagram posts need a photo or a video. Add one."
+    ]
+
+
+def test_it_accepts_only_jpeg_photos(client: InstagramClient) -> None:
+    png = MediaItem(url="https://cdn.example/logo.png", content_type="image/png")
+
+    problems = client.validate(text="", media=[png], options={})
+
+    assert problems == ["logo.png is image/png; Instagram accepts only JPEG photos. Convert it to JPEG."]
+
+
+def test_it_allows_at_most_ten_carousel_items(client: InstagramClient) -> None:
+    problems = client.validate(text="", media=[PHOTO] * 11, options={})
+
+    assert any("at most 10" in problem for problem in problems)
+
+
+def test_a_reel_is_one_video(client: InstagramClient) -> None:
+    problems = client.validate(text="", media=[PHOTO], options={"kind": "reel"})
+
+    assert problems == ["A reel is exactly one video, with no photos."]
+
+
+def test_it_limits_the_caption_length(client: InstagramClient) -> None:
+    problems = client.validate(text="a" * 2201, media=[PHOTO], options={})
+
+    assert any("2,200" in problem for problem in problems)
+
+
+def test_it_limits_hashtags_to_thirty(client: InstagramClient) -> None:
+    tags = " ".join(f"#tag{number}" for number in range(31))
+
+    assert any("31 hashtags" in problem for problem in client.validate(text=tags, media=[PHOTO], options={}))
+    assert client.validate(text=tags.rsplit(" ", 1)[0], media=[PHOTO], options={}) == []
+
+
+def test_it_limits_mentions_to_twenty(client: InstagramClient) -> None:
+    mentions = " ".join(f"@friend{number}" for number in range(21))
+
+    problems = client.validate(text=mentions, media=[PHOTO], options={})
+
+    assert any("21 @mentions" in problem for problem in problems)
+
+
+def test_it_does_not_count_an_email_address_as_a_mention(client: InstagramClient) -> None:
+    text = " ".join(f"alice{number}@example.com" for number in range(25))
+
+    assert client.validate(text=text, media=[PHOTO], options={}) == []
+
+
+# -- accounts -----------------------------------------------------------------------------------------
+def test_it_asks_facebook_login_for_the_instagram_scopes(client: InstagramClient) -> None:
+    url = client.authorization_url(
+        redirect_uri="https://sosocial.example/done", state="s-1", code_verifier=""
+    )
+
+    parts = urlsplit(url)
+    assert f"{parts.netloc}{parts.path}" == f"sandbox.test/facebook/www/{VERSION}/dialog/oauth"
+    scopes = parse_qs(parts.query)["scope"][0].split(",")
+    assert {"instagram_basic", "instagram_content_publish", "pages_show_list"} <= set(scopes)
+
+
+def test_it_connects_the_instagram_accounts_linked_to_the_pages(
+    client: InstagramClient, graph: responses.RequestsMock
+) -> None:
+    token_url = f"{GRAPH}/{VERSION}/oauth/access_token"
+    graph.add(responses.GET, token_url, json={"access_token": "short-user"})
+    graph.add(responses.GET, token_url, json={"access_token": "long-user", "expires_in": 5183944})
+    graph.add(
+        responses.GET,
+        f"{GRAPH}/{VERSION}/me/accounts",
+        json={
+            "data": [
+                {
+                    "id": "1001",
+                    "name": "Alice's Bakery",
+                    "access_token": "page-1",
+                    "instagram_business_account": {"id": IG_USER, "username": "alicesbakery"},
+                },
+                {"id": "1002", "name": "Alice's Blog", "access_token": "page-2"},
+            ]
+        },
+    )
+
+    accounts = client.connect(code="code-1", redirect_uri="https://sosocial.example/done", code_verifier="")
+
+    assert [(a.account_id, a.display_name, a.access_token, a.expires_at) for a in accounts] == [
+        (IG_USER, "@alicesbakery", "page-1", None)
+    ]
+
+
+def test_a_login_without_linked_instagram_accounts_says_what_to_do(
+    client: InstagramClient, graph: responses.RequestsMock
+) -> None:
+    token_url = f"{GRAPH}/{VERSION}/oauth/access_token"
+    graph.add(responses.GET, token_url, json={"access_token": "short-user"})
+    graph.add(responses.GET, token_url, json={"access_token": "long-user"})
+    graph.add(
+        responses.GET,
+        f"{GRAPH}/{VERSION}/me/accounts",
+        json={"data": [{"id": "1002", "name": "Alice's Blog", "access_token": "page-2"}]},
+    )
+
+    with pytest.raises(PermanentError) as raised:
+        client.connect(code="code-1", redirect_uri="https://sosocial.example/done", code_verifier="")
+
+    assert "Instagram professional account" in raised.value.message
+
+
+def test_it_cannot_refresh_and_asks_for_a_reconnect(client: InstagramClient) -> None:
+    account = AccountCredentials(platform="instagram", account_id=IG_USER, access_token="page-token")
+
+    with pytest.raises(ReconnectNeeded):
+        client.refresh_token(account)

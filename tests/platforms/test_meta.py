@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+import time_machine
+from pytest_django import Settings
+
+from platforms.base import (
+    OutcomeUnknown,
+    PermanentError,
+    PlatformError,
+    ReconnectNeeded,
+    RetryableError,
+)
+from platforms.facebook import FacebookClient
+from platforms.meta import classify_error, regain_access_at, subcode_in_status
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+GRAPH = "http://sandbox.test/facebook/graph"
+VERSION = "v25.0"
+
+
+@pytest.fixture(autouse=True)
+def meta_settings(settings: Settings) -> None:
+    settings.SOSOCIAL_PLATFORMS = {
+        "facebook": {
+            "graph_url": GRAPH,
+            "graph_video_url": "http://sandbox.test/facebook/graph-video",
+            "rupload_url": "http://sandbox.test/facebook/rupload",
+            "authorize_url": "http://sandbox.test/facebook/www",
+            "api_version": VERSION,
+            "app_id": "app-1",
+            "app_secret": "app-secret",
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def graph() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+def graph_response(
+    status: int, body: Any = None, *, headers: dict[str, str] | None = None, text: str | None = None
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = (text if text is not None else json.dumps(body)).encode()
+    response.headers.update(headers or {})
+    return response
+
+
+def graph_error(code: int, subcode: int | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": f"(#{code}) Something", "type": "OAuthException", "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error.update(extra)
+    return {"error": error}
+
+
+def classify(status: int, body: Any, headers: dict[str, str] | None = None) -> PlatformError:
+    return classify_error(graph_response(status, body, headers=headers), platform="Facebook")
+
+
+@pytest.mark.parametrize(
+    ("code", "subcode", "kind"),
+    [
+        (1, None, RetryableError),
+        (2, None, RetryableError),
+        (-1, 2207001, RetryableError),
+        (-2, 2207003, RetryableError),
+        (24, 2207008, RetryableError),
+        (1, 2207057, PermanentError),  # a bad thumbnail offset, despite code 1
+        (4, 2207051, PermanentError),  # spam restriction, despite throttling code 4
+        (190, 463, ReconnectNeeded),
+        (190, 460, ReconnectNeeded),
+        (190, None, ReconnectNeeded),
+        (102, None, ReconnectNeeded),
+        (10, None, ReconnectNeeded),
+        (200, None, ReconnectNeeded),
+        (299, None, ReconnectNeeded),
+        (506, None, PermanentError),
+        (100, None, PermanentError),
+        (368, None, PermanentError),
+        (36000, 2207004, PermanentError),
+        (36001, 2207005, PermanentError),
+        (36003, 2207009, PermanentError),
+        (36004, 2207010, PermanentError),
+        (9004, 2207052, PermanentError),
+        (9007, 2207027, RetryableError),
+    ],
+)
+def test_it_sorts_graph_errors_by_code_and_subcode(code: int, subcode: int | None, kind: type) -> None:
+    error = classify(400, graph_error(code, subcode))
+
+    assert type(error) is kind
+    assert error.code == f"meta_{code}" + (f"_{subcode}" if subcode else "")
+    assert error.http_status == 400
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 341, 613, 80001, 80002])
+def test_it_waits_for_the_time_the_usage_header_names_when_throttled(code: int) -> None:
+    usage = {"1234": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 17}]}
+
+    error = classify(400, graph_error(code), {"X-Business-Use-Case-Usage": json.dumps(usage)})
+
+    assert isinstance(error, RetryableError)
+    assert error.retry_at == NOW + timedelta(minutes=17)
+
+
+def test_it_waits_the_longest_estimate_of_all_usage_headers() -> None:
+    headers = {
+        "X-Business-Use-Case-Usage": json.dumps(
+            {
+                "1": [{"type": "pages", "estimated_time_to_regain_access": 5}],
+                "2": [{"type": "instagram", "estimated_time_to_regain_access": 42}],
+            }
+        ),
+        "X-App-Usage": json.dumps({"call_count": 100, "estimated_time_to_regain_access": 30}),
+    }
+
+    assert regain_access_at(headers, now=NOW) == NOW + timedelta(minutes=42)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-App-Usage": json.dumps({"call_count": 100, "total_time": 20})},
+        {"X-Business-Use-Case-Usage": "not json"},
+        {"X-Business-Use-Case-Usage": json.dumps({"1": [{"estimated_time_to_regain_access": 0}]})},
+    ],
+)
+def test_it_waits_an_hour_when_throttled_without_an_estimate(headers: dict[str, str]) -> None:
+    error = classify(400, graph_error(80001), headers)
+
+    assert isinstance(error, RetryableError)
+    assert error.retry_at == NOW + timedelta(hours=1)
+
+
+def test_it_retries_the_publishing_quota_a_day_later() -> None:
+    error = classify(400, graph_error(9, 2207042))
+
+    assert isinstance(error, RetryableError)
+    assert error.retry_at == NOW + timedelta(hours=24)
+    assert "daily publishing limit" in error.message
+
+
+def test_it_retries_posting_too_fast_an_hour_later_although_it_is_a_policy_code() -> None:
+    error = classify(400, graph_error(368, 1390008))
+
+    assert isinstance(error, RetryableError)
+    assert error.retry_at == NOW + timedelta(hours=1)
+
+
+def test_it_retries_anything_meta_marks_transient() -> None:
+    error = classify(400, graph_error(100, is_transient=True))
+
+    assert isinstance(error, RetryableError)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_it_retries_server_errors_without_an_envelope(status: int) -> None:
+    error = classify_error(graph_response(status, text="<html>Bad gateway</html>"), platform="Facebook")
+
+    assert isinstance(error, RetryableError)
+    assert error.code == f"meta_http_{status}"
+
+
+def test_it_tells_the_user_why_the_login_is_gone() -> None:
+    error = classify(400, graph_error(190, 460))
+
+    assert isinstance(error, ReconnectNeeded)
+    assert "password was changed" in error.message
+    assert "Reconnect" in error.message
+
+
+def test_it_names_the_permission_that_is_missing() -> None:
+    body = graph_error(200, message="(#200) Requires pages_manage_posts permission to manage the object")
+
+    error = classify(403, body)
+
+    assert isinstance(error, ReconnectNeeded)
+    assert "pages_manage_posts" in error.message
+
+
+def test_it_quotes_metas_words_for_users_when_it_has_them() -> None:
+    body = graph_error(100, error_user_msg="The scheduled time must be at least 10 minutes ahead.")
+
+    error = classify(400, body)
+
+    assert isinstance(error, PermanentError)
+    assert not isinstance(error, ReconnectNeeded)
+    assert "The scheduled time must be at least 10 minutes ahead." in error.message
+
+
+def test_it_finds_the_error_subcode_in_a_container_status() -> None:
+    assert subcode_in_status("Error: Media upload has failed with error code 2207026") == 2207026
+    assert subcode_in_status("Finished: Media has been uploaded") is None
+
+
+def test_it_sends_the_token_in_the_body_with_an_app_secret_proof(graph: responses.RequestsMock) -> None:
+    graph.add(responses.POST, f"{GRAPH}/{VERSION}/1/feed", json={"id": "1_2"})
+
+    FacebookClient().post("1/feed", token="page-token", data={"message": "Hi"}, publishes=True)
+
+    request = graph.calls[0].request
+    assert "page-token" not in (request.url or "")
+    body = parse_qs(str(request.body))
+    proof = hmac.new(b"app-secret", b"page-token", hashlib.sha256).hexdigest()
+    assert body["access_token"] == ["page-token"]
+    assert body["appsecret_proof"] == [proof]
+    assert urlsplit(request.url or "").path == f"/facebook/graph/{VERSION}/1/feed"
+
+
+def test_an_unreadable_answer_to_a_publishing_call_leaves_the_outcome_unknown(
+    graph: responses.RequestsMock,
+) -> None:
+    graph.add(responses.POST, f"{GRAPH}/{VERSION}/1/feed", body="<html>ok</html>")
+
+    with pytest.raises(OutcomeUnknown):
+        FacebookClient().post("1/feed", token="t", data={"message": "Hi"}, publishes=True)
+
+
+def test_a_lost_answer_to_a_call_that_publishes_nothing_is_retryable(graph: responses.RequestsMock) -> None:
+    graph.add(responses.POST, f"{GRAPH}/{VERSION}/1/photos", body=requests.ConnectionError("reset"))
+
+    with pytest.raises(RetryableError) as raised:
+        FacebookClient().post("1/photos", token="t", data={"published": "false"}, publishes=False)
+
+    assert not isinstance(raised.value, OutcomeUnknown)
+
+
+def test_it_does_not_follow_a_next_page_link_to_another_host(graph: responses.RequestsMock) -> None:
+    graph.add(
+        responses.GET,
+        f"{GRAPH}/{VERSION}/1/published_posts",
+        json={"data": [{"id": "1_1"}], "paging": {"next": "https://elsewhere.test/steal?access_token=t"}},
+    )
+
+    items, complete = FacebookClient().listing("1/published_posts", token="t", params={})
+
+    assert items == [{"id": "1_1"}]
+    assert complete is False
+    assert len(graph.calls) == 1
