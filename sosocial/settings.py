@@ -232,7 +232,13 @@ SOSOCIAL_RECONCILE_DELAY_SECONDS = env_float("SOSOCIAL_RECONCILE_DELAY_SECONDS",
 
 # Platform clients: platform name -> dotted path of a class implementing platforms.base.PlatformClient.
 # JSON in the environment overrides entries (tests point a worker subprocess at a test sink).
-SOSOCIAL_PLATFORM_CLIENTS: dict[str, str] = json.loads(env_str("SOSOCIAL_PLATFORM_CLIENTS", "{}"))
+SOSOCIAL_PLATFORM_CLIENTS: dict[str, str] = {
+    "facebook": "platforms.facebook.FacebookClient",
+    "instagram": "platforms.instagram.InstagramClient",
+    "x": "platforms.x.XClient",
+    "tiktok": "platforms.tiktok.TikTokClient",
+    **json.loads(env_str("SOSOCIAL_PLATFORM_CLIENTS", "{}")),
+}
 
 # Platform endpoints and app credentials. Base URLs are the real APIs unless set; the development
 # setup points them at the local sandbox. Secrets have no defaults.
