@@ -1,0 +1,552 @@
+"""Facebook Pages: feed posts, photos, multi-photo posts, videos, reels, and the edges that list them."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from platforms.sandbox import graph
+from platforms.sandbox.graph import GRAPH, Linked, Node, fail, select
+from platforms.sandbox.routing import META_VERSION, Request, Response, Router, json_response
+from platforms.sandbox.state import DAY, Account, FacebookPhoto, FacebookVideo, Post, State, Token, meta_time
+
+MAX_MESSAGE = 63206
+SCHEDULE_MIN_SECONDS = 600
+SCHEDULE_MAX_SECONDS = 30 * DAY
+PAGE = GRAPH + r"(?P<page>\d+)/"
+RUPLOAD = r"/(?:facebook|instagram)/rupload/video-upload/" + META_VERSION + r"(?P<video>\d+)"
+
+
+def register(router: Router) -> None:
+    fb = "facebook"
+    router.add("POST", PAGE + "feed", create_feed_post, platform=fb, names={"create_post", "feed"})
+    router.add(
+        "POST", PAGE + "photos", create_photo, platform=fb, names={"create_post", "photos"}, when=_published
+    )
+    router.add("POST", PAGE + "photos", create_photo, platform=fb, names={"photos", "upload_photo"})
+    router.add("POST", PAGE + "videos", create_video, platform=fb, names={"create_post", "videos"})
+    router.add(
+        "POST", PAGE + "video_reels", start_reel, platform=fb, names={"reels_start"}, when=_phase("start")
+    )
+    router.add(
+        "POST",
+        PAGE + "video_reels",
+        finish_reel,
+        platform=fb,
+        names={"create_post", "reels_finish"},
+        when=_phase("finish"),
+    )
+    router.add("POST", RUPLOAD, upload_reel, platform=fb, names={"rupload", "upload"})
+    router.add(
+        "GET",
+        PAGE + "(?:published_posts|feed|posts)",
+        list_posts,
+        platform=fb,
+        names={"list_posts", "published_posts"},
+    )
+    router.add("GET", PAGE + "scheduled_posts", list_scheduled, platform=fb, names={"scheduled_posts"})
+    router.add("GET", PAGE + "(?:videos|video_reels)", list_videos, platform=fb, names={"list_videos"})
+    router.add("POST", GRAPH + r"(?P<node>\d+_\d+)", update_post, platform=fb, names={"update_post"})
+
+
+def _published(request: Request) -> bool:
+    return request.flag("published", True)
+
+
+def _phase(phase: str) -> Any:
+    return lambda request: request.param("upload_phase") == phase
+
+
+# Permission ----------------------------------------------------------------------------------
+
+
+def page_for_write(state: State, request: Request, page_id: str) -> tuple[Account, Token]:
+    token = graph.authenticate(state, request, platform="facebook")
+    page = state.account(page_id, "facebook")
+    if page is None:
+        raise graph.not_found(page_id)
+    if token.kind != "page" or token.account_id != page.id:
+        raise fail(
+            200,
+            "(#200) If posting to a page, requires both pages_read_engagement and pages_manage_posts as "
+            "an admin with sufficient administrative permission",
+            status=403,
+        )
+    return page, token
+
+
+def page_for_read(state: State, request: Request) -> Account:
+    page_id = request.path_params["page"]
+    token = graph.authenticate(state, request, platform="facebook")
+    page = state.account(page_id, "facebook")
+    if page is None or not graph.may_act_for(token, owner=page.owner, page_id=page.id):
+        raise graph.not_found(page_id)
+    return page
+
+
+# Posts ---------------------------------------------------------------------------------------
+
+
+def permalink(request: Request, path: str) -> str:
+    return f"{request.base_url}/facebook/www/{path}"
+
+
+def post_fields(state: State, post: Post) -> dict[str, Any]:
+    page = state.accounts[post.account_id]
+    photo_urls = [item["url"] for item in post.media if item.get("type") == "photo"]
+    fields: dict[str, Any] = {
+        "id": post.id,
+        "message": post.text or None,
+        "created_time": meta_time(post.created_at),
+        "updated_time": meta_time(post.extra.get("updated_at", post.created_at)),
+        "permalink_url": post.permalink,
+        "is_published": post.status == "published",
+        "status_type": {"photo": "added_photos", "album": "added_photos", "video": "added_video"}.get(
+            post.kind, "mobile_status_update"
+        ),
+        "from": Linked({"id": page.id, "name": page.name}, ("name", "id")),
+        "full_picture": photo_urls[0] if photo_urls else None,
+        "link": post.extra.get("link"),
+        "scheduled_publish_time": post.extra.get("scheduled_publish_time"),
+    }
+    return fields
+
+
+def post_response(
+    state: State, request: Request, post: Post, extra: dict[str, Any] | None = None
+) -> Response:
+    """`{"id"}` (plus `extra`), and the read-after-write fields the create call asked for."""
+    body: dict[str, Any] = {"id": post.id, **(extra or {})}
+    spec = graph.requested_fields(request)
+    if spec:
+        body = {**select(post_fields(state, post), spec, ("id",)), **body}
+    return json_response(200, body)
+
+
+def _scheduled_time(state: State, request: Request) -> float | None:
+    raw = request.param("scheduled_publish_time")
+    if not raw:
+        return None
+    try:
+        moment = float(raw)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
+        except ValueError as bad:
+            raise fail(100, "(#100) The specified scheduled publish time is invalid.") from bad
+    ahead = moment - state.now()
+    if not SCHEDULE_MIN_SECONDS <= ahead <= SCHEDULE_MAX_SECONDS:
+        raise fail(100, "(#100) The specified scheduled publish time is invalid.")
+    return moment
+
+
+def _attached_media(request: Request) -> list[str]:
+    raw: Any = request.params.get("attached_media")
+    if raw is None:
+        indexed = sorted(
+            (int(found.group(1)), value)
+            for key, value in request.params.items()
+            if (found := re.fullmatch(r"attached_media\[(\d+)\]", key))
+        )
+        raw = [value for _, value in indexed]
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as bad:
+            raise fail(100, "(#100) param attached_media must be an array.") from bad
+    if not isinstance(raw, list):
+        raise fail(100, "(#100) param attached_media must be an array.")
+    ids: list[str] = []
+    for index, item in enumerate(raw):
+        if isinstance(item, str):
+            try:
+                item = json.loads(item)
+            except ValueError:
+                item = {}
+        media_fbid = item.get("media_fbid") if isinstance(item, dict) else None
+        if media_fbid is None:
+            raise fail(100, f"(#100) param attached_media[{index}] must be an object with media_fbid.")
+        ids.append(str(media_fbid))
+    return ids
+
+
+def _latest_post(state: State, page: Account) -> Post | None:
+    posts = [p for p in state.posts_of("facebook", page.id) if p.status == "published"]
+    return max(posts, key=lambda p: p.created_at, default=None)
+
+
+def create_feed_post(state: State, request: Request) -> Response:
+    page, _ = page_for_write(state, request, request.path_params["page"])
+    message = request.param("message")
+    link = request.param("link")
+    attached = _attached_media(request)
+    if not message and not link and not attached:
+        raise fail(100, "(#100) Missing message or attachment")
+    if len(message) > MAX_MESSAGE:
+        raise fail(100, f"(#100) The message is longer than {MAX_MESSAGE} characters")
+    published = request.flag("published", True)
+    scheduled = _scheduled_time(state, request)
+    if scheduled is not None and published:
+        raise fail(100, "(#100) Cannot specify a scheduled publish time on a published post")
+    photos: list[FacebookPhoto] = []
+    for index, photo_id in enumerate(attached):
+        photo = state.facebook_photos.get(photo_id)
+        if photo is None or photo.page_id != page.id or photo.published or photo.attached_to:
+            raise fail(100, f"(#100) param attached_media[{index}] has invalid media_fbid {photo_id}")
+        photos.append(photo)
+    latest = _latest_post(state, page)
+    if published and message and latest is not None and latest.text == message:
+        raise fail(506, "(#506) Duplicate status message")
+    post_id = f"{page.id}_{state.new_id('10', 16)}"
+    post = state.add_post(
+        Post(
+            platform="facebook",
+            id=post_id,
+            account_id=page.id,
+            text=message,
+            created_at=state.now(),
+            permalink=permalink(request, post_id),
+            kind="album" if photos else ("link" if link else "text"),
+            media=[{"type": "photo", "id": photo.id, "url": photo.url} for photo in photos],
+            status="published" if published else ("scheduled" if scheduled else "unpublished"),
+            extra={"link": link or None, "scheduled_publish_time": int(scheduled) if scheduled else None},
+        )
+    )
+    for photo in photos:
+        photo.attached_to = post.id
+    return post_response(state, request, post)
+
+
+def create_photo(state: State, request: Request) -> Response:
+    page, _ = page_for_write(state, request, request.path_params["page"])
+    url = request.param("url")
+    source = request.files.get("source")
+    if not url and source is None:
+        raise fail(324, "(#324) Requires upload file")
+    caption = request.param("caption") or request.param("message")
+    published = request.flag("published", True)
+    photo = FacebookPhoto(
+        id=state.new_id("10", 16),
+        page_id=page.id,
+        url=url or f"{request.base_url}/facebook/www/photos/uploaded.jpg",
+        caption=caption,
+        created_at=state.now(),
+        published=published,
+    )
+    state.facebook_photos[photo.id] = photo
+    if not published:
+        return json_response(200, {"id": photo.id})
+    post_id = f"{page.id}_{state.new_id('10', 16)}"
+    post = state.add_post(
+        Post(
+            platform="facebook",
+            id=post_id,
+            account_id=page.id,
+            text=caption,
+            created_at=state.now(),
+            permalink=permalink(request, post_id),
+            kind="photo",
+            media=[{"type": "photo", "id": photo.id, "url": photo.url}],
+        )
+    )
+    photo.post_id = post.id
+    return post_response(state, request, post, {"id": photo.id, "post_id": post.id})
+
+
+# Videos and reels ----------------------------------------------------------------------------
+
+
+def _new_video(state: State, request: Request, page: Account, kind: str) -> FacebookVideo:
+    video = FacebookVideo(id=state.new_id("10", 16), page_id=page.id, kind=kind, created_at=state.now())
+    video.fail = request.fault is not None and request.fault.kind == "processing_failed"
+    state.facebook_videos[video.id] = video
+    return video
+
+
+def _start_processing(state: State, request: Request, video: FacebookVideo, *, publish: bool) -> None:
+    video.status = "processing"
+    video.ready_at = state.now() + state.config.facebook_video_seconds
+    if not publish:
+        return
+    post_id = f"{video.page_id}_{state.new_id('10', 16)}"
+    path = f"reel/{video.id}" if video.kind == "reel" else f"{video.page_id}/videos/{video.id}/"
+    state.add_post(
+        Post(
+            platform="facebook",
+            id=post_id,
+            account_id=video.page_id,
+            text=video.description,
+            created_at=state.now(),
+            permalink=permalink(request, path),
+            kind=video.kind,
+            media=[{"type": "video", "id": video.id, "url": video.file_url}],
+            status="processing",
+            extra={"title": video.title, "video_id": video.id},
+        )
+    )
+    video.post_id = post_id
+
+
+def create_video(state: State, request: Request) -> Response:
+    page, _ = page_for_write(state, request, request.path_params["page"])
+    file_url = request.param("file_url")
+    chunk = request.param("fbuploader_video_file_chunk")
+    source = request.files.get("source")
+    if not file_url and not chunk and source is None:
+        raise fail(100, "(#100) Requires one of the params: file_url, source, fbuploader_video_file_chunk")
+    video = _new_video(state, request, page, "video")
+    video.title = request.param("title")
+    video.description = request.param("description")
+    video.file_url = file_url or f"{request.base_url}/facebook/www/videos/uploaded.mp4"
+    video.uploaded_bytes = len(source) if source is not None else 0
+    _start_processing(state, request, video, publish=request.flag("published", True))
+    return json_response(200, {"id": video.id})
+
+
+def start_reel(state: State, request: Request) -> Response:
+    page, _ = page_for_write(state, request, request.path_params["page"])
+    video = _new_video(state, request, page, "reel")
+    version = re.search(r"/(v\d+(?:\.\d+)?)/", request.path)
+    upload_url = (
+        f"{request.base_url}/facebook/rupload/video-upload/{version.group(1) if version else 'v25.0'}/"
+    )
+    return json_response(200, {"video_id": video.id, "upload_url": upload_url + video.id})
+
+
+def upload_reel(state: State, request: Request) -> Response:
+    token = graph.authenticate(state, request, platform="facebook")
+    video = state.facebook_videos.get(request.path_params["video"])
+    if video is None or video.kind != "reel" or token.account_id != video.page_id:
+        return _rupload_error("Invalid video id or token", retriable=False, status=400)
+    file_url = request.headers.get("file_url") or request.headers.get("file-url")
+    if file_url:
+        video.file_url = file_url
+        video.uploaded_bytes = 1
+        return json_response(200, {"success": True})
+    try:
+        offset = int(request.headers.get("offset", "0"))
+        file_size = int(request.headers.get("file_size") or request.headers.get("file-size") or "-1")
+    except ValueError:
+        return _rupload_error("offset and file_size must be integers", retriable=False, status=400)
+    if file_size < 0 or offset != video.uploaded_bytes or len(request.body) != file_size - offset:
+        return _rupload_error("The bytes sent do not match offset and file_size", retriable=False, status=400)
+    video.uploaded_bytes = file_size
+    return json_response(200, {"success": True})
+
+
+def _rupload_error(message: str, *, retriable: bool, status: int) -> Response:
+    return json_response(
+        status, {"debug_info": {"retriable": retriable, "type": "ProcessingFailedError", "message": message}}
+    )
+
+
+def finish_reel(state: State, request: Request) -> Response:
+    page, _ = page_for_write(state, request, request.path_params["page"])
+    video_id = request.param("video_id")
+    video = state.facebook_videos.get(video_id)
+    if video is None or video.page_id != page.id or video.kind != "reel":
+        raise fail(100, f"(#100) Invalid video_id {video_id}")
+    if video.finished:
+        raise fail(100, "(#100) This reel has already been finished")
+    if not video.uploaded_bytes:
+        raise fail(6000, "(#6000) There was a problem uploading your video file. Please try again.")
+    state_name = request.param("video_state", "PUBLISHED")
+    if state_name == "PUBLISHED" and state.config.rate_limits:
+        window_start = state.now() - DAY
+        recent = [
+            v
+            for v in state.facebook_videos.values()
+            if v.page_id == page.id and v.kind == "reel" and v.post_id and v.created_at > window_start
+        ]
+        if len(recent) >= state.config.facebook_reels_per_day:
+            raise fail(
+                9,
+                f"(#9) This Page has reached its limit of {state.config.facebook_reels_per_day} "
+                "API-published reels in 24 hours",
+            )
+    video.finished = True
+    video.description = request.param("description")
+    video.title = request.param("title")
+    _start_processing(state, request, video, publish=state_name == "PUBLISHED")
+    return json_response(200, {"success": True})
+
+
+def video_status(video: FacebookVideo) -> dict[str, Any]:
+    processing = {"processing": "in_progress", "ready": "complete", "error": "error"}.get(
+        video.status, "not_started"
+    )
+    status: dict[str, Any] = {
+        "video_status": video.status if video.status != "uploading" else "upload_not_started",
+        "uploading_phase": {
+            "status": "complete" if video.uploaded_bytes or video.file_url else "not_started",
+            "bytes_transferred": video.uploaded_bytes,
+        },
+        "processing_phase": {"status": processing},
+        "publishing_phase": {
+            "status": "complete" if video.status == "ready" and video.post_id else "not_started",
+            "publish_status": "published" if video.status == "ready" and video.post_id else "not_published",
+        },
+    }
+    if video.status == "error":
+        status["processing_phase"]["errors"] = [{"code": 1363008, "message": "Video processing failed"}]
+    return status
+
+
+def video_fields(state: State, video: FacebookVideo) -> dict[str, Any]:
+    post = state.posts.get(video.post_id)
+    return {
+        "id": video.id,
+        "title": video.title or None,
+        "description": video.description or None,
+        "created_time": meta_time(video.created_at),
+        "updated_time": meta_time(video.ready_at or video.created_at),
+        "status": video_status(video),
+        "permalink_url": post.permalink if post else None,
+        "post_id": video.post_id or None,
+        "published": bool(post and post.status == "published"),
+        "source": video.file_url or None,
+    }
+
+
+# Listing -------------------------------------------------------------------------------------
+
+
+def _newest_first(posts: list[Post]) -> list[Post]:
+    return sorted(posts, key=lambda p: (p.created_at, p.id), reverse=True)
+
+
+def list_posts(state: State, request: Request) -> Response:
+    page = page_for_read(state, request)
+    in_range = graph.time_filter(request)
+    spec = graph.requested_fields(request)
+    posts = [
+        p for p in state.posts_of("facebook", page.id) if p.status == "published" and in_range(p.created_at)
+    ]
+    items = [
+        select(post_fields(state, p), spec, ("created_time", "message", "id")) for p in _newest_first(posts)
+    ]
+    return json_response(200, graph.listing(items, request))
+
+
+def list_scheduled(state: State, request: Request) -> Response:
+    page = page_for_read(state, request)
+    spec = graph.requested_fields(request)
+    posts = [p for p in state.posts_of("facebook", page.id) if p.status == "scheduled"]
+    items = [
+        select(post_fields(state, p), spec, ("created_time", "message", "id")) for p in _newest_first(posts)
+    ]
+    return json_response(200, graph.listing(items, request))
+
+
+def list_videos(state: State, request: Request) -> Response:
+    page = page_for_read(state, request)
+    spec = graph.requested_fields(request)
+    reels = request.path.endswith("video_reels")
+    videos = [
+        v for v in state.facebook_videos.values() if v.page_id == page.id and (v.kind == "reel") == reels
+    ]
+    videos.sort(key=lambda v: v.created_at, reverse=True)
+    items = [select(video_fields(state, v), spec, ("description", "updated_time", "id")) for v in videos]
+    return json_response(200, graph.listing(items, request))
+
+
+def update_post(state: State, request: Request) -> Response:
+    node_id = request.path_params["node"]
+    post = state.posts.get(node_id)
+    if post is None or post.platform != "facebook" or post.status == "deleted":
+        graph.authenticate(state, request, platform="facebook")
+        raise graph.not_found(node_id)
+    page_for_write(state, request, post.account_id)
+    if "message" in request.params:
+        post.text = request.param("message")
+        post.extra["updated_at"] = state.now()
+    return json_response(200, {"success": True})
+
+
+# Nodes and time ------------------------------------------------------------------------------
+
+
+def find_node(state: State, node_id: str) -> Node | None:
+    post = state.posts.get(node_id)
+    if post is not None and post.platform == "facebook" and post.status != "deleted":
+        page = state.accounts[post.account_id]
+
+        def delete() -> Response:
+            post.status = "deleted"
+            return json_response(200, {"success": True})
+
+        return Node(
+            platform="facebook",
+            names=frozenset({"node", "post"}),
+            owner=page.owner,
+            page_id=page.id,
+            fields=lambda token: post_fields(state, post),
+            default=("created_time", "message", "id"),
+            delete=delete,
+        )
+    photo = state.facebook_photos.get(node_id)
+    if photo is not None:
+        page = state.accounts[photo.page_id]
+        return Node(
+            platform="facebook",
+            names=frozenset({"node", "photo"}),
+            owner=page.owner,
+            page_id=page.id,
+            fields=lambda token: {
+                "id": photo.id,
+                "name": photo.caption or None,
+                "created_time": meta_time(photo.created_at),
+                "link": photo.url,
+                "page_story_id": photo.post_id or None,
+            },
+            default=("created_time", "id"),
+        )
+    video = state.facebook_videos.get(node_id)
+    if video is not None:
+        page = state.accounts[video.page_id]
+        return Node(
+            platform="facebook",
+            names=frozenset({"node", "video_status"}),
+            owner=page.owner,
+            page_id=page.id,
+            fields=lambda token: video_fields(state, video),
+            default=("updated_time", "description", "id"),
+        )
+    return None
+
+
+def settle(state: State) -> None:
+    now = state.now()
+    for video in state.facebook_videos.values():
+        if video.status != "processing" or video.ready_at is None or video.ready_at > now:
+            continue
+        video.status = "error" if video.fail else "ready"
+        post = state.posts.get(video.post_id)
+        if post is not None and post.status == "processing":
+            post.status = "failed" if video.fail else "published"
+    for post in state.posts.values():
+        scheduled = post.extra.get("scheduled_publish_time")
+        if post.platform == "facebook" and post.status == "scheduled" and scheduled and scheduled <= now:
+            post.status = "published"
+            post.created_at = float(scheduled)
+
+
+def create_account(state: State, *, name: str) -> dict[str, Any]:
+    """`/_sandbox/accounts` for Facebook: a person managing one Page; the Page's never-expiring token."""
+    person = graph.add_meta_person(state, name=f"{name} (admin)", key=f"account:{state.random(8)}")
+    page = graph.add_page(state, person, name=name)
+    user_token = graph.long_lived_user_token(state, person)
+    page_token = graph.page_token_for(state, user_token, page)
+    return {
+        "platform": "facebook",
+        "account_id": page.id,
+        "display_name": page.name,
+        "username": page.username,
+        "access_token": page_token.value,
+        "refresh_token": "",
+        "expires_at": None,
+        "user_id": person.id,
+        "user_access_token": user_token.value,
+    }
