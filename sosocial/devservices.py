@@ -69,7 +69,29 @@ def start_embedded_redis(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"The embedded Redis server did not start on port {port}.")
 
 
+SANDBOX_PORT = 8100
+# Any non-empty app credentials work with the sandbox; real platforms need real ones.
+SANDBOX_CREDENTIALS = {
+    "FACEBOOK_APP_ID": "sandbox-app",
+    "FACEBOOK_APP_SECRET": "sandbox-secret",
+    "X_CLIENT_ID": "sandbox-client",
+    "X_CLIENT_SECRET": "sandbox-secret",
+    "TIKTOK_CLIENT_KEY": "sandbox-client",
+    "TIKTOK_CLIENT_SECRET": "sandbox-secret",
+}
+
+
+def point_platforms_at_sandbox(port: int) -> None:
+    """Unless the environment names real platforms, every client talks to the local sandbox."""
+    from platforms.sandbox.control import base_urls
+
+    for name, value in {**base_urls(f"http://127.0.0.1:{port}"), **SANDBOX_CREDENTIALS}.items():
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("SOSOCIAL_SANDBOX_PORT", str(port))
+
+
 def run_demo() -> int:
+    point_platforms_at_sandbox(SANDBOX_PORT)
     python = sys.executable
     manage = [python, str(BASE_DIR / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], check=True)

@@ -62,8 +62,10 @@ def base_urls(base: str) -> dict[str, str]:
         "INSTAGRAM_RUPLOAD_URL": f"{base}/instagram/rupload",
         "X_API_URL": f"{base}/x/api",
         "X_AUTHORIZE_URL": f"{base}/x/www",
+        "X_WEB_URL": f"{base}/x/www",
         "TIKTOK_API_URL": f"{base}/tiktok/api",
         "TIKTOK_AUTHORIZE_URL": f"{base}/tiktok/www",
+        "TIKTOK_WEB_URL": f"{base}/tiktok/www",
     }
 
 
