@@ -97,13 +97,24 @@ def short_intervals(settings: Settings) -> None:
 
 
 @pytest.fixture
-def process_env(sink: SinkServer, transactional_db: None, short_intervals: None) -> dict[str, str]:
+def platform_env(sink: SinkServer) -> dict[str, str]:
+    """Where the worker's platform clients go: X is the sink here; test modules may override."""
+    return {
+        "SOSOCIAL_PLATFORM_CLIENTS": '{"x": "tests.support.sink.SinkClient"}',
+        "SOSOCIAL_SINK_URL": sink.url,
+    }
+
+
+@pytest.fixture
+def process_env(
+    platform_env: dict[str, str], transactional_db: None, short_intervals: None, settings: Settings
+) -> dict[str, str]:
     return {
         **os.environ,
         **SHORT_INTERVALS,
+        **platform_env,
         "DATABASE_URL": test_database_url(),
-        "SOSOCIAL_PLATFORM_CLIENTS": '{"x": "tests.support.sink.SinkClient"}',
-        "SOSOCIAL_SINK_URL": sink.url,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
     }
 
