@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from platforms.base import AccountCredentials, Platform, TokenGrant
 from platforms.crypto import EncryptedTextField
+
+# Refresh this long before expiry, so a publish never starts with a token about to lapse.
+TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
 
 
 class SocialAccount(models.Model):
@@ -53,6 +58,14 @@ class SocialAccount(models.Model):
             access_token=self.access_token,
             refresh_token=self.refresh_token,
             token_expires_at=self.token_expires_at,
+        )
+
+    def token_expires_soon(self, *, now: datetime, margin: timedelta = TOKEN_REFRESH_MARGIN) -> bool:
+        """True when a refreshable access token expires within `margin`."""
+        return (
+            bool(self.refresh_token)
+            and self.token_expires_at is not None
+            and self.token_expires_at <= now + margin
         )
 
     def mark_needs_reconnect(self, reason: str) -> bool:

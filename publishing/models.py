@@ -19,6 +19,16 @@ from django.utils import timezone
 from platforms.models import SocialAccount
 
 
+class Profile(models.Model):
+    """A user's preferences: the time zone every date is shown and entered in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
 class Post(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
     account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="posts")

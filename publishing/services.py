@@ -10,8 +10,9 @@ import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import available_timezones
 
 from celery import current_app
 from django.conf import settings
@@ -37,7 +38,7 @@ from platforms.base import (
 from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import refresh_account_tokens
-from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
+from publishing.models import Post, PostMedia, Profile, PublishAttempt, ScheduleEntry
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +201,65 @@ def confirm_published(*, entry: ScheduleEntry, platform_url: str = "", platform_
     )
 
 
+IN_FLIGHT_OR_DONE = frozenset({Status.PUBLISHING, Status.PUBLISHED, Status.UNCONFIRMED})
+
+
+def _refuse_if_published(post: Post, action: str) -> None:
+    if post.entries.filter(status__in=IN_FLIGHT_OR_DONE).exists():
+        raise ValidationError(
+            {"post": f"This post has a date that is published or being published, so it cannot be {action}."}
+        )
+
+
+def update_post(*, post: Post, text: str | None = None, options: Mapping[str, str] | None = None) -> Post:
+    """Edit a post while none of its dates has gone out; the platform checks run again."""
+    with transaction.atomic():
+        _refuse_if_published(post, "edited")
+        if text is not None:
+            post.text = text
+        if options is not None:
+            post.options = dict(options)
+        check_post(post)
+        post.save(update_fields=["text", "options", "updated_at"])
+    return post
+
+
+def duplicate_post(*, post: Post) -> Post:
+    """A copy with the same account, text, options and media, and no dates yet."""
+    with transaction.atomic():
+        copy = Post.objects.create(
+            owner_id=post.owner_id, account=post.account, text=post.text, options=dict(post.options)
+        )
+        PostMedia.objects.bulk_create(
+            PostMedia(post=copy, file=item.file.name, content_type=item.content_type, position=item.position)
+            for item in post.media.all()
+        )
+    return copy
+
+
+def delete_post(*, post: Post) -> None:
+    """Delete a post and its dates; waiting messages then find nothing to claim."""
+    if post.entries.filter(status__in=[Status.PUBLISHING, Status.UNCONFIRMED]).exists():
+        raise ValidationError(
+            {"post": "A date of this post is being published or awaits confirmation; settle it first."}
+        )
+    post.delete()
+
+
+def profile_for(user_id: int) -> Profile:
+    profile, _ = Profile.objects.get_or_create(user_id=user_id)
+    return profile
+
+
+def set_time_zone(*, user_id: int, time_zone: str) -> Profile:
+    if time_zone not in available_timezones():
+        raise ValidationError({"time_zone": f"“{time_zone}” is not a time zone SoSocial knows."})
+    profile = profile_for(user_id)
+    profile.time_zone = time_zone
+    profile.save(update_fields=["time_zone"])
+    return profile
+
+
 # -- publishing -------------------------------------------------------------------------------------
 class PublishOutcome(enum.StrEnum):
     SKIPPED = "skipped"  # not ours: duplicate delivery, old version, final, or not yet due
@@ -297,6 +357,11 @@ def _call_platform(entry: ScheduleEntry) -> PublishResult:
     def checkpoint(progress: Mapping[str, str]) -> None:
         _save_progress(entry, progress)
 
+    if account.token_expires_soon(now=timezone.now()):
+        # Refresh ahead of expiry rather than spend an attempt on a token about to be refused.
+        entry.post.account = account = refresh_account_tokens(
+            account=account, client=client, rejected_token=account.access_token
+        )
     try:
         return client.publish(build_request(entry), checkpoint=checkpoint)
     except TokenExpired as expired:

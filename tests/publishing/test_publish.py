@@ -296,3 +296,23 @@ def test_publishing_opens_no_transaction_around_the_platform_call(
     publish(due_entry)
 
     assert seen == [False]
+
+
+def test_a_token_about_to_expire_is_refreshed_before_publishing(
+    due_entry: ScheduleEntry, fake_x: FakeClient, alices_account: SocialAccount
+) -> None:
+    SocialAccount.objects.filter(pk=alices_account.pk).update(token_expires_at=NOW + timedelta(minutes=2))
+
+    assert publish(due_entry) == services.PublishOutcome.PUBLISHED
+
+    assert [call.account.access_token for call in fake_x.publish_calls] == ["fresh-access"]
+
+
+def test_a_token_valid_for_long_is_used_as_it_is(
+    due_entry: ScheduleEntry, fake_x: FakeClient, alices_account: SocialAccount
+) -> None:
+    SocialAccount.objects.filter(pk=alices_account.pk).update(token_expires_at=NOW + timedelta(hours=1))
+
+    publish(due_entry)
+
+    assert [call.account.access_token for call in fake_x.publish_calls] == ["alice-access-token"]

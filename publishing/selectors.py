@@ -1,0 +1,71 @@
+"""Reads shared by the Posts page, the API and the admin: every query scoped to its owner."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from publishing.models import Post, PublishAttempt, ScheduleEntry
+
+
+def posts_for(
+    *,
+    owner_id: int,
+    status: str | None = None,
+    platform: str | None = None,
+    account_id: int | None = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+) -> QuerySet[Post]:
+    """The owner's posts, newest first, with account, dates and media loaded in a fixed number of queries.
+
+    Filters on dates keep a post when any of its dates matches; the post's own `entries` stay complete.
+    """
+    posts = Post.objects.filter(owner_id=owner_id)
+    if platform:
+        posts = posts.filter(account__platform=platform)
+    if account_id:
+        posts = posts.filter(account_id=account_id)
+    matching = ScheduleEntry.objects.filter(post__owner_id=owner_id)
+    if status:
+        matching = matching.filter(status=status)
+    if date_from:
+        matching = matching.filter(scheduled_at__gte=date_from)
+    if date_to:
+        matching = matching.filter(scheduled_at__lt=date_to)
+    if status or date_from or date_to:
+        posts = posts.filter(pk__in=matching.values("post_id"))
+    return (
+        posts.select_related("account")
+        .prefetch_related(
+            Prefetch("entries", queryset=ScheduleEntry.objects.order_by("scheduled_at", "id")),
+            "media",
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def entries_for(
+    *, owner_id: int, date_from: datetime | None = None, date_to: datetime | None = None
+) -> QuerySet[ScheduleEntry]:
+    """The owner's dates in a range (the calendar), with their post and account."""
+    entries = ScheduleEntry.objects.filter(post__owner_id=owner_id)
+    if date_from:
+        entries = entries.filter(scheduled_at__gte=date_from)
+    if date_to:
+        entries = entries.filter(scheduled_at__lt=date_to)
+    return entries.select_related("post__account").order_by("scheduled_at", "id")
+
+
+def post_of(*, owner_id: int, post_id: int) -> Post:
+    """One of the owner's posts; another user's id raises Post.DoesNotExist (a 404, never a leak)."""
+    return posts_for(owner_id=owner_id).get(pk=post_id)
+
+
+def entry_of(*, owner_id: int, entry_id: int) -> ScheduleEntry:
+    return ScheduleEntry.objects.select_related("post__account").get(pk=entry_id, post__owner_id=owner_id)
+
+
+def attempts_of(entry: ScheduleEntry) -> QuerySet[PublishAttempt]:
+    return entry.publish_attempts.order_by("dispatch_version", "number", "id")
