@@ -503,6 +503,17 @@ def reconcile_entry(*, entry_id: int) -> ReconcileStatus | None:
     return answer.status
 
 
+def reconcile_now(*, entry: ScheduleEntry) -> bool:
+    """Ask the platform again, on a person's word, whether an unconfirmed date went out."""
+    now = timezone.now()
+    with transaction.atomic():
+        if entry.status != Status.UNCONFIRMED or not entry.request_reconcile(now=now):
+            return False
+        entry_id = entry.pk
+        _after_commit(lambda: _send_reconcile(entry_id, 0))
+    return True
+
+
 # -- the safety net ---------------------------------------------------------------------------------
 @dataclass
 class SweepReport:

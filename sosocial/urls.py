@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("social-accounts/", include("platforms.urls")),
+    path("api/", include("publishing.api_urls")),
     path("", include("publishing.urls")),
 ]
 # Uploaded media, served by Django only in development; production serves MEDIA_ROOT itself.
