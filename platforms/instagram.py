@@ -31,6 +31,7 @@ from platforms.base import (
     RetryableError,
 )
 from platforms.facebook import SCOPES as FACEBOOK_SCOPES
+from platforms.media import image_size
 from platforms.meta import (
     JSON,
     NOT_READY_CODE,
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 MAX_CAPTION_LENGTH = 2200
 MAX_HASHTAGS = 30
 MAX_MENTIONS = 20
+# Feed photos must lie between portrait 4:5 and landscape 1.91:1.
+MIN_ASPECT_RATIO, MAX_ASPECT_RATIO = 4 / 5, 1.91
 MIN_CAROUSEL_ITEMS = 2
 MAX_CAROUSEL_ITEMS = 10
 IMAGE_TYPES = frozenset({"image/jpeg"})  # JPEG only; MPO/JPS are refused too
@@ -152,6 +155,12 @@ class InstagramClient(GraphClient):
                 size = _file_size(item.path)
                 if size is not None and size > MAX_IMAGE_BYTES:
                     problems.append(f"{name} is larger than Instagram's 8 MB limit for photos.")
+                dimensions = image_size(item.path)
+                if dimensions and not MIN_ASPECT_RATIO <= dimensions[0] / dimensions[1] <= MAX_ASPECT_RATIO:
+                    problems.append(
+                        f"{name} is {dimensions[0]} x {dimensions[1]} px; Instagram needs photos between 4:5 "
+                        "(portrait) and 1.91:1 (landscape). Crop it."
+                    )
             if not item.url.startswith(("https://", "http://")):
                 problems.append(f"{name} has no public web address, which Instagram needs to fetch it.")
         if len(text) > MAX_CAPTION_LENGTH:

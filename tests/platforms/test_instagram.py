@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,6 +10,7 @@ import pytest
 import requests
 import responses
 import time_machine
+from PIL import Image
 from pytest_django import Settings
 
 from platforms.base import (
@@ -780,3 +782,28 @@ def test_it_cannot_refresh_and_asks_for_a_reconnect(client: InstagramClient) -> 
 
     with pytest.raises(ReconnectNeeded):
         client.refresh_token(account)
+
+
+def test_it_refuses_a_photo_too_tall_for_instagram_before_scheduling(tmp_path: Path) -> None:
+    tall = tmp_path / "tall.jpg"
+    Image.new("RGB", (400, 1000)).save(tall, "JPEG")
+    square = tmp_path / "square.jpg"
+    Image.new("RGB", (500, 500)).save(square, "JPEG")
+    client = InstagramClient()
+
+    refused = client.validate(
+        text="",
+        media=[MediaItem(url="https://cdn.example/tall.jpg", content_type="image/jpeg", path=str(tall))],
+        options={},
+    )
+    accepted = client.validate(
+        text="",
+        media=[MediaItem(url="https://cdn.example/sq.jpg", content_type="image/jpeg", path=str(square))],
+        options={},
+    )
+
+    assert refused == [
+        "tall.jpg is 400 x 1000 px; Instagram needs photos between 4:5 (portrait) "
+        "and 1.91:1 (landscape). Crop it."
+    ]
+    assert accepted == []
