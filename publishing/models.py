@@ -312,6 +312,8 @@ class PublishAttempt(models.Model):
 
     class Meta:
         ordering = ["entry", "started_at", "id"]
+        # The dashboard reads the last day's attempts.
+        indexes = [models.Index(fields=["started_at"], name="attempt_started_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["entry", "dispatch_version", "number"], name="uniq_attempt_per_run"
