@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from platforms import services
@@ -29,13 +32,34 @@ def _callback_uri(request: HttpRequest, platform: str) -> str:
     return request.build_absolute_uri(reverse("platforms:connect_callback", args=[platform]))
 
 
+# Warn this long before a token lapses, so the user can reconnect before a date is missed.
+TOKEN_WARNING = timedelta(days=3)
+FAILED_OUTCOMES = ["retry", "failed", "unconfirmed", "interrupted"]
+
+
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
-    accounts = SocialAccount.objects.filter(owner_id=request.user.pk)
+    """Each account with its health: token expiry, needs reconnect, and failed attempts in a day."""
+    now = timezone.now()
+    # Through the reverse relations by name: platforms never imports publishing.
+    accounts = SocialAccount.objects.filter(owner_id=request.user.pk).annotate(
+        failures_last_day=Count(
+            "posts__entries__publish_attempts",
+            filter=Q(
+                posts__entries__publish_attempts__outcome__in=FAILED_OUTCOMES,
+                posts__entries__publish_attempts__finished_at__gte=now - timedelta(days=1),
+            ),
+        )
+    )
     return render(
         request,
         "platforms/accounts.html",
-        {"accounts": accounts, "platforms": SocialAccount.Kind.choices},
+        {
+            "accounts": accounts,
+            "platforms": SocialAccount.Kind.choices,
+            "now": now,
+            "warn_before": now + TOKEN_WARNING,
+        },
     )
 
 

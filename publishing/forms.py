@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 
 from platforms.models import SocialAccount
+from publishing.models import ScheduleEntry
 
 TIME_ZONES = sorted(available_timezones())
 TIKTOK_PRIVACY = [
@@ -32,7 +34,11 @@ class MultipleFileField(forms.FileField):
 
 
 class ComposeForm(forms.Form):
-    account = forms.ModelChoiceField(queryset=SocialAccount.objects.none())
+    accounts = forms.ModelMultipleChoiceField(
+        queryset=SocialAccount.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="One post per account.",
+    )
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
     attachments = MultipleFileField(widget=MultipleFileInput(), required=False)
     dates = forms.CharField(
@@ -44,24 +50,99 @@ class ComposeForm(forms.Form):
 
     def __init__(self, *args: Any, owner_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        account_field = self.fields["account"]
-        assert isinstance(account_field, forms.ModelChoiceField)
-        account_field.queryset = SocialAccount.objects.filter(owner_id=owner_id)
+        accounts_field = self.fields["accounts"]
+        assert isinstance(accounts_field, forms.ModelMultipleChoiceField)
+        accounts_field.queryset = SocialAccount.objects.filter(owner_id=owner_id)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        zone = ZoneInfo(cleaned.get("time_zone") or "UTC")
-        moments: list[datetime] = []
-        for line in (cleaned.get("dates") or "").splitlines():
-            if not line.strip():
-                continue
-            try:
-                moments.append(datetime.fromisoformat(line.strip()).replace(tzinfo=zone))
-            except ValueError:
-                self.add_error("dates", f"“{line.strip()}” is not a date and time like 2026-12-01 09:30.")
-        cleaned["when"] = moments
+        cleaned["when"] = _parse_dates(self, cleaned)
         return cleaned
 
     def options(self) -> dict[str, str]:
         privacy = self.cleaned_data.get("privacy_level")
         return {"privacy_level": privacy} if privacy else {}
+
+
+def _parse_dates(form: forms.Form, cleaned: dict[str, Any]) -> list[datetime]:
+    """The `dates` field's lines as aware datetimes in the chosen `time_zone`."""
+    zone = ZoneInfo(cleaned.get("time_zone") or "UTC")
+    moments: list[datetime] = []
+    for line in (cleaned.get("dates") or "").splitlines():
+        if not line.strip():
+            continue
+        try:
+            moments.append(datetime.fromisoformat(line.strip()).replace(tzinfo=zone))
+        except ValueError:
+            form.add_error("dates", f"“{line.strip()}” is not a date and time like 2026-12-01 09:30.")
+    return moments
+
+
+class EditPostForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+
+
+class AddDatesForm(forms.Form):
+    dates = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-01 09:30"}),
+        help_text="One date and time per line, in the time zone below.",
+    )
+    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["when"] = _parse_dates(self, cleaned)
+        return cleaned
+
+
+class RescheduleForm(forms.Form):
+    """A new date for one entry, read in the user's time zone (the one the middleware activated)."""
+
+    when = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+class ConfirmPublishedForm(forms.Form):
+    platform_url = forms.URLField(required=False, label="Link to the live post", assume_scheme="https")
+
+
+class PostFilterForm(forms.Form):
+    """The Posts page's filters; dates are whole days in the user's time zone."""
+
+    status = forms.ChoiceField(choices=[("", "Any status"), *ScheduleEntry.Status.choices], required=False)
+    platform = forms.ChoiceField(choices=[("", "Any platform"), *SocialAccount.Kind.choices], required=False)
+    account = forms.ModelChoiceField(
+        queryset=SocialAccount.objects.none(), required=False, empty_label="Any account"
+    )
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+
+    def __init__(self, *args: Any, owner_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        account_field = self.fields["account"]
+        assert isinstance(account_field, forms.ModelChoiceField)
+        account_field.queryset = SocialAccount.objects.filter(owner_id=owner_id)
+
+    def selection(self) -> dict[str, Any]:
+        """Keyword arguments for selectors.posts_for; `date_to` includes its whole day."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        account = data.get("account")
+        return {
+            "status": data.get("status") or None,
+            "platform": data.get("platform") or None,
+            "account_id": account.pk if account else None,
+            "date_from": _start_of(data["date_from"]) if data.get("date_from") else None,
+            "date_to": _start_of(data["date_to"] + timedelta(days=1)) if data.get("date_to") else None,
+        }
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES])

@@ -1,15 +1,50 @@
+"""The Posts page: function views, every lookup scoped to the signed-in user (another id is a 404).
+
+Every change goes through publishing.services; a service answering False (someone else changed the
+date first: it published, or the user clicked twice) becomes a message, never an error page.
+"""
+
 from __future__ import annotations
 
+import calendar as calendar_module
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
-from publishing import services
-from publishing.forms import ComposeForm
+from platforms.models import SocialAccount
+from publishing import selectors, services
+from publishing.forms import (
+    AddDatesForm,
+    ComposeForm,
+    ConfirmPublishedForm,
+    EditPostForm,
+    PostFilterForm,
+    RescheduleForm,
+    TimeZoneForm,
+)
 from publishing.models import Post, ScheduleEntry
+
+PAGE_SIZE = 20
+Status = ScheduleEntry.Status
+# Dates the page keeps polling for: anything the worker or the sweep may still change on its own.
+MOVING = frozenset({Status.PENDING, Status.PUBLISHING, Status.RETRYING})
+# Statuses that stop a post from being edited (mirrors services.update_post's refusal).
+SENT_OR_SENDING = frozenset({Status.PUBLISHING, Status.PUBLISHED, Status.UNCONFIRMED})
+# Rough per-platform text limits for the compose page's live counter; the server check decides.
+TEXT_LIMITS = {"x": 280, "facebook": 63_206, "instagram": 2200, "tiktok": 2200}
 
 
 def _owner_id(request: HttpRequest) -> int:
@@ -18,36 +53,302 @@ def _owner_id(request: HttpRequest) -> int:
     return int(owner_id)
 
 
+def _is_moving(entry: ScheduleEntry) -> bool:
+    # An unconfirmed date is still being checked until reconciliation gives its answer.
+    return entry.status in MOVING or (entry.status == Status.UNCONFIRMED and entry.reconciled_at is None)
+
+
+def _annotate(posts: Iterable[Post]) -> bool:
+    """Mark each post editable or not, from its loaded dates; True if any date may still change."""
+    live = False
+    for post in posts:
+        entries = list(post.entries.all())
+        post.editable = not any(entry.status in SENT_OR_SENDING for entry in entries)  # type: ignore[attr-defined]
+        live = live or any(_is_moving(entry) for entry in entries)
+    return live
+
+
+# -- the list -------------------------------------------------------------------------------------
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
 @login_required
-def post_list(request: HttpRequest) -> HttpResponse:
-    posts = (
-        Post.objects.filter(owner_id=_owner_id(request))
-        .select_related("account")
-        .prefetch_related(Prefetch("entries", queryset=ScheduleEntry.objects.order_by("scheduled_at")))
-    )[:50]
-    return render(request, "publishing/post_list.html", {"posts": posts})
+def post_list(request: HtmxHttpRequest) -> HttpResponse:
+    owner_id = _owner_id(request)
+    filters = PostFilterForm(request.GET or None, owner_id=owner_id)
+    posts = selectors.posts_for(owner_id=owner_id, **filters.selection())
+    page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
+    live = _annotate(page.object_list)
+    context = {"page": page, "filters": filters, "live": live, "here": request.get_full_path()}
+    if request.htmx:
+        return render(request, "publishing/_posts.html", context)
+    return render(request, "publishing/post_list.html", context)
+
+
+# -- compose and edit -----------------------------------------------------------------------------
+FIELD_OF = {"when": "dates", "post": "text", "media": "attachments", "account": "accounts"}
 
 
 @login_required
 def compose(request: HttpRequest) -> HttpResponse:
+    """One post per chosen account, all in one transaction: if any account refuses, none is saved."""
     owner_id = _owner_id(request)
-    form = ComposeForm(request.POST or None, request.FILES or None, owner_id=owner_id)
+    form = ComposeForm(
+        request.POST or None,
+        request.FILES or None,
+        owner_id=owner_id,
+        initial={"time_zone": timezone.get_current_timezone_name()},
+    )
     if request.method == "POST" and form.is_valid():
+        accounts: list[SocialAccount] = list(form.cleaned_data["accounts"])
+        problems: dict[str, list[str]] = {}
+        with transaction.atomic():
+            for account in accounts:
+                try:
+                    services.compose_post(
+                        owner_id=owner_id,
+                        account=account,
+                        text=form.cleaned_data["text"],
+                        when=form.cleaned_data["when"],
+                        options=form.options(),
+                        media=form.cleaned_data["attachments"],
+                    )
+                except ValidationError as refused:
+                    for field, messages_ in refused.message_dict.items():
+                        target = FIELD_OF.get(field, field)
+                        for problem in messages_:
+                            # Dates are refused alike for every account; platform checks differ.
+                            text = (
+                                problem
+                                if target == "dates" or len(accounts) == 1
+                                else f"{account}: {problem}"
+                            )
+                            if text not in problems.setdefault(target, []):
+                                problems[target].append(text)
+            if problems:
+                transaction.set_rollback(True)
+        if not problems:
+            count = len(accounts)
+            messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
+            return redirect("publishing:post_list")
+        for target, texts in problems.items():
+            for text in texts:
+                form.add_error(target if target in form.fields else None, text)
+    platforms = {str(account.pk): account.platform for account in form.fields["accounts"].queryset}  # type: ignore[attr-defined]
+    return render(
+        request, "publishing/compose.html", {"form": form, "platforms": platforms, "limits": TEXT_LIMITS}
+    )
+
+
+def _post(request: HttpRequest, post_id: int) -> Post:
+    try:
+        return selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
+    except Post.DoesNotExist:
+        raise Http404("No such post") from None
+
+
+@login_required
+def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
+    """Edit the text while nothing has gone out, and add dates (to a duplicate, say)."""
+    post = _post(request, post_id)
+    adding = request.method == "POST" and "dates" in request.POST
+    editing = request.method == "POST" and not adding
+    form = EditPostForm(request.POST if editing else None, initial={"text": post.text})
+    dates_form = AddDatesForm(
+        request.POST if adding else None, initial={"time_zone": timezone.get_current_timezone_name()}
+    )
+    if editing and form.is_valid():
         try:
-            services.compose_post(
-                owner_id=owner_id,
-                account=form.cleaned_data["account"],
-                text=form.cleaned_data["text"],
-                when=form.cleaned_data["when"],
-                options=form.options(),
-                media=form.cleaned_data["attachments"],
-            )
+            services.update_post(post=post, text=form.cleaned_data["text"])
         except ValidationError as refused:
-            for field, problems in refused.message_dict.items():
-                target = {"when": "dates", "post": "text", "media": "attachments"}.get(field, field)
-                for problem in problems:
-                    form.add_error(target if target in form.fields else None, problem)
+            _show(form, refused, {"post": "text"})
+        else:
+            messages.success(request, "Saved.")
+            return redirect("publishing:post_list")
+    if adding and dates_form.is_valid():
+        try:
+            services.schedule_post(post=post, when=dates_form.cleaned_data["when"])
+        except ValidationError as refused:
+            _show(dates_form, refused, {"when": "dates"})
         else:
             messages.success(request, "Scheduled.")
             return redirect("publishing:post_list")
-    return render(request, "publishing/compose.html", {"form": form})
+    return render(request, "publishing/edit.html", {"form": form, "dates_form": dates_form, "post": post})
+
+
+def _show(form: forms.Form, refused: ValidationError, fields: dict[str, str]) -> None:
+    for field, problems in refused.message_dict.items():
+        target = fields.get(field, field)
+        for problem in problems:
+            form.add_error(target if target in form.fields else None, problem)
+
+
+@login_required
+@require_POST
+def post_duplicate(request: HttpRequest, post_id: int) -> HttpResponse:
+    copy = services.duplicate_post(post=_post(request, post_id))
+    messages.success(request, "Duplicated. The copy has no dates yet: add them here.")
+    return redirect("publishing:post_edit", post_id=copy.pk)
+
+
+@login_required
+@require_POST
+def post_delete(request: HttpRequest, post_id: int) -> HttpResponse:
+    try:
+        services.delete_post(post=_post(request, post_id))
+    except ValidationError as refused:
+        for problems in refused.message_dict.values():
+            for problem in problems:
+                messages.error(request, problem)
+    else:
+        messages.success(request, "Deleted.")
+    return _back(request)
+
+
+# -- per date -------------------------------------------------------------------------------------
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("publishing:post_list")
+
+
+def _entry_action(
+    request: HttpRequest, entry_id: int, act: Callable[[ScheduleEntry], bool], done: str
+) -> HttpResponse:
+    try:
+        entry = selectors.entry_of(owner_id=_owner_id(request), entry_id=entry_id)
+    except ScheduleEntry.DoesNotExist:
+        raise Http404("No such date") from None
+    try:
+        changed = act(entry)
+    except ValidationError as refused:
+        for problems in refused.message_dict.values():
+            for problem in problems:
+                messages.error(request, problem)
+        return _back(request)
+    if changed:
+        messages.success(request, done)
+    else:
+        entry.refresh_from_db(fields=["status"])
+        messages.warning(request, f"Nothing changed: this date is now {entry.get_status_display().lower()}.")
+    return _back(request)
+
+
+@login_required
+@require_POST
+def entry_cancel(request: HttpRequest, entry_id: int) -> HttpResponse:
+    return _entry_action(request, entry_id, lambda entry: services.cancel_entry(entry=entry), "Cancelled.")
+
+
+@login_required
+@require_POST
+def entry_reschedule(request: HttpRequest, entry_id: int) -> HttpResponse:
+    form = RescheduleForm(request.POST)
+
+    def act(entry: ScheduleEntry) -> bool:
+        if not form.is_valid():
+            raise ValidationError({"when": "Pick a new date and time."})
+        return services.reschedule_entry(entry=entry, when=form.cleaned_data["when"])
+
+    return _entry_action(request, entry_id, act, "Rescheduled.")
+
+
+@login_required
+@require_POST
+def entry_retry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    return _entry_action(
+        request, entry_id, lambda entry: services.retry_entry(entry=entry), "Sending it now."
+    )
+
+
+@login_required
+@require_POST
+def entry_confirm(request: HttpRequest, entry_id: int) -> HttpResponse:
+    form = ConfirmPublishedForm(request.POST)
+
+    def act(entry: ScheduleEntry) -> bool:
+        if not form.is_valid():
+            raise ValidationError({"platform_url": "That is not a link."})
+        return services.confirm_published(entry=entry, platform_url=form.cleaned_data["platform_url"])
+
+    return _entry_action(request, entry_id, act, "Marked as published.")
+
+
+@login_required
+@require_POST
+def entry_reconcile(request: HttpRequest, entry_id: int) -> HttpResponse:
+    return _entry_action(
+        request, entry_id, lambda entry: services.reconcile_now(entry=entry), "Checking with the platform."
+    )
+
+
+# -- calendar -------------------------------------------------------------------------------------
+@login_required
+def calendar(request: HttpRequest) -> HttpResponse:
+    """A week or a month of the user's dates, in their time zone; waiting and published dates."""
+    view = "week" if request.GET.get("view") == "week" else "month"
+    today = timezone.localdate()
+    try:
+        anchor = date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        anchor = today
+    if view == "week":
+        first = anchor - timedelta(days=anchor.weekday())
+        last = first + timedelta(days=6)
+        previous, following = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        first = anchor.replace(day=1)
+        last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
+        previous = (first - timedelta(days=1)).replace(day=1)
+        following = last + timedelta(days=1)
+    grid_start = first - timedelta(days=first.weekday())
+    grid_end = last + timedelta(days=6 - last.weekday())
+    entries = selectors.entries_for(
+        owner_id=_owner_id(request),
+        date_from=_start_of(grid_start),
+        date_to=_start_of(grid_end + timedelta(days=1)),
+    ).exclude(status=Status.CANCELLED)
+    by_day: dict[date, list[ScheduleEntry]] = {}
+    for entry in entries:
+        by_day.setdefault(timezone.localtime(entry.scheduled_at).date(), []).append(entry)
+    days = [grid_start + timedelta(days=n) for n in range((grid_end - grid_start).days + 1)]
+    weeks = [
+        [
+            {"day": day, "entries": by_day.get(day, []), "outside": not first <= day <= last}
+            for day in days[i : i + 7]
+        ]
+        for i in range(0, len(days), 7)
+    ]
+    context: dict[str, Any] = {
+        "view": view,
+        "weeks": weeks,
+        "first": first,
+        "last": last,
+        "today": today,
+        "previous": previous,
+        "following": following,
+    }
+    return render(request, "publishing/calendar.html", context)
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# -- profile --------------------------------------------------------------------------------------
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    owner_id = _owner_id(request)
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": services.profile_for(owner_id).time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_time_zone(user_id=owner_id, time_zone=form.cleaned_data["time_zone"])
+        except ValidationError as refused:
+            for problem in refused.message_dict.get("time_zone", []):
+                form.add_error("time_zone", problem)
+        else:
+            messages.success(request, "Saved. Dates now show in this time zone.")
+            return redirect("publishing:profile")
+    return render(request, "publishing/profile.html", {"form": form})

@@ -10,11 +10,19 @@ from django.test import Client
 from pytest_django import Settings
 
 from platforms.models import SocialAccount
+from publishing import services
 from publishing.models import Post, ScheduleEntry
 from tests.support.fakes import FakeClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def alices_second_account(alice: User) -> SocialAccount:
+    return SocialAccount.objects.create(
+        owner=alice, platform="x", platform_account_id="x-alice-2", display_name="@alice_two"
+    )
 
 
 @pytest.fixture
@@ -32,7 +40,7 @@ def test_composing_schedules_each_date_in_the_chosen_time_zone(
     response = alices_browser.post(
         "/compose/",
         {
-            "account": alices_account.pk,
+            "accounts": [alices_account.pk],
             "text": "Two dates",
             "dates": "2026-12-01 09:30\n2026-12-02 18:00",
             "time_zone": "Europe/Paris",
@@ -55,7 +63,7 @@ def test_a_date_in_the_past_is_shown_next_to_the_dates_and_nothing_is_saved(
 ) -> None:
     response = alices_browser.post(
         "/compose/",
-        {"account": alices_account.pk, "text": "hi", "dates": "2020-01-01 10:00", "time_zone": "UTC"},
+        {"accounts": [alices_account.pk], "text": "hi", "dates": "2020-01-01 10:00", "time_zone": "UTC"},
     )
 
     assert response.status_code == 200
@@ -70,7 +78,7 @@ def test_a_platform_refusal_is_shown_next_to_the_text(
 
     response = alices_browser.post(
         "/compose/",
-        {"account": alices_account.pk, "text": "x" * 300, "dates": "2099-01-01 10:00", "time_zone": "UTC"},
+        {"accounts": [alices_account.pk], "text": "x" * 300, "dates": "2099-01-01 10:00", "time_zone": "UTC"},
     )
 
     assert response.context["form"].errors["text"] == ["X allows 280 characters; this post has 300."]
@@ -81,7 +89,8 @@ def test_a_garbled_date_gets_a_field_error_not_a_crash(
     alices_browser: Client, alices_account: SocialAccount
 ) -> None:
     response = alices_browser.post(
-        "/compose/", {"account": alices_account.pk, "text": "hi", "dates": "next tuesday", "time_zone": "UTC"}
+        "/compose/",
+        {"accounts": [alices_account.pk], "text": "hi", "dates": "next tuesday", "time_zone": "UTC"},
     )
 
     assert response.status_code == 200
@@ -94,11 +103,11 @@ def test_bob_cannot_post_to_alices_account(bob: User, alices_account: SocialAcco
 
     response = browser.post(
         "/compose/",
-        {"account": alices_account.pk, "text": "hi", "dates": "2099-01-01 10:00", "time_zone": "UTC"},
+        {"accounts": [alices_account.pk], "text": "hi", "dates": "2099-01-01 10:00", "time_zone": "UTC"},
     )
 
     assert response.status_code == 200
-    assert "account" in response.context["form"].errors
+    assert "accounts" in response.context["form"].errors
     assert not Post.objects.exists()
 
 
@@ -115,3 +124,67 @@ def test_the_posts_page_shows_only_my_posts(
     assert "Hello from Alice" in page
     assert "Bob&#x27;s secret plan" not in page
     assert "Bob's secret plan" not in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_composing_for_two_accounts_makes_one_post_each_with_the_same_dates(
+    alices_browser: Client, alices_account: SocialAccount, alices_second_account: SocialAccount
+) -> None:
+    response = alices_browser.post(
+        "/compose/",
+        {
+            "accounts": [alices_account.pk, alices_second_account.pk],
+            "text": "To both",
+            "dates": "2026-12-01 09:30",
+            "time_zone": "UTC",
+        },
+    )
+
+    assert response.status_code == 302
+    posts = Post.objects.filter(owner__username="alice")
+    assert sorted(posts.values_list("account__display_name", flat=True)) == ["@alice", "@alice_two"]
+    assert ScheduleEntry.objects.filter(post__in=posts).count() == 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_when_one_account_refuses_nothing_is_saved_and_the_reason_names_the_account(
+    alices_browser: Client,
+    alices_account: SocialAccount,
+    alices_second_account: SocialAccount,
+    fake_x: FakeClient,
+) -> None:
+    fake_x.validate = lambda **kwargs: ["Too long."]  # type: ignore[method-assign]
+    SocialAccount.objects.filter(pk=alices_account.pk).update(platform="facebook")
+
+    response = alices_browser.post(
+        "/compose/",
+        {
+            "accounts": [alices_account.pk, alices_second_account.pk],
+            "text": "To both",
+            "dates": "2026-12-01 09:30",
+            "time_zone": "UTC",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["text"] == ["X: @alice_two: Too long."]
+    assert not Post.objects.exists()
+
+
+def test_the_compose_page_starts_in_my_time_zone_and_knows_each_accounts_platform(
+    alices_browser: Client, alice: User, alices_account: SocialAccount
+) -> None:
+    services.set_time_zone(user_id=alice.pk, time_zone="Asia/Tokyo")
+
+    response = alices_browser.get("/compose/")
+
+    assert response.context["form"]["time_zone"].value() == "Asia/Tokyo"
+    assert response.context["platforms"] == {str(alices_account.pk): "x"}
+    assert 'id="char-counts"' in response.content.decode()
+
+
+def test_the_compose_page_needs_signing_in() -> None:
+    response = Client().get("/compose/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

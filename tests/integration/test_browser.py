@@ -1,0 +1,107 @@
+"""The Posts page in a real browser: Chromium signs in, composes, and watches dates settle live.
+
+Runs the integration stack (a Celery worker and beat subprocess on the test database, the sink as
+platform "x") behind pytest-django's live server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connections
+from playwright.sync_api import Page, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from platforms.models import SocialAccount
+from publishing.models import Post, ScheduleEntry
+from tests.integration.conftest import Process, wait_for
+from tests.support.sink import Fault, SinkServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Dates are a few seconds ahead, with retries and sweeps shortened: 30 s is ample.
+SETTLE_MS = 30_000
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (apt-get install chromium); CI always runs this test",
+    ),
+]
+StartProcess = Callable[[str], Process]
+
+
+@pytest.fixture
+def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes here
+    # are still plain synchronous ones, so Django's async guard is lifted for this test only.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+        # The ORM calls made while Playwright runs get a connection of their own (Playwright switches
+        # greenlets, so Django sees another context): close it, or the test database can't be dropped.
+        connections.close_all()
+
+
+def at(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pytest.mark.usefixtures("fast_sweep")
+def test_a_composed_post_publishes_live_and_a_refused_date_is_retried_from_the_page(
+    browser_page: Page,
+    live_server: LiveServer,
+    alice: User,
+    alices_x: SocialAccount,
+    sink: SinkServer,
+    processes: StartProcess,
+) -> None:
+    processes("worker")
+    processes("beat")
+    page = browser_page
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "alice-password-1")
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/compose/")
+    page.check(f"input[name=accounts][value='{alices_x.pk}']")
+    page.fill("#id_text", "Hello from the browser")
+    expect(page.locator("#char-counts")).to_have_text("x: 22 / 280")
+    now = datetime.now(UTC)
+    first_at, second_at = now + timedelta(seconds=6), now + timedelta(seconds=12)
+    page.fill("#id_dates", f"{at(first_at)}\n{at(second_at)}")
+    page.select_option("#id_time_zone", "UTC")
+    page.click("button:has-text('Schedule')")
+    page.wait_for_url(f"{live_server.url}/")
+
+    first, second = ScheduleEntry.objects.filter(post__owner=alice).order_by("scheduled_at")
+    assert Post.objects.filter(owner=alice).count() == 1
+    # The platform refuses the second date's first attempt, for good (a 400, not a retry).
+    sink.inject(Fault(kind="status", status=400, reference=second.reference))
+    page.evaluate("window.stillTheSamePage = true")
+
+    expect(page.locator(f"#entry-{first.pk} .status")).to_have_text("Published", timeout=SETTLE_MS)
+    live_link = page.locator(f"#entry-{first.pk} .details a")
+    expect(live_link).to_have_attribute("href", f"{sink.url}/posts/1")
+    expect(page.locator(f"#entry-{second.pk} .status")).to_have_text("Failed", timeout=SETTLE_MS)
+    expect(page.locator(f"#entry-{second.pk} .reason")).to_have_text("The sink refused the post.")
+    assert page.evaluate("window.stillTheSamePage") is True, "the page reloaded instead of refreshing"
+
+    page.locator(f"#entry-{second.pk}").get_by_role("button", name="Retry now").click()
+
+    expect(page.locator(f"#entry-{second.pk} .status")).to_have_text("Published", timeout=SETTLE_MS)
+    wait_for(lambda: len(sink.posts) == 2, timeout=5, what="the sink to hold both posts")
+    assert [post.reference for post in sink.posts] == [first.reference, second.reference]
