@@ -1,0 +1,371 @@
+"""The REST API: small views that validate input, call one service or selector, and serialize the result.
+
+Every lookup is scoped to the requesting user through the selectors, so another user's id is a 404.
+Errors of every kind leave through publishing.api_errors in one format.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from platforms.models import SocialAccount
+from publishing import selectors, services
+from publishing.api_errors import CONFLICT, INVALID, NOT_FOUND, Conflict
+from publishing.models import Post, PublishAttempt, ScheduleEntry
+from publishing.serializers import (
+    AccountSerializer,
+    AttemptSerializer,
+    EntryDetailSerializer,
+    EntryFilterSerializer,
+    EntrySerializer,
+    PostCreateSerializer,
+    PostFilterSerializer,
+    PostSerializer,
+    PostUpdateSerializer,
+    ProfileSerializer,
+    RescheduleSerializer,
+    ResolveSerializer,
+    ScheduleSerializer,
+)
+
+FAILED_OUTCOMES = [
+    PublishAttempt.Outcome.RETRY,
+    PublishAttempt.Outcome.FAILED,
+    PublishAttempt.Outcome.UNCONFIRMED,
+    PublishAttempt.Outcome.INTERRUPTED,
+]
+
+
+class ApiPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _owner_id(request: Request) -> int:
+    user_id = request.user.pk
+    if user_id is None:  # IsAuthenticated runs first; this only narrows the type
+        raise exceptions.NotAuthenticated()
+    return int(user_id)
+
+
+def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _schema_only(view: APIView) -> bool:
+    """drf-spectacular builds the schema with a fake request that has no user."""
+    return bool(getattr(view, "swagger_fake_view", False))
+
+
+# -- accounts ---------------------------------------------------------------------------------------
+def accounts_for(*, owner_id: int) -> QuerySet[SocialAccount]:
+    """The owner's accounts with their failed attempts of the last 24 hours, in one query."""
+    since = timezone.now() - timedelta(hours=24)
+    attempt = "posts__entries__publish_attempts"
+    failures = Count(
+        attempt,
+        filter=Q(**{f"{attempt}__finished_at__gte": since, f"{attempt}__outcome__in": FAILED_OUTCOMES}),
+    )
+    return (
+        SocialAccount.objects.filter(owner_id=owner_id)
+        .annotate(failures_last_24h=failures)
+        .order_by("platform", "display_name", "id")
+    )
+
+
+@extend_schema(tags=["accounts"])
+class AccountListView(generics.ListAPIView[SocialAccount]):
+    """Your connected accounts and their health."""
+
+    serializer_class = AccountSerializer
+    pagination_class = ApiPagination
+
+    def get_queryset(self) -> QuerySet[SocialAccount]:
+        if _schema_only(self):
+            return SocialAccount.objects.none()
+        return accounts_for(owner_id=_owner_id(self.request))
+
+
+@extend_schema(tags=["accounts"], responses={200: AccountSerializer, 404: NOT_FOUND})
+class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
+    serializer_class = AccountSerializer
+    lookup_url_kwarg = "account_id"
+
+    def get_queryset(self) -> QuerySet[SocialAccount]:
+        if _schema_only(self):
+            return SocialAccount.objects.none()
+        return accounts_for(owner_id=_owner_id(self.request))
+
+
+# -- posts ------------------------------------------------------------------------------------------
+class PostListView(generics.ListAPIView[Post]):
+    serializer_class = PostSerializer
+    pagination_class = ApiPagination
+    filter_backends: list[Any] = []  # PostFilterSerializer validates; the selector filters
+
+    def get_queryset(self) -> QuerySet[Post]:
+        if _schema_only(self):
+            return Post.objects.none()
+        filters = _valid(PostFilterSerializer, self.request.query_params)
+        return selectors.posts_for(
+            owner_id=_owner_id(self.request),
+            status=filters.get("status"),
+            platform=filters.get("platform"),
+            account_id=filters.get("account"),
+            date_from=filters.get("date_from"),
+            date_to=filters.get("date_to"),
+        )
+
+    @extend_schema(
+        tags=["posts"],
+        summary="List your posts, newest first, with their dates",
+        parameters=[PostFilterSerializer],
+        responses={200: PostSerializer(many=True), 400: INVALID},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["posts"],
+        summary="Create a post and schedule it at one or more dates",
+        request=PostCreateSerializer,
+        responses={201: PostSerializer, 400: INVALID},
+    )
+    def post(self, request: Request) -> Response:
+        owner_id = _owner_id(request)
+        data = _valid(PostCreateSerializer, request.data)
+        account = SocialAccount.objects.filter(pk=data["account"], owner_id=owner_id).first()
+        if account is None:
+            raise serializers.ValidationError({"account": ["Choose one of your own accounts."]})
+        post = services.compose_post(
+            owner_id=owner_id,
+            account=account,
+            text=data["text"],
+            when=data["when"],
+            options=data.get("options"),
+        )
+        created = selectors.post_of(owner_id=owner_id, post_id=post.pk)
+        return Response(PostSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class PostDetailView(APIView):
+    @extend_schema(tags=["posts"], responses={200: PostSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, post_id: int) -> Response:
+        post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
+        return Response(PostSerializer(post).data)
+
+    @extend_schema(
+        tags=["posts"],
+        summary="Edit the text or options while no date has gone out",
+        request=PostUpdateSerializer,
+        responses={200: PostSerializer, 400: INVALID, 404: NOT_FOUND},
+    )
+    def patch(self, request: Request, post_id: int) -> Response:
+        post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
+        data = _valid(PostUpdateSerializer, request.data)
+        post = services.update_post(post=post, text=data.get("text"), options=data.get("options"))
+        return Response(PostSerializer(post).data)
+
+    @extend_schema(
+        tags=["posts"],
+        summary="Delete a post and its dates",
+        responses={204: None, 400: INVALID, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, post_id: int) -> Response:
+        post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
+        services.delete_post(post=post)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostDuplicateView(APIView):
+    @extend_schema(
+        tags=["posts"],
+        summary="Copy a post (account, text, options, media) without its dates",
+        request=None,
+        responses={201: PostSerializer, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, post_id: int) -> Response:
+        owner_id = _owner_id(request)
+        copy = services.duplicate_post(post=selectors.post_of(owner_id=owner_id, post_id=post_id))
+        created = selectors.post_of(owner_id=owner_id, post_id=copy.pk)
+        return Response(PostSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class PostEntriesView(APIView):
+    @extend_schema(
+        tags=["posts"],
+        summary="Add dates to a post",
+        request=ScheduleSerializer,
+        responses={201: EntrySerializer(many=True), 400: INVALID, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, post_id: int) -> Response:
+        post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
+        data = _valid(ScheduleSerializer, request.data)
+        entries = services.schedule_post(post=post, when=data["when"])
+        return Response(EntrySerializer(entries, many=True).data, status=status.HTTP_201_CREATED)
+
+
+# -- entries ----------------------------------------------------------------------------------------
+class EntryListView(generics.ListAPIView[ScheduleEntry]):
+    serializer_class = EntryDetailSerializer
+    pagination_class = ApiPagination
+    filter_backends: list[Any] = []  # EntryFilterSerializer validates; the selector and view filter
+
+    def get_queryset(self) -> QuerySet[ScheduleEntry]:
+        if _schema_only(self):
+            return ScheduleEntry.objects.none()
+        filters = _valid(EntryFilterSerializer, self.request.query_params)
+        entries = selectors.entries_for(
+            owner_id=_owner_id(self.request),
+            date_from=filters.get("date_from"),
+            date_to=filters.get("date_to"),
+        )
+        if "status" in filters:
+            entries = entries.filter(status=filters["status"])
+        if "platform" in filters:
+            entries = entries.filter(post__account__platform=filters["platform"])
+        if "account" in filters:
+            entries = entries.filter(post__account_id=filters["account"])
+        return entries
+
+    @extend_schema(
+        tags=["entries"],
+        summary="List your scheduled dates, soonest first",
+        parameters=[EntryFilterSerializer],
+        responses={200: EntryDetailSerializer(many=True), 400: INVALID},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+def _entry(request: Request, entry_id: int) -> ScheduleEntry:
+    return selectors.entry_of(owner_id=_owner_id(request), entry_id=entry_id)
+
+
+def _entry_response(entry: ScheduleEntry) -> Response:
+    return Response(EntryDetailSerializer(entry).data)
+
+
+def _refuse(entry: ScheduleEntry, action: str, allowed: str) -> NoReturn:
+    """A service said no: the date moved on (perhaps just now), so report what it is now."""
+    entry.refresh_from_db(fields=["status"])
+    raise Conflict(
+        f"This date is {entry.get_status_display().lower()}, so it cannot be {action}; "
+        f"only {allowed} dates can."
+    )
+
+
+class EntryDetailView(APIView):
+    @extend_schema(tags=["entries"], responses={200: EntryDetailSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, entry_id: int) -> Response:
+        return _entry_response(_entry(request, entry_id))
+
+
+class EntryCancelView(APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="Cancel a pending or retrying date",
+        request=None,
+        responses={200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def post(self, request: Request, entry_id: int) -> Response:
+        entry = _entry(request, entry_id)
+        if not services.cancel_entry(entry=entry):
+            _refuse(entry, "cancelled", "pending or retrying")
+        return _entry_response(entry)
+
+
+class EntryRescheduleView(APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="Move a pending, retrying or failed date",
+        request=RescheduleSerializer,
+        responses={200: EntryDetailSerializer, 400: INVALID, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def post(self, request: Request, entry_id: int) -> Response:
+        entry = _entry(request, entry_id)
+        data = _valid(RescheduleSerializer, request.data)
+        if not services.reschedule_entry(entry=entry, when=data["when"]):
+            _refuse(entry, "rescheduled", "pending, retrying or failed")
+        return _entry_response(entry)
+
+
+class EntryRetryView(APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="Publish a failed date again now",
+        request=None,
+        responses={200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def post(self, request: Request, entry_id: int) -> Response:
+        entry = _entry(request, entry_id)
+        if not services.retry_entry(entry=entry):
+            _refuse(entry, "retried", "failed or unconfirmed")
+        return _entry_response(entry)
+
+
+class EntryResolveView(APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="Settle a date whose outcome is unknown, after checking the platform",
+        request=ResolveSerializer,
+        responses={200: EntryDetailSerializer, 400: INVALID, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def post(self, request: Request, entry_id: int) -> Response:
+        entry = _entry(request, entry_id)
+        data = _valid(ResolveSerializer, request.data)
+        if data["action"] == "published":
+            done = services.confirm_published(
+                entry=entry, platform_url=data["platform_url"], platform_post_id=data["platform_post_id"]
+            )
+        elif data["action"] == "send_again":
+            done = services.retry_entry(entry=entry)
+        else:
+            done = services.reconcile_now(entry=entry)
+        if not done:
+            _refuse(entry, "resolved", "unconfirmed")
+        return _entry_response(entry)
+
+
+@extend_schema(tags=["entries"], responses={200: AttemptSerializer(many=True), 404: NOT_FOUND})
+class EntryAttemptsView(generics.ListAPIView[PublishAttempt]):
+    """Every publish attempt of one date, oldest first."""
+
+    serializer_class = AttemptSerializer
+    pagination_class = ApiPagination
+
+    def get_queryset(self) -> QuerySet[PublishAttempt]:
+        if _schema_only(self):
+            return PublishAttempt.objects.none()
+        return selectors.attempts_of(_entry(self.request, self.kwargs["entry_id"]))
+
+
+# -- profile ----------------------------------------------------------------------------------------
+class ProfileView(APIView):
+    @extend_schema(tags=["profile"], responses={200: ProfileSerializer})
+    def get(self, request: Request) -> Response:
+        profile = services.profile_for(_owner_id(request))
+        return Response(ProfileSerializer(profile).data)
+
+    @extend_schema(
+        tags=["profile"],
+        summary="Choose the time zone the web pages show dates in",
+        request=ProfileSerializer,
+        responses={200: ProfileSerializer, 400: INVALID},
+    )
+    def put(self, request: Request) -> Response:
+        data = _valid(ProfileSerializer, request.data)
+        profile = services.set_time_zone(user_id=_owner_id(request), time_zone=data["time_zone"])
+        return Response(ProfileSerializer(profile).data)

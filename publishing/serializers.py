@@ -1,0 +1,276 @@
+"""The API's shapes: output serializers read models, input serializers only validate what a service takes.
+
+Every date goes out as aware ISO 8601 in UTC; every date coming in must carry its offset, because a
+scheduled time read in the wrong zone is a post published at the wrong hour.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from platforms.models import SocialAccount
+from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
+from publishing.services import IN_FLIGHT_OR_DONE
+
+Status = ScheduleEntry.Status
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """Always written in UTC, whatever zone the request runs in (session users get theirs)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
+
+
+class AwareDateTimeField(UtcDateTimeField):
+    """ISO 8601 with an offset or `Z`; a bare local time is refused instead of guessed."""
+
+    default_error_messages = {
+        "naive": "Give the time zone offset too, e.g. 2026-12-01T09:30:00+01:00 or 2026-12-01T08:30:00Z.",
+    }
+
+    def to_internal_value(self, value: datetime | str) -> datetime:
+        if isinstance(value, str):
+            parsed = None
+            with contextlib.suppress(ValueError):
+                parsed = parse_datetime(value.strip())
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        elif isinstance(value, datetime) and timezone.is_naive(value):
+            self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class OutputSerializer(serializers.ModelSerializer[Any]):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UtcDateTimeField,
+    }
+
+
+# -- output -----------------------------------------------------------------------------------------
+class AccountSerializer(OutputSerializer):
+    """A connected account and its health; tokens never leave the server."""
+
+    platform_name = serializers.CharField(source="get_platform_display", read_only=True)
+    failures_last_24h = serializers.IntegerField(
+        read_only=True,
+        help_text="Publish attempts on this account that did not succeed in the last 24 hours.",
+    )
+
+    class Meta:
+        model = SocialAccount
+        fields = [
+            "id",
+            "platform",
+            "platform_name",
+            "display_name",
+            "status",
+            "status_reason",
+            "token_expires_at",
+            "failures_last_24h",
+        ]
+        read_only_fields = fields
+
+
+class AccountBriefSerializer(OutputSerializer):
+    class Meta:
+        model = SocialAccount
+        fields = ["id", "platform", "display_name", "status"]
+        read_only_fields = fields
+
+
+def _utc(moment: datetime | None) -> str:
+    return "" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def describe_entry(entry: ScheduleEntry) -> str:
+    """One sentence a person can act on, the same whichever client shows it."""
+    tries = f"attempt {entry.attempts} of {ScheduleEntry.MAX_ATTEMPTS}"
+    match entry.status:
+        case Status.PENDING:
+            return f"Scheduled for {_utc(entry.scheduled_at)}."
+        case Status.PUBLISHING:
+            return f"Publishing now ({tries})."
+        case Status.RETRYING:
+            return (
+                f"The platform refused {tries} ({entry.last_error_message or entry.last_error_code}); "
+                f"trying again at {_utc(entry.next_attempt_at)}."
+            )
+        case Status.PUBLISHED:
+            return f"Published at {_utc(entry.published_at)}."
+        case Status.FAILED:
+            return f"Not published: {entry.last_error_message or entry.last_error_code or 'unknown error'}"
+        case Status.CANCELLED:
+            return "Cancelled; it will not be published."
+        case Status.UNCONFIRMED if entry.reconciled_at is not None:
+            return (
+                f"SoSocial could not confirm whether this went out: {entry.last_error_message} "
+                "Check the account, then mark it published or send it again."
+            )
+        case Status.UNCONFIRMED:
+            return "The outcome is unknown; SoSocial is checking with the platform before sending it again."
+    return str(entry.get_status_display())
+
+
+class EntrySerializer(OutputSerializer):
+    """One scheduled date of a post and what happened to it."""
+
+    status_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ScheduleEntry
+        fields = [
+            "id",
+            "scheduled_at",
+            "status",
+            "status_text",
+            "attempts",
+            "next_attempt_at",
+            "platform_post_id",
+            "platform_url",
+            "published_at",
+            "last_error_code",
+            "last_error_message",
+        ]
+        read_only_fields = fields
+
+    def get_status_text(self, entry: ScheduleEntry) -> str:
+        return describe_entry(entry)
+
+
+class EntryDetailSerializer(EntrySerializer):
+    post = serializers.IntegerField(source="post_id", read_only=True)
+    account = serializers.IntegerField(source="post.account_id", read_only=True)
+    platform = serializers.CharField(source="post.account.platform", read_only=True)
+
+    class Meta(EntrySerializer.Meta):
+        fields = ["post", "account", "platform", *EntrySerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class MediaSerializer(OutputSerializer):
+    url = serializers.FileField(source="file", use_url=True, read_only=True)
+
+    class Meta:
+        model = PostMedia
+        fields = ["id", "url", "content_type", "position"]
+        read_only_fields = fields
+
+
+class PostSerializer(OutputSerializer):
+    account = AccountBriefSerializer(read_only=True)
+    options = serializers.DictField(child=serializers.CharField(), read_only=True)
+    media = MediaSerializer(many=True, read_only=True)
+    entries = EntrySerializer(many=True, read_only=True)
+    editable = serializers.SerializerMethodField(
+        help_text="False once a date is published or being published: the text can no longer change."
+    )
+
+    class Meta:
+        model = Post
+        fields = [
+            "id",
+            "account",
+            "text",
+            "options",
+            "media",
+            "entries",
+            "editable",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_editable(self, post: Post) -> bool:
+        # Reads the prefetched dates, so a list costs no query per post.
+        return not any(entry.status in IN_FLIGHT_OR_DONE for entry in post.entries.all())
+
+
+class AttemptSerializer(OutputSerializer):
+    class Meta:
+        model = PublishAttempt
+        fields = [
+            "id",
+            "dispatch_version",
+            "number",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "http_status",
+            "error_code",
+            "message",
+        ]
+        read_only_fields = fields
+
+
+class ProfileSerializer(serializers.Serializer[Any]):
+    time_zone = serializers.CharField(
+        max_length=64, help_text="An IANA time zone such as Europe/Paris; the web pages show dates in it."
+    )
+
+
+# -- input ------------------------------------------------------------------------------------------
+class PostCreateSerializer(serializers.Serializer[Any]):
+    account = serializers.IntegerField(help_text="Id of one of your connected accounts.")
+    text = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    options = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="Per-platform choices, e.g. TikTok privacy_level or a Facebook link.",
+    )
+    when = serializers.ListField(
+        child=AwareDateTimeField(), help_text="The dates to publish at, each with its offset."
+    )
+
+
+class PostUpdateSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(allow_blank=True, required=False, trim_whitespace=False)
+    options = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+
+class ScheduleSerializer(serializers.Serializer[Any]):
+    when = serializers.ListField(child=AwareDateTimeField(), help_text="More dates for this post.")
+
+
+class RescheduleSerializer(serializers.Serializer[Any]):
+    when = AwareDateTimeField(help_text="The new date, with its offset.")
+
+
+class ResolveSerializer(serializers.Serializer[Any]):
+    """What the user found on the platform for a date whose outcome is unknown."""
+
+    action = serializers.ChoiceField(
+        choices=[
+            ("published", "It is on the platform: mark it published"),
+            ("send_again", "It is not there: send it again"),
+            ("check_again", "Ask the platform again"),
+        ]
+    )
+    platform_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
+    platform_post_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class PostFilterSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(
+        choices=Status.choices, required=False, help_text="Posts with at least one date in this status."
+    )
+    platform = serializers.ChoiceField(choices=SocialAccount.Kind.choices, required=False)
+    account = serializers.IntegerField(min_value=1, required=False)
+    date_from = AwareDateTimeField(
+        required=False, help_text="Dates at or after this moment (URL-encode `+` as %2B, or use Z)."
+    )
+    date_to = AwareDateTimeField(required=False, help_text="Dates before this moment.")
+
+
+class EntryFilterSerializer(PostFilterSerializer):
+    status = serializers.ChoiceField(
+        choices=Status.choices, required=False, help_text="Dates in this status."
+    )
