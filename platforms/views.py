@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from platforms import services
 from platforms.base import Platform, PlatformError
 from platforms.models import SocialAccount
 from platforms.registry import get_client
+from platforms.selectors import accounts_with_health
 
 SESSION_KEY = "sosocial_oauth"
 
@@ -34,23 +34,13 @@ def _callback_uri(request: HttpRequest, platform: str) -> str:
 
 # Warn this long before a token lapses, so the user can reconnect before a date is missed.
 TOKEN_WARNING = timedelta(days=3)
-FAILED_OUTCOMES = ["retry", "failed", "unconfirmed", "interrupted"]
 
 
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
     """Each account with its health: token expiry, needs reconnect, and failed attempts in a day."""
     now = timezone.now()
-    # Through the reverse relations by name: platforms never imports publishing.
-    accounts = SocialAccount.objects.filter(owner_id=request.user.pk).annotate(
-        failures_last_day=Count(
-            "posts__entries__publish_attempts",
-            filter=Q(
-                posts__entries__publish_attempts__outcome__in=FAILED_OUTCOMES,
-                posts__entries__publish_attempts__finished_at__gte=now - timedelta(days=1),
-            ),
-        )
-    )
+    accounts = accounts_with_health(owner_id=request.user.pk, now=now)  # type: ignore[arg-type]
     return render(
         request,
         "platforms/accounts.html",

@@ -6,11 +6,9 @@ Errors of every kind leave through publishing.api_errors in one format.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, NoReturn
 
-from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -19,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from platforms.models import SocialAccount
+from platforms.selectors import accounts_with_health
 from publishing import selectors, services
 from publishing.api_errors import CONFLICT, INVALID, NOT_FOUND, Conflict
 from publishing.models import Post, PublishAttempt, ScheduleEntry
@@ -37,13 +36,6 @@ from publishing.serializers import (
     ResolveSerializer,
     ScheduleSerializer,
 )
-
-FAILED_OUTCOMES = [
-    PublishAttempt.Outcome.RETRY,
-    PublishAttempt.Outcome.FAILED,
-    PublishAttempt.Outcome.UNCONFIRMED,
-    PublishAttempt.Outcome.INTERRUPTED,
-]
 
 
 class ApiPagination(PageNumberPagination):
@@ -70,21 +62,6 @@ def _schema_only(view: APIView) -> bool:
 
 
 # -- accounts ---------------------------------------------------------------------------------------
-def accounts_for(*, owner_id: int) -> QuerySet[SocialAccount]:
-    """The owner's accounts with their failed attempts of the last 24 hours, in one query."""
-    since = timezone.now() - timedelta(hours=24)
-    attempt = "posts__entries__publish_attempts"
-    failures = Count(
-        attempt,
-        filter=Q(**{f"{attempt}__finished_at__gte": since, f"{attempt}__outcome__in": FAILED_OUTCOMES}),
-    )
-    return (
-        SocialAccount.objects.filter(owner_id=owner_id)
-        .annotate(failures_last_24h=failures)
-        .order_by("platform", "display_name", "id")
-    )
-
-
 @extend_schema(tags=["accounts"])
 class AccountListView(generics.ListAPIView[SocialAccount]):
     """Your connected accounts and their health."""
@@ -95,7 +72,7 @@ class AccountListView(generics.ListAPIView[SocialAccount]):
     def get_queryset(self) -> QuerySet[SocialAccount]:
         if _schema_only(self):
             return SocialAccount.objects.none()
-        return accounts_for(owner_id=_owner_id(self.request))
+        return accounts_with_health(owner_id=_owner_id(self.request))
 
 
 @extend_schema(tags=["accounts"], responses={200: AccountSerializer, 404: NOT_FOUND})
@@ -106,7 +83,7 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
     def get_queryset(self) -> QuerySet[SocialAccount]:
         if _schema_only(self):
             return SocialAccount.objects.none()
-        return accounts_for(owner_id=_owner_id(self.request))
+        return accounts_with_health(owner_id=_owner_id(self.request))
 
 
 # -- posts ------------------------------------------------------------------------------------------

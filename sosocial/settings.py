@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
     "platforms",
@@ -126,7 +127,8 @@ def database_config(url: str) -> dict[str, Any]:
             "timeout": 30,
         }
         # A file, not Django's in-memory default, so a worker subprocess sees the test database.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+        # One file per test run, so two runs in one checkout never share (and corrupt) it.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     return config
 
 
@@ -314,6 +316,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Schedule posts to Facebook Pages, Instagram, X and TikTok; see and act on every date.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page works offline: Swagger UI and Redoc come from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Separate request and response components, so read-only fields never show up as inputs.
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {

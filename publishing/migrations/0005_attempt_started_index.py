@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('publishing', '0004_profile'),
+        ("publishing", "0004_profile"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='publishattempt',
-            index=models.Index(fields=['started_at'], name='attempt_started_idx'),
+            model_name="publishattempt",
+            index=models.Index(fields=["started_at"], name="attempt_started_idx"),
         ),
     ]

@@ -61,6 +61,13 @@ def test_the_docs_page_is_served(anonymous_api: APIClient) -> None:
         assert b"/api/schema/" in response.content
 
 
+def test_the_docs_pages_load_their_scripts_from_our_own_static_files(anonymous_api: APIClient) -> None:
+    for page in ("/api/docs/", "/api/docs/redoc/"):
+        content = anonymous_api.get(page).content.decode()
+        assert "/static/drf_spectacular_sidecar/" in content
+        assert "cdn.jsdelivr.net" not in content
+
+
 def test_routes_are_named_as_openapi_names_them() -> None:
     assert operation_of("api/entries/<int:entry_id>/cancel/", "post") == (
         "/api/entries/{entry_id}/cancel/",

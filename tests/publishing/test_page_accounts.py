@@ -50,7 +50,7 @@ def test_each_account_counts_its_failures_of_the_last_day(alices_browser: Client
     response = alices_browser.get("/social-accounts/")
 
     [account] = response.context["accounts"]
-    assert account.failures_last_day == 2
+    assert account.failures_last_24h == 2
     assert 'class="failures warning">2<' in response.content.decode()
 
 
