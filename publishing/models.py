@@ -33,6 +33,8 @@ class Post(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
     account = models.ForeignKey(SocialAccount, on_delete=models.PROTECT, related_name="posts")
     text = models.TextField(blank=True)
+    # Posts composed together for several accounts share a group (one post per account).
+    group = models.UUIDField(null=True, blank=True, db_index=True)
     # Per-platform choices (TikTok "privacy_level", a Facebook "link", ...), passed to the client.
     options = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 
@@ -69,3 +71,17 @@ def entry_of(*, owner_id: int, entry_id: int) -> ScheduleEntry:
 
 def attempts_of(entry: ScheduleEntry) -> QuerySet[PublishAttempt]:
     return entry.publish_attempts.order_by("dispatch_version", "number", "id")
+
+
+def attach_group_accounts(posts: Iterable[Post]) -> None:
+    """Set `post.sent_with`: the other accounts of its group, for all `posts` in one query."""
+    posts = list(posts)
+    groups = {post.group for post in posts if post.group}
+    members: dict[UUID, list[Post]] = {}
+    if groups:
+        for member in Post.objects.filter(group__in=groups).select_related("account").order_by("id"):
+            assert member.group is not None
+            members.setdefault(member.group, []).append(member)
+    for post in posts:
+        siblings = members.get(post.group, []) if post.group else []
+        post.sent_with = [m.account for m in siblings if m.pk != post.pk]  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import available_timezones
 
 from celery import current_app
@@ -121,10 +122,13 @@ def create_post(
     text: str,
     options: Mapping[str, str] | None = None,
     media: Sequence[UploadedFile[Any]] = (),
+    group: UUID | None = None,
 ) -> Post:
     if account.owner_id != owner_id:
         raise ValidationError({"account": "Choose one of your own accounts."})
-    post = Post.objects.create(owner_id=owner_id, account=account, text=text, options=dict(options or {}))
+    post = Post.objects.create(
+        owner_id=owner_id, account=account, text=text, options=dict(options or {}), group=group
+    )
     for position, upload in enumerate(media):
         PostMedia.objects.create(
             post=post,
@@ -143,10 +147,13 @@ def compose_post(
     when: Sequence[datetime],
     options: Mapping[str, str] | None = None,
     media: Sequence[UploadedFile[Any]] = (),
+    group: UUID | None = None,
 ) -> Post:
     """Create a post with its media and schedule it: all of it, or nothing if any check refuses."""
     with transaction.atomic():
-        post = create_post(owner_id=owner_id, account=account, text=text, options=options, media=media)
+        post = create_post(
+            owner_id=owner_id, account=account, text=text, options=options, media=media, group=group
+        )
         schedule_post(post=post, when=when)
     return post
 

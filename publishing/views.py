@@ -10,6 +10,7 @@ import calendar as calendar_module
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from uuid import uuid4
 
 from django import forms
 from django.contrib import messages
@@ -80,6 +81,7 @@ def post_list(request: HtmxHttpRequest) -> HttpResponse:
     posts = selectors.posts_for(owner_id=owner_id, **filters.selection())
     page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
     live = _annotate(page.object_list)
+    selectors.attach_group_accounts(page.object_list)
     context = {"page": page, "filters": filters, "live": live, "here": request.get_full_path()}
     if request.htmx:
         return render(request, "publishing/_posts.html", context)
@@ -102,6 +104,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         accounts: list[SocialAccount] = list(form.cleaned_data["accounts"])
+        group = uuid4() if len(accounts) > 1 else None
         problems: dict[str, list[str]] = {}
         with transaction.atomic():
             for account in accounts:
@@ -113,6 +116,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                         when=form.cleaned_data["when"],
                         options=form.options(),
                         media=form.cleaned_data["attachments"],
+                        group=group,
                     )
                 except ValidationError as refused:
                     for field, messages_ in refused.message_dict.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -144,7 +145,9 @@ def test_a_poll_gets_only_the_list_fragment(alices_browser: Client, alices_post:
 
 def make_posts(owner: User, account: SocialAccount, count: int) -> None:
     for n in range(count):
-        post = Post.objects.create(owner=owner, account=account, text=f"Post {n}")
+        # Every other post shares a group, so the "composed together" lookup is counted too.
+        group = uuid.UUID(int=n // 2 + 1)
+        post = Post.objects.create(owner=owner, account=account, text=f"Post {n}", group=group)
         add_entry(post, "pending")
         add_entry(post, "failed", when=WHEN + timedelta(days=1), last_error_message="No.")
 

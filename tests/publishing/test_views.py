@@ -144,6 +144,11 @@ def test_composing_for_two_accounts_makes_one_post_each_with_the_same_dates(
     posts = Post.objects.filter(owner__username="alice")
     assert sorted(posts.values_list("account__display_name", flat=True)) == ["@alice", "@alice_two"]
     assert ScheduleEntry.objects.filter(post__in=posts).count() == 2
+    [group] = set(posts.values_list("group", flat=True))
+    assert group is not None
+    page = alices_browser.get("/").content.decode()
+    assert "Composed together with X: @alice_two." in page
+    assert "Composed together with X: @alice." in page
 
 
 @time_machine.travel(NOW, tick=False)
