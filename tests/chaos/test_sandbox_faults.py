@@ -1,0 +1,102 @@
+"""The platform sandbox's X failing in each way while a burst publishes with the real X client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from django.contrib.auth.models import User
+from pytest_django import Settings
+
+from platforms.models import SocialAccount
+from platforms.sandbox import SandboxServer
+from publishing import services
+from publishing.models import ScheduleEntry
+from tests.chaos.conftest import StartProcess, assert_settled, wait_settled
+from tests.support.sandbox import (
+    SandboxControl,
+    connect_sandbox_account,
+    sandbox_env,
+    sandbox_platform_settings,
+)
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.chaos,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_sweep"),
+]
+Status = ScheduleEntry.Status
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    server = SandboxServer(port=0, config={"x_processing_seconds": 0.5}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def control(sandbox: SandboxServer) -> SandboxControl:
+    return SandboxControl(sandbox)
+
+
+@pytest.fixture
+def platform_env(sandbox: SandboxServer) -> dict[str, str]:
+    return sandbox_env(sandbox)
+
+
+@pytest.fixture(autouse=True)
+def pointed_at_sandbox(settings: Settings, sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings.SOSOCIAL_PLATFORMS = sandbox_platform_settings(sandbox)
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def inject(control: SandboxControl, kind: str, **params: Any) -> None:
+    fault = {"platform": "x", "endpoint": "create_post", "kind": kind, "count": 1, **params}
+    requests.post(f"{control.url}/faults", json=fault, timeout=5).raise_for_status()
+
+
+def test_x_failing_in_each_way_during_a_burst_settles_every_post_once(
+    alice: User, control: SandboxControl, processes: StartProcess
+) -> None:
+    account = connect_sandbox_account(control, owner=alice, platform="x", name="Alice on X")
+    old_token = account.access_token
+    # Faults are taken by create_post requests in arrival order, whichever entry sends them.
+    inject(control, "server_error")
+    inject(control, "rate_limit", retry_after_seconds=2)
+    inject(control, "expired_token")
+    inject(control, "commit_then_drop")
+    inject(control, "drop_before_commit")
+    inject(control, "slow", seconds=1)
+    inject(control, "permanent")
+    when = datetime.now(UTC) + timedelta(seconds=2)
+    posts = [
+        services.compose_post(owner_id=alice.pk, account=account, text=f"Chaos on X number {n}", when=[when])
+        for n in range(12)
+    ]
+    entries = [post.entries.get() for post in posts]
+    processes("worker")
+    processes("beat")
+
+    wait_settled(entries, timeout=45)
+    live = control.posts("x", account_id=account.platform_account_id, status="published")
+    reference_of_text = {entry.post.text: entry.reference for entry in entries}
+    outcome = assert_settled(entries, (reference_of_text[str(post["text"])] for post in live))
+
+    # Only the one permanent refusal fails (X 403 duplicate content), with the platform's reason.
+    assert len(outcome.failed) == 1
+    assert outcome.failed[0].last_error_message
+    assert len(outcome.published) == 11
+    assert len(live) == 11
+    for entry in outcome.published:
+        assert entry.platform_post_id in {str(post["id"]) for post in live}
+    account.refresh_from_db()
+    assert account.access_token != old_token
+    assert account.status == SocialAccount.Status.CONNECTED
+    # Every fault was hit: each kind of failure really happened.
+    assert requests.get(f"{control.url}/faults", timeout=5).json()["faults"] == []
