@@ -24,3 +24,10 @@ pytest: install
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m sosocial.devservices -- $(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+# Benchmarks (not part of `make test`): PostgreSQL at DATABASE_URL and Redis db 14 at REDIS_URL;
+# see docs/benchmarks.md. `make bench BENCH="all --quick"` or `make bench BENCH="burst --posts 1000"`.
+BENCH ?= all
+.PHONY: bench
+bench: install
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m bench $(BENCH)

@@ -1,0 +1,82 @@
+"""`python -m bench <name> [flags]`: run one benchmark (or `all`) and update docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import time
+
+from bench import common
+
+NAMES = ("sweep", "ontime", "burst", "memory", "surfaces")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = top.add_subparsers(dest="name", required=True)
+
+    def workers(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
+        p.add_argument("--concurrency", type=int, default=8)
+        p.add_argument("--latency-ms", type=int, default=50, help="sandbox response latency")
+
+    p = sub.add_parser("sweep", help="sweep_schedule() run time at several table sizes, with EXPLAIN")
+    p.add_argument("--sizes", default="10000,1000000", help="comma-separated row counts")
+    p.add_argument("--actionable", type=int, default=200, help="rows the sweep must dispatch each time")
+    p.add_argument("--repeat", type=int, default=15)
+
+    p = sub.add_parser("ontime", help="posts due at a steady rate through real workers to the sandbox")
+    p.add_argument("--rate", type=int, default=50, help="posts due per second")
+    p.add_argument("--seconds", type=int, default=60)
+    workers(p)
+
+    p = sub.add_parser("burst", help="N posts due at the same second, against two baselines")
+    p.add_argument("--posts", type=int, default=10_000)
+    p.add_argument("--skip-baselines", action="store_true")
+    p.add_argument(
+        "--reuse-connections",
+        action="store_true",
+        help="SoSocial worker keeps its DB connection between tasks (bench/settings_reuse.py)",
+    )
+    workers(p)
+
+    p = sub.add_parser("memory", help="worker RSS idle vs with many future entries")
+    p.add_argument("--future", type=int, default=100_000, help="entries beyond the horizon")
+    p.add_argument("--near", type=int, default=10_000, help="entries inside the horizon (contrast)")
+    workers(p)
+
+    p = sub.add_parser("surfaces", help="Posts page and GET /api/posts/ with many posts")
+    p.add_argument("--posts", type=int, default=100_000)
+    p.add_argument("--repeat", type=int, default=5)
+
+    p = sub.add_parser("all", help="every benchmark with its defaults (or --quick sizes)")
+    p.add_argument("--quick", action="store_true", help="small sizes: a few minutes in all")
+    return top
+
+
+QUICK = {
+    "sweep": ["--sizes", "10000,100000", "--repeat", "5"],
+    "ontime": ["--seconds", "10"],
+    "burst": ["--posts", "1000"],
+    "memory": ["--future", "20000", "--near", "2000"],
+    "surfaces": ["--posts", "10000", "--repeat", "3"],
+}
+
+
+def main() -> None:
+    args = parser().parse_args()
+    common.configure_environment()
+    common.ensure_database()
+    if args.name == "all":
+        for name in NAMES:
+            sub_args = parser().parse_args([name, *(QUICK[name] if args.quick else [])])
+            print(f"\n=== {name} ===", flush=True)
+            started = time.monotonic()
+            importlib.import_module(f"bench.{name}").run(sub_args)
+            print(f"[bench] {name} took {time.monotonic() - started:.0f} s")
+        return
+    importlib.import_module(f"bench.{args.name}").run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The sandbox in this process, with X accounts, and a harvester that records every X post made.
+
+The harvester moves X posts out of the sandbox's state as they arrive (under its lock) and keeps
+`(text, created_at)`. The sandbox's X create call scans every post it holds (duplicate check and
+daily limit), so without this a 10,000-post burst would measure that quadratic scan, not SoSocial.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from platforms.sandbox import SandboxServer
+from platforms.sandbox.control import base_urls
+
+SANDBOX_CREDENTIALS = {"X_CLIENT_ID": "sandbox-client", "X_CLIENT_SECRET": "sandbox-secret"}
+
+
+@dataclass
+class Harness:
+    server: SandboxServer
+    received: dict[str, float] = field(default_factory=dict)  # text -> sandbox created_at (epoch)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**base_urls(self.server.url), **SANDBOX_CREDENTIALS}
+
+    @property
+    def tweets_url(self) -> str:
+        return f"{self.server.url}/x/api/2/tweets"
+
+    def create_x_accounts(self, count: int, prefix: str) -> list[dict[str, Any]]:
+        session = requests.Session()
+        made = []
+        for number in range(count):
+            response = session.post(
+                f"{self.server.url}/_sandbox/accounts",
+                json={"platform": "x", "name": f"{prefix} {number}", "username": f"{prefix}{number}"},
+                timeout=5,
+            )
+            response.raise_for_status()
+            made.append(response.json())
+        return made
+
+    def harvest(self) -> None:
+        state = self.server.state
+        with state.lock:
+            taken = [key for key, post in state.posts.items() if post.platform == "x"]
+            for key in taken:
+                post = state.posts.pop(key)
+                self.received[post.text] = post.created_at
+
+    def _loop(self) -> None:
+        while not self.stopping.wait(0.2):
+            self.harvest()
+
+    def count(self, prefix: str) -> int:
+        self.harvest()
+        return sum(1 for text in list(self.received) if text.startswith(prefix))
+
+    def wait_for(
+        self,
+        prefix: str,
+        expected: int,
+        *,
+        timeout: float,
+        stall: float = 30,
+        first_within: float | None = None,
+    ) -> bool:
+        """Wait until `expected` posts arrived; give up at `timeout` or after `stall` s with none new.
+
+        `stall` counts once the first post arrived; `first_within` bounds the wait for the first one.
+        """
+        start = time.monotonic()
+        deadline = start + timeout
+        seen, last_change = 0, start
+        while time.monotonic() < deadline:
+            now_seen = self.count(prefix)
+            if now_seen >= expected:
+                return True
+            if now_seen != seen:
+                seen, last_change = now_seen, time.monotonic()
+            stalled = bool(seen) and time.monotonic() - last_change > stall
+            never_came = not seen and first_within is not None and time.monotonic() - start > first_within
+            if stalled or never_came:
+                return False
+            time.sleep(0.25)
+        return False
+
+
+@contextmanager
+def sandbox(latency_ms: int) -> Iterator[Harness]:
+    server = SandboxServer(port=0, latency_ms=latency_ms, config={"rate_limits": False}).start()
+    harness = Harness(server)
+    thread = threading.Thread(target=harness._loop, name="bench-harvester", daemon=True)
+    thread.start()
+    try:
+        yield harness
+    finally:
+        harness.stopping.set()
+        thread.join(5)
+        server.stop()
