@@ -41,7 +41,8 @@ def make_posts(harness: Harness, count: int, prefix: str, accounts: int) -> list
 def lateness_lines(
     lines: list[str], harness: Harness, due: dict[str, datetime], *, label: str
 ) -> dict[str, float]:
-    """Sandbox receive time minus scheduled time, per post; percentiles and throughput."""
+    """Sandbox receive time (before its latency) minus scheduled time, per post; percentiles and
+    throughput."""
     late = [
         harness.received[text] - when.timestamp() for text, when in due.items() if text in harness.received
     ]

@@ -1,8 +1,9 @@
 """The sandbox in this process, with X accounts, and a harvester that records every X post made.
 
-The harvester moves X posts out of the sandbox's state as they arrive (under its lock) and keeps
-`(text, created_at)`. The sandbox's X create call scans every post it holds (duplicate check and
-daily limit), so without this a 10,000-post burst would measure that quadratic scan, not SoSocial.
+The harvester moves X posts out of the sandbox's state as they arrive (under its lock) and keeps,
+per text, when the create call reached the sandbox (`requested_at`, before its emulated latency)
+and when the post was made (`created_at`, after it). Moving them out keeps the sandbox's app-wide
+daily count (one pass over the X posts it holds, per create) small during a 10,000-post burst.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ SANDBOX_CREDENTIALS = {"X_CLIENT_ID": "sandbox-client", "X_CLIENT_SECRET": "sand
 @dataclass
 class Harness:
     server: SandboxServer
-    received: dict[str, float] = field(default_factory=dict)  # text -> sandbox created_at (epoch)
+    received: dict[str, float] = field(default_factory=dict)  # text -> requested_at (epoch)
+    created: dict[str, float] = field(default_factory=dict)  # text -> created_at (epoch)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -52,10 +54,10 @@ class Harness:
     def harvest(self) -> None:
         state = self.server.state
         with state.lock:
-            taken = [key for key, post in state.posts.items() if post.platform == "x"]
-            for key in taken:
-                post = state.posts.pop(key)
-                self.received[post.text] = post.created_at
+            for post in state.posts_of("x"):
+                state.remove_post(post.id)
+                self.received[post.text] = post.requested_at
+                self.created[post.text] = post.created_at
 
     def _loop(self) -> None:
         while not self.stopping.wait(0.2):

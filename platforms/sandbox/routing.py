@@ -34,6 +34,8 @@ class Request:
     fault: Fault | None = None
     # Headers a handler wants on whatever response goes out, errors included (rate-limit counters).
     response_headers: dict[str, str] = field(default_factory=dict)
+    # When the request reached the sandbox (its clock), before any emulated latency.
+    received_at: float = 0.0
 
     @classmethod
     def build(cls, *, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Request:

@@ -148,6 +148,8 @@ class Post:
     # "published" | "processing" | "scheduled" | "failed" | "inbox" | "deleted"
     status: str = "published"
     extra: dict[str, Any] = field(default_factory=dict)
+    # When the call that created it reached the sandbox, before the emulated latency (X posts).
+    requested_at: float = 0.0
 
     @property
     def visible(self) -> bool:
@@ -276,6 +278,9 @@ class State:
             self.tokens: dict[str, Token] = {}
             self.codes: dict[str, AuthCode] = {}
             self.posts: dict[str, Post] = {}
+            # The same posts by (platform, account id) and by (platform, ""): creating a post checks
+            # its account's recent posts, which must not mean scanning every post held.
+            self._posts_by: dict[tuple[str, str], dict[str, Post]] = {}
             self.facebook_photos: dict[str, FacebookPhoto] = {}
             self.facebook_videos: dict[str, FacebookVideo] = {}
             self.instagram_containers: dict[str, InstagramContainer] = {}
@@ -428,14 +433,19 @@ class State:
 
     def add_post(self, post: Post) -> Post:
         self.posts[post.id] = post
+        for key in ((post.platform, post.account_id), (post.platform, "")):
+            self._posts_by.setdefault(key, {})[post.id] = post
+        return post
+
+    def remove_post(self, post_id: str) -> Post:
+        """Forget a post entirely (not a platform delete, which only marks it `deleted`)."""
+        post = self.posts.pop(post_id)
+        for key in ((post.platform, post.account_id), (post.platform, "")):
+            self._posts_by[key].pop(post_id, None)
         return post
 
     def posts_of(self, platform: str, account_id: str = "") -> list[Post]:
-        return [
-            post
-            for post in self.posts.values()
-            if post.platform == platform and (not account_id or post.account_id == account_id)
-        ]
+        return list(self._posts_by.get((platform, account_id), {}).values())
 
     # Faults -----------------------------------------------------------------------------------
 

@@ -561,6 +561,7 @@ def create_post(state: State, request: Request) -> Response:
             account_id=account.id,
             text=text,
             created_at=now,
+            requested_at=request.received_at,
             permalink=f"{request.base_url}/x/www/{account.username}/status/{post_id}",
             kind=_kind(media[0].media_type, media[0].category) if media else "text",
             media=[
