@@ -33,11 +33,6 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("burst", help="N posts due at the same second, against two baselines")
     p.add_argument("--posts", type=int, default=10_000)
     p.add_argument("--skip-baselines", action="store_true")
-    p.add_argument(
-        "--reuse-connections",
-        action="store_true",
-        help="SoSocial worker keeps its DB connection between tasks (bench/settings_reuse.py)",
-    )
     workers(p)
 
     p = sub.add_parser("memory", help="worker RSS idle vs with many future entries")

@@ -28,10 +28,7 @@ def sosocial_burst(args: argparse.Namespace, lines: list[str]) -> dict[str, floa
     common.flush_redis()
     with sandbox(args.latency_ms) as harness:
         posts = pipeline.make_posts(harness, args.posts, prefix, accounts=max(10, args.posts // 100))
-        env = dict(harness.env)
-        if args.reuse_connections:
-            env["DJANGO_SETTINGS_MODULE"] = "bench.settings_reuse"
-        with common.worker(pool=args.pool, concurrency=args.concurrency, env=env, name="burst"):
+        with common.worker(pool=args.pool, concurrency=args.concurrency, env=harness.env, name="burst"):
             lead = 5 + args.posts * 0.0015
             due_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead + 1)
             now = datetime.now(UTC)
@@ -125,18 +122,18 @@ def run(args: argparse.Namespace) -> None:
         naive_celery(args, lines)
     # A non-default pool or concurrency gets its own section, beside the default run's figures.
     variant = "" if (args.pool, args.concurrency) == ("prefork", 8) else f"-{args.pool}{args.concurrency}"
-    variant += "-reuse" if args.reuse_connections else ""
+    if not common.keeps_connections():
+        variant += "-new-connections"
     common.write_section(
         f"burst{variant}",
-        f"3. Burst{f' ({args.pool}, concurrency {args.concurrency})' if variant else ''}"
-        f"{', worker keeps its DB connection (bench/settings_reuse.py)' if args.reuse_connections else ''}",
+        "3. Burst" + (f" ({variant.lstrip('-')})" if variant else ""),
         {
             "posts": args.posts,
             "worker": f"--pool {args.pool} --concurrency {args.concurrency}",
             "sandbox latency": f"{args.latency_ms} ms",
             "sandbox rate_limits": False,
             "X accounts": max(10, args.posts // 100),
-            "worker settings": "bench.settings_reuse" if args.reuse_connections else "sosocial.settings",
+            "worker database connections": common.connection_settings(),
         },
         "```\n" + "\n".join(lines) + "\n```\n",
     )

@@ -108,6 +108,22 @@ def redis_version() -> str:
     return str(redis_client().info("server").get("redis_version", "?"))
 
 
+def connection_settings() -> str:
+    """The settings that decide whether a worker keeps its database connection between tasks."""
+    from django.conf import settings
+
+    return (
+        f"DATABASE_CONN_MAX_AGE={settings.DATABASE_CONN_MAX_AGE} "
+        f"CELERY_DB_REUSE_MAX={settings.CELERY_DB_REUSE_MAX}"
+    )
+
+
+def keeps_connections() -> bool:
+    from django.conf import settings
+
+    return bool(settings.DATABASE_CONN_MAX_AGE and settings.CELERY_DB_REUSE_MAX)
+
+
 def command_line() -> str:
     return "python -m bench " + shlex.join(sys.argv[1:])
 

@@ -115,8 +115,10 @@ TEMPLATES = [
 
 
 # Database ----------------------------------------------------------------------------------------
-def database_config(url: str) -> dict[str, Any]:
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True))
+def database_config(url: str, conn_max_age: int) -> dict[str, Any]:
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web, worker and beat share one SQLite file: WAL lets readers run beside the writer, the
         # busy timeout waits for a lock instead of failing, and IMMEDIATE transactions take the
@@ -134,7 +136,11 @@ def database_config(url: str) -> dict[str, Any]:
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'sosocial.sqlite3'}")
-DATABASES = {"default": database_config(DATABASE_URL)}
+# Keep a connection for this many seconds across requests and tasks (0: a new one each time). A new
+# PostgreSQL connection per publish cost 40-50 % of worker throughput (docs/benchmarks.md); the
+# health check drops one that broke (a database restart) before it is used again.
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 300)
+DATABASES = {"default": database_config(DATABASE_URL, DATABASE_CONN_MAX_AGE)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -223,6 +229,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes every database connection around each task unless this is set; with
+# it, only every this many tasks. Between tasks sosocial/celery.py drops a connection that broke or
+# outlived DATABASE_CONN_MAX_AGE, as Django does between requests.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 
 # Publishing pipeline -----------------------------------------------------------------------------
 # Production values are pinned by tests/publishing/test_settings.py; integration tests shorten them.
