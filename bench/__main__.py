@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     workers(p)
 
     p = sub.add_parser("surfaces", help="Posts page and GET /api/posts/ with many posts")
-    p.add_argument("--posts", type=int, default=100_000)
+    p.add_argument("--sizes", default="1000,100000", help="comma-separated post counts")
     p.add_argument("--repeat", type=int, default=5)
 
     p = sub.add_parser("all", help="every benchmark with its defaults (or --quick sizes)")
@@ -54,7 +54,7 @@ QUICK = {
     "ontime": ["--seconds", "10"],
     "burst": ["--posts", "1000"],
     "memory": ["--future", "20000", "--near", "2000"],
-    "surfaces": ["--posts", "10000", "--repeat", "3"],
+    "surfaces": ["--sizes", "1000,10000", "--repeat", "3"],
 }
 
 

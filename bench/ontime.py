@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> None:
             harness.wait_for(PREFIX, total, timeout=wait, first_within=lead + 60)
             time.sleep(1)
             pipeline.lateness_lines(lines, harness, due, label=f"{args.rate}/s for {args.seconds} s")
+            pipeline.breakdown_lines(lines, harness, entry_ids)
             common.emit(lines, f"entries: {pipeline.entry_outcomes(entry_ids)}")
     common.write_section(
         "ontime",

@@ -74,3 +74,27 @@ def entry_outcomes(entry_ids: Sequence[int]) -> str:
         ScheduleEntry.objects.filter(pk__in=entry_ids).values("status").annotate(n=Count("id")).order_by()
     )
     return ", ".join(f"{row['status']}={row['n']}" for row in counts)
+
+
+def breakdown_lines(lines: list[str], harness: Harness, entry_ids: Sequence[int]) -> None:
+    """Where the lateness goes: due -> the task starts (timer, pool, first SELECT), then the task
+    starts -> the platform call arrives (claim, checkpoint, building the request)."""
+    from publishing.models import PublishAttempt
+
+    to_start: list[float] = []
+    in_task: list[float] = []
+    rows = PublishAttempt.objects.filter(entry_id__in=entry_ids, number=1).values_list(
+        "started_at", "entry__scheduled_at", "entry__post__text"
+    )
+    for started_at, scheduled_at, text in rows:
+        to_start.append((started_at - scheduled_at).total_seconds())
+        if text in harness.received:
+            in_task.append(harness.received[text] - started_at.timestamp())
+    for label, values in (("due -> task started", to_start), ("task started -> call received", in_task)):
+        stats = common.percentiles(values)
+        if stats:
+            common.emit(
+                lines,
+                f"  {label}: p50={stats['p50'] * 1000:.1f} ms p95={stats['p95'] * 1000:.1f} ms "
+                f"p99={stats['p99'] * 1000:.1f} ms max={stats['max'] * 1000:.1f} ms (n={len(values)})",
+            )
