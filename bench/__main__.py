@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     workers(p)
 
     p = sub.add_parser("memory", help="worker RSS idle vs with many future entries")
-    p.add_argument("--future", type=int, default=100_000, help="entries beyond the horizon")
+    p.add_argument("--future", type=int, default=1_000_000, help="entries beyond the horizon")
     p.add_argument("--near", type=int, default=10_000, help="entries inside the horizon (contrast)")
     workers(p)
 
