@@ -1,7 +1,8 @@
-"""Fault injection on the real pipeline: worker and beat subprocesses, Redis, the database and a
-platform over HTTP, with the faults aimed at them. Every test ends with `assert_settled`: no
-reference received twice, and every entry published, failed with a reason, or unconfirmed and
-then reconciled; nothing left pending, publishing or retrying.
+"""Fault injection on the real pipeline: worker and beat subprocesses, Redis, the database, and the
+platform sandbox's X spoken to by the real X client, with the faults aimed at them. Every test ends
+with `assert_settled_on_sandbox`: judged from the sandbox's own record of the posts it holds, no
+post made twice, and every entry published, failed with a reason, or unconfirmed and then
+reconciled; nothing left pending, publishing or retrying.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,22 +24,28 @@ import pytest
 import redis
 from celery import current_app
 from django.contrib.auth.models import User
+from django.utils import timezone
 from kombu import pools
 from pytest_django import Settings
 
 from platforms.models import SocialAccount
+from platforms.sandbox import SandboxServer
 from publishing import services
 from publishing.models import Post, ScheduleEntry
 from tests.integration.conftest import (  # noqa: F401  (fixtures used by the chaos tests)
     Process,
-    alices_x,
     fast_sweep,
     process_env,
     processes,
     short_intervals,
     wait_for,
 )
-from tests.support.sink import SinkServer
+from tests.support.sandbox import (
+    SandboxControl,
+    connect_sandbox_account,
+    sandbox_env,
+    sandbox_platform_settings,
+)
 
 Status = ScheduleEntry.Status
 StartProcess = Callable[[str], Process]
@@ -56,34 +63,75 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+# Natural limits off: a burst is far over X's 100 posts per 15 minutes (test_platform_faults injects
+# its 429s), and X's duplicate-content refusal off, so a post sent twice shows up twice in the
+# sandbox's record instead of being refused there and hiding the mistake.
+BURST_SANDBOX = {"rate_limits": False, "x_duplicate_window_seconds": 0}
+
+
 @pytest.fixture
-def sink(request: pytest.FixtureRequest) -> Iterator[SinkServer]:
-    """The integration sink; `parametrize("sink", [{"latency_after": 0.05}], indirect=True)` slows it."""
-    options: dict[str, float] = getattr(request, "param", {})
-    server = SinkServer(**options).start()
+def sandbox() -> Iterator[SandboxServer]:
+    server = SandboxServer(port=0, config=dict(BURST_SANDBOX)).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def platform_env(sink: SinkServer) -> dict[str, str]:
-    return {
-        "SOSOCIAL_PLATFORM_CLIENTS": '{"x": "tests.support.sink.SinkClient"}',
-        "SOSOCIAL_SINK_URL": sink.url,
-    }
+def control(sandbox: SandboxServer) -> SandboxControl:
+    return SandboxControl(sandbox)
+
+
+@pytest.fixture
+def platform_env(sandbox: SandboxServer) -> dict[str, str]:
+    """The workers' X client (platforms/x.py, unchanged) talks to this test's sandbox."""
+    return sandbox_env(sandbox)
+
+
+@pytest.fixture(autouse=True)
+def pointed_at_sandbox(settings: Settings, sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings.SOSOCIAL_PLATFORMS = sandbox_platform_settings(sandbox)
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def alices_x(alice: User, control: SandboxControl) -> SocialAccount:
+    return connect_sandbox_account(control, owner=alice, platform="x", name="Alice")
+
+
+@pytest.fixture
+def second_x(alice: User, control: SandboxControl) -> SocialAccount:
+    return connect_sandbox_account(control, owner=alice, platform="x", name="Alice Two")
+
+
+def slow_every_create(control: SandboxControl, seconds: float) -> None:
+    """Every X create answers `seconds` late, after the post exists: most of each request is then
+    spent past the commit, where a kill or an outage leaves the outcome unknown."""
+    control.inject("x", "slow", count=1_000_000, seconds=seconds)
+
+
+def posts_held(sandbox: SandboxServer) -> int:
+    """How many posts the sandbox holds (from its state: cheap enough to poll)."""
+    with sandbox.state.lock:
+        return len(sandbox.state.posts)
 
 
 # -- a burst of posts -------------------------------------------------------------------------------
 def schedule_burst(
-    account: SocialAccount, count: int, *, in_seconds: float = 2.0, per_post: int = 10
+    accounts: SocialAccount | Sequence[SocialAccount], count: int, *, in_seconds: float = 2.0
 ) -> list[ScheduleEntry]:
-    """`count` dates over `count / per_post` posts, all due within a few ms of `in_seconds` from now."""
+    """`count` posts of one date each, spread over `accounts`, all due within a few ms of
+    `in_seconds` from now (or as soon as scheduled, for a burst slower to schedule than that).
+    Each has its own text, which is how X reconciliation, and `sandbox_record`, find it."""
+    accounts = [accounts] if isinstance(accounts, SocialAccount) else list(accounts)
     start = datetime.now(UTC) + timedelta(seconds=in_seconds)
     entries: list[ScheduleEntry] = []
-    for first in range(0, count, per_post):
-        post = Post.objects.create(owner_id=account.owner_id, account=account, text=f"Burst post {first}")
-        dates = [start + timedelta(milliseconds=n) for n in range(first, min(first + per_post, count))]
-        entries.extend(services.schedule_post(post=post, when=dates))
+    for n in range(count):
+        account = accounts[n % len(accounts)]
+        post = Post.objects.create(
+            owner_id=account.owner_id, account=account, text=f"Burst post {n + 1} of {count}"
+        )
+        when = max(start + timedelta(milliseconds=n), timezone.now() + timedelta(seconds=0.5))
+        entries.extend(services.schedule_post(post=post, when=[when]))
     return entries
 
 
@@ -116,7 +164,7 @@ class Outcome:
 
 def assert_settled(entries: list[ScheduleEntry], received: Iterable[str]) -> Outcome:
     """The end state every chaos test requires, judged from the platform's own record (`received`,
-    one reference per post it accepted)."""
+    one reference per post it holds)."""
     counts = Counter(received)
     duplicates = {reference: n for reference, n in counts.items() if n > 1}
     assert not duplicates, f"published more than once: {duplicates}"
@@ -138,6 +186,30 @@ def assert_settled(entries: list[ScheduleEntry], received: Iterable[str]) -> Out
         else:
             raise AssertionError(f"{entry.reference} left {entry.status}")
     assert len(outcome.published) + len(outcome.failed) + len(outcome.unconfirmed) == len(entries)
+    return outcome
+
+
+def sandbox_record(control: SandboxControl, entries: list[ScheduleEntry]) -> dict[str, list[str]]:
+    """Reference -> ids of the X posts the sandbox holds for it, from its control API; a post that
+    no entry sent fails the test."""
+    reference_of = {
+        entry.post.text: entry.reference
+        for entry in ScheduleEntry.objects.filter(pk__in=[e.pk for e in entries]).select_related("post")
+    }
+    record: dict[str, list[str]] = {}
+    for post in control.posts("x"):
+        text = str(post["text"])
+        assert text in reference_of, f"the sandbox has a post no entry sent: {text!r}"
+        record.setdefault(reference_of[text], []).append(str(post["id"]))
+    return record
+
+
+def assert_settled_on_sandbox(entries: list[ScheduleEntry], control: SandboxControl) -> Outcome:
+    """`assert_settled` from the sandbox's record, and each published entry names its own post."""
+    record = sandbox_record(control, entries)
+    outcome = assert_settled(entries, (ref for ref, ids in record.items() for _ in ids))
+    for entry in outcome.published:
+        assert record[entry.reference] == [entry.platform_post_id], entry.reference
     return outcome
 
 
@@ -241,15 +313,3 @@ def own_redis(settings: Settings) -> Iterator[OwnRedis]:
     yield server
     use_broker(previous)
     server.stop()
-
-
-@pytest.fixture
-def second_x(alice: User) -> SocialAccount:
-    return SocialAccount.objects.create(
-        owner=alice,
-        platform=SocialAccount.Kind.X,
-        platform_account_id="x-alice-2",
-        display_name="@alice_two",
-        access_token="alice-two-token",
-        refresh_token="alice-two-refresh",
-    )

@@ -5,9 +5,17 @@ from __future__ import annotations
 import pytest
 
 from platforms.models import SocialAccount
-from tests.chaos.conftest import StartProcess, assert_settled, schedule_burst, wait_settled
+from platforms.sandbox import SandboxServer
+from tests.chaos.conftest import (
+    StartProcess,
+    assert_settled_on_sandbox,
+    posts_held,
+    schedule_burst,
+    slow_every_create,
+    wait_settled,
+)
 from tests.integration.conftest import wait_for
-from tests.support.sink import SinkServer
+from tests.support.sandbox import SandboxControl
 
 pytestmark = [
     pytest.mark.integration,
@@ -18,17 +26,17 @@ pytestmark = [
 COUNT = 100
 
 
-@pytest.mark.parametrize("sink", [{"latency_before": 0.01, "latency_after": 0.03}], indirect=True)
 def test_two_workers_and_two_beats_publish_each_date_once(
-    alices_x: SocialAccount, sink: SinkServer, processes: StartProcess
+    alices_x: SocialAccount, sandbox: SandboxServer, control: SandboxControl, processes: StartProcess
 ) -> None:
+    slow_every_create(control, 0.03)
     processes("worker")
     processes("beat")
     entries = schedule_burst(alices_x, COUNT)
     processes("worker")  # the mistakes: a second worker and a second beat join mid-burst
     processes("beat")
-    wait_for(lambda: len(sink.posts) >= 1, timeout=20, what="the burst to start")
+    wait_for(lambda: posts_held(sandbox) >= 1, timeout=20, what="the burst to start")
 
     wait_settled(entries, timeout=60)
-    outcome = assert_settled(entries, (post.reference for post in sink.posts))
+    outcome = assert_settled_on_sandbox(entries, control)
     assert len(outcome.published) == COUNT

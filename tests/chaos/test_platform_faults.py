@@ -1,13 +1,18 @@
-"""The platform failing in each way, during one burst: every entry ends settled, none doubled."""
+"""The sandbox's X failing in each way, each failure aimed at one post of a burst: every entry ends
+settled, none doubled, and each took the path its failure calls for."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from platforms.models import SocialAccount
+from platforms.sandbox import SandboxServer
 from publishing.models import ScheduleEntry
-from tests.chaos.conftest import StartProcess, assert_settled, schedule_burst, wait_settled
-from tests.support.sink import Fault, SinkServer
+from tests.chaos.conftest import StartProcess, assert_settled_on_sandbox, schedule_burst, wait_settled
+from tests.integration.conftest import SHORT_INTERVALS
+from tests.support.sandbox import SandboxControl, aim_faults_by_text
 
 pytestmark = [
     pytest.mark.integration,
@@ -16,16 +21,9 @@ pytestmark = [
     pytest.mark.usefixtures("fast_sweep"),
 ]
 Status = ScheduleEntry.Status
-READ_TIMEOUT = 1.0
-
-
-@pytest.fixture
-def platform_env(sink: SinkServer) -> dict[str, str]:
-    return {
-        "SOSOCIAL_PLATFORM_CLIENTS": '{"x": "tests.support.sink.SinkClient"}',
-        "SOSOCIAL_SINK_URL": sink.url,
-        "SOSOCIAL_SINK_READ_TIMEOUT": str(READ_TIMEOUT),
-    }
+# The X client waits 30 s for an answer; the workers' soft time limit (4 s here) ends the attempt
+# first, with the request sent: the outcome is unknown, as after a read timeout.
+TIME_LIMIT = float(SHORT_INTERVALS["CELERY_TASK_SOFT_TIME_LIMIT"])
 
 
 def outcomes(entry: ScheduleEntry) -> list[str]:
@@ -33,35 +31,40 @@ def outcomes(entry: ScheduleEntry) -> list[str]:
 
 
 def test_each_kind_of_platform_failure_settles_without_duplicates(
-    alices_x: SocialAccount, second_x: SocialAccount, sink: SinkServer, processes: StartProcess
+    alices_x: SocialAccount,
+    second_x: SocialAccount,
+    sandbox: SandboxServer,
+    control: SandboxControl,
+    processes: StartProcess,
 ) -> None:
+    aim_faults_by_text(sandbox)
+    old_token = alices_x.access_token
     entries = schedule_burst(alices_x, 20, in_seconds=2.5)
     [revoked] = schedule_burst(second_x, 1, in_seconds=2.5)
     ref = [entry.reference for entry in entries]
-    faults = {
-        0: [Fault("status", status=503)],
-        1: [Fault("status", status=s) for s in (502, 503, 500, 504)],  # every attempt fails
-        2: [Fault("status", status=429, headers={"Retry-After": "3"})],
-        3: [Fault("slow", seconds=READ_TIMEOUT + 1.5, commit=True)],  # timeout after committing
-        4: [Fault("drop_before_commit", seconds=READ_TIMEOUT + 0.5)],  # timeout, never committed
-        5: [Fault("commit_then_drop")],
-        6: [Fault("drop_before_commit")],  # connection reset before committing
-        7: [Fault("status", status=401)],  # expired token: refresh, then publish
-        8: [Fault("status", status=400)],  # permanent refusal
+    faults: dict[int, list[dict[str, Any]]] = {
+        0: [{"kind": "server_error"}],
+        1: [{"kind": "server_error", "status": s} for s in (502, 503, 500, 504)],  # every attempt
+        2: [{"kind": "rate_limit", "retry_after_seconds": 3}],
+        3: [{"kind": "slow", "seconds": TIME_LIMIT + 2}],  # times out after committing
+        4: [{"kind": "drop_before_commit", "seconds": TIME_LIMIT + 2}],  # times out, never committed
+        5: [{"kind": "commit_then_drop"}],
+        6: [{"kind": "drop_before_commit"}],  # connection reset before committing
+        7: [{"kind": "expired_token"}],  # refresh, then publish
+        8: [{"kind": "permanent"}],  # X 403: refused for good
     }
     for index, kinds in faults.items():
         for fault in kinds:
-            fault.reference = ref[index]
-            sink.inject(fault)
-    sink.inject(Fault("status", status=401, reference=revoked.reference))
-    sink.inject(Fault("status", status=401, reference=revoked.reference))
+            control.inject("x", text=entries[index].post.text, **fault)
+    control.inject("x", "revoked_token", text=revoked.post.text)  # the refresh fails too
     processes("worker")
     processes("beat")
 
     everything = [*entries, revoked]
     wait_settled(everything, timeout=45)
-    outcome = assert_settled(everything, (post.reference for post in sink.posts))
+    outcome = assert_settled_on_sandbox(everything, control)
 
+    assert control.faults() == []  # every failure really happened, to the post it was aimed at
     by_ref = {
         entry.reference: entry for entry in ScheduleEntry.objects.filter(pk__in=[e.pk for e in everything])
     }
@@ -71,7 +74,8 @@ def test_each_kind_of_platform_failure_settles_without_duplicates(
     assert outcomes(by_ref[ref[1]]) == ["retry", "retry", "retry", "failed"]
     assert outcomes(by_ref[ref[0]]) == ["retry", "published"]
     assert outcomes(by_ref[ref[8]]) == ["failed"]
-    # The 429's Retry-After (3 s) beat the first retry delay (1 s).
+    assert "X refused this post" in by_ref[ref[8]].last_error_message
+    # The 429's reset (3 s) beat the first retry delay (1 s).
     limited = list(by_ref[ref[2]].publish_attempts.order_by("number"))
     assert [a.outcome for a in limited] == ["retry", "published"]
     gap = (limited[1].started_at - limited[0].finished_at).total_seconds()
@@ -83,9 +87,11 @@ def test_each_kind_of_platform_failure_settles_without_duplicates(
         assert outcomes(by_ref[ref[index]]) == ["unconfirmed", "published"], index
     assert by_ref[ref[7]].status == Status.PUBLISHED
     alices_x.refresh_from_db()
-    assert alices_x.access_token.endswith("-refreshed")
+    assert alices_x.access_token != old_token
+    assert alices_x.status == SocialAccount.Status.CONNECTED
     second_x.refresh_from_db()
     assert second_x.status == SocialAccount.Status.NEEDS_RECONNECT
+    assert by_ref[revoked.reference].last_error_message
     assert {entry.reference for entry in outcome.published} == {
         r for i, r in enumerate(ref) if i not in (1, 8)
     }

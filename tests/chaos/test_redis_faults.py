@@ -8,15 +8,18 @@ import time
 import pytest
 
 from platforms.models import SocialAccount
+from platforms.sandbox import SandboxServer
 from tests.chaos.conftest import (
     OwnRedis,
     StartProcess,
-    assert_settled,
+    assert_settled_on_sandbox,
+    posts_held,
     schedule_burst,
+    slow_every_create,
     wait_settled,
 )
 from tests.integration.conftest import wait_for
-from tests.support.sink import SinkServer
+from tests.support.sandbox import SandboxControl, sandbox_env
 
 pytestmark = [
     pytest.mark.integration,
@@ -24,7 +27,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("fast_sweep"),
 ]
-SLOW_SINK = {"latency_before": 0.01, "latency_after": 0.05}
+SLOW_AFTER_COMMIT = 0.05
 COUNT = 100
 
 
@@ -35,59 +38,67 @@ def in_flight(server: OwnRedis) -> int:
 
 
 @pytest.fixture
-def platform_env(sink: SinkServer, own_redis: OwnRedis) -> dict[str, str]:
-    return {
-        "SOSOCIAL_PLATFORM_CLIENTS": '{"x": "tests.support.sink.SinkClient"}',
-        "SOSOCIAL_SINK_URL": sink.url,
-        "REDIS_URL": own_redis.url,
-    }
+def platform_env(sandbox: SandboxServer, own_redis: OwnRedis) -> dict[str, str]:
+    return {**sandbox_env(sandbox), "REDIS_URL": own_redis.url}
 
 
-@pytest.mark.parametrize("sink", [SLOW_SINK], indirect=True)
 def test_a_redis_restart_mid_burst_loses_no_post_and_doubles_none(
-    alices_x: SocialAccount, sink: SinkServer, own_redis: OwnRedis, processes: StartProcess
+    alices_x: SocialAccount,
+    sandbox: SandboxServer,
+    control: SandboxControl,
+    own_redis: OwnRedis,
+    processes: StartProcess,
 ) -> None:
+    slow_every_create(control, SLOW_AFTER_COMMIT)
     worker = processes("worker")
     processes("beat")
     entries = schedule_burst(alices_x, COUNT)
     wait_for(lambda: in_flight(own_redis) > 0, timeout=10, what="the messages on our Redis")
 
-    wait_for(lambda: len(sink.posts) >= COUNT // 4, timeout=30, what="a quarter of the burst")
+    wait_for(lambda: posts_held(sandbox) >= COUNT // 4, timeout=30, what="a quarter of the burst")
     own_redis.restart(down_for=1.0)  # no persistence: every queued and unacked message is gone
 
     wait_settled(entries, timeout=60)
-    outcome = assert_settled(entries, (post.reference for post in sink.posts))
+    outcome = assert_settled_on_sandbox(entries, control)
     assert len(outcome.published) == COUNT
     assert worker.popen.poll() is None, worker.output()[-3000:]  # reconnected, no restart needed
 
 
-@pytest.mark.parametrize("sink", [SLOW_SINK], indirect=True)
 def test_a_redis_flushall_mid_burst_loses_no_post_and_doubles_none(
-    alices_x: SocialAccount, sink: SinkServer, own_redis: OwnRedis, processes: StartProcess
+    alices_x: SocialAccount,
+    sandbox: SandboxServer,
+    control: SandboxControl,
+    own_redis: OwnRedis,
+    processes: StartProcess,
 ) -> None:
+    slow_every_create(control, SLOW_AFTER_COMMIT)
     processes("worker")
     processes("beat")
     entries = schedule_burst(alices_x, COUNT)
 
-    wait_for(lambda: len(sink.posts) >= COUNT // 4, timeout=30, what="a quarter of the burst")
+    wait_for(lambda: posts_held(sandbox) >= COUNT // 4, timeout=30, what="a quarter of the burst")
     own_redis.client().flushall()
-    wait_for(lambda: len(sink.posts) >= COUNT // 2, timeout=30, what="half of the burst")
+    wait_for(lambda: posts_held(sandbox) >= COUNT // 2, timeout=30, what="half of the burst")
     own_redis.client().flushall()
 
     wait_settled(entries, timeout=60)
-    outcome = assert_settled(entries, (post.reference for post in sink.posts))
+    outcome = assert_settled_on_sandbox(entries, control)
     assert len(outcome.published) == COUNT
 
 
 # celery 5.7 / kombu 5.7 killed the worker here ("Unrecoverable error: AttributeError ... hostname")
 # until the workaround in sosocial/celery.py (patch_kombu_redis_released_connection).
-@pytest.mark.parametrize("sink", [{"latency_after": 0.5}], indirect=True)
 def test_the_worker_keeps_running_through_a_redis_restart(
-    alices_x: SocialAccount, sink: SinkServer, own_redis: OwnRedis, processes: StartProcess
+    alices_x: SocialAccount,
+    sandbox: SandboxServer,
+    control: SandboxControl,
+    own_redis: OwnRedis,
+    processes: StartProcess,
 ) -> None:
+    slow_every_create(control, 0.5)
     worker = processes("worker")
     entries = schedule_burst(alices_x, 20, in_seconds=1.5)
-    wait_for(lambda: len(sink.posts) >= 2, timeout=20, what="tasks running")
+    wait_for(lambda: posts_held(sandbox) >= 2, timeout=20, what="tasks running")
 
     own_redis.restart(down_for=1.0)  # while two publishes are waiting on the platform's answer
     time.sleep(4)
@@ -95,4 +106,4 @@ def test_the_worker_keeps_running_through_a_redis_restart(
     assert worker.popen.poll() is None, worker.output()[-3000:]
     processes("beat")
     wait_settled(entries, timeout=40)
-    assert len(assert_settled(entries, (post.reference for post in sink.posts)).published) == 20
+    assert len(assert_settled_on_sandbox(entries, control).published) == 20

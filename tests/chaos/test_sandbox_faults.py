@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from django.contrib.auth.models import User
-from pytest_django import Settings
 
 from platforms.models import SocialAccount
 from platforms.sandbox import SandboxServer
 from publishing import services
 from publishing.models import ScheduleEntry
 from tests.chaos.conftest import StartProcess, assert_settled, wait_settled
-from tests.support.sandbox import (
-    SandboxControl,
-    connect_sandbox_account,
-    sandbox_env,
-    sandbox_platform_settings,
-)
+from tests.support.sandbox import SandboxControl, connect_sandbox_account
 
 pytestmark = [
     pytest.mark.integration,
@@ -35,25 +28,10 @@ Status = ScheduleEntry.Status
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:
+    """X's own limits and duplicate check on, unlike the bursts' sandbox (tests/chaos/conftest.py)."""
     server = SandboxServer(port=0, config={"x_processing_seconds": 0.5}).start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def control(sandbox: SandboxServer) -> SandboxControl:
-    return SandboxControl(sandbox)
-
-
-@pytest.fixture
-def platform_env(sandbox: SandboxServer) -> dict[str, str]:
-    return sandbox_env(sandbox)
-
-
-@pytest.fixture(autouse=True)
-def pointed_at_sandbox(settings: Settings, sandbox: SandboxServer, tmp_path: Path) -> None:
-    settings.SOSOCIAL_PLATFORMS = sandbox_platform_settings(sandbox)
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def inject(control: SandboxControl, kind: str, **params: Any) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import threading
+import time
 from typing import Any
 
 import requests
@@ -11,6 +13,8 @@ from django.conf import settings
 from platforms.models import SocialAccount
 from platforms.sandbox import SandboxServer
 from platforms.sandbox.control import base_urls
+from platforms.sandbox.faults import Fault
+from platforms.sandbox.routing import Request, Response
 from sosocial.devservices import SANDBOX_CREDENTIALS
 
 # Environment variable -> (platform, key) in settings.SOSOCIAL_PLATFORMS.
@@ -60,9 +64,16 @@ class SandboxControl:
         body: dict[str, Any] = response.json()
         return body
 
-    def inject(self, platform: str, kind: str, endpoint: str = "create_post", count: int = 1) -> None:
-        fault = {"platform": platform, "endpoint": endpoint, "kind": kind, "count": count}
+    def inject(
+        self, platform: str, kind: str, endpoint: str = "create_post", count: int = 1, **params: Any
+    ) -> None:
+        fault = {"platform": platform, "endpoint": endpoint, "kind": kind, "count": count, **params}
         requests.post(f"{self.url}/faults", json=fault, timeout=5).raise_for_status()
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The faults still armed (spent ones disappear)."""
+        armed: list[dict[str, Any]] = requests.get(f"{self.url}/faults", timeout=5).json()["faults"]
+        return armed
 
     def posts(self, platform: str, **filters: str) -> list[dict[str, Any]]:
         response = requests.get(f"{self.url}/posts", params={"platform": platform, **filters}, timeout=5)
@@ -87,3 +98,45 @@ def connect_sandbox_account(
         access_token=created["access_token"],
         refresh_token=created.get("refresh_token") or "",
     )
+
+
+def aim_faults_by_text(server: SandboxServer) -> None:
+    """Let a fault be aimed at one post, for tests that need each failure on a chosen entry.
+
+    A stand-in, installed on this in-process server only, for what the sandbox cannot do yet: a
+    fault armed with a `text` parameter is taken only by a request whose body has that `text` (the
+    sandbox matches faults on platform, endpoint and method alone, so otherwise they go to whichever
+    request arrives first), and a `drop_before_commit` armed with `seconds` holds the request that
+    long before closing the connection with nothing done (a timeout before the platform committed).
+    Faults without those parameters behave as the sandbox's own.
+    """
+    state, sandbox = server.state, server.sandbox
+    handling = threading.local()
+    handle = sandbox.handle
+
+    def take_fault(*, platform: str, names: frozenset[str], method: str, path: str) -> Fault | None:
+        # Called by Sandbox.handle with state.lock held, as the sandbox's own take_fault is.
+        request: Request | None = getattr(handling, "request", None)
+        text = request.params.get("text") if request is not None else None
+        for fault in list(state.faults):
+            if fault.params.get("text", text) != text:
+                continue
+            if fault.matches(platform=platform, names=names, method=method, path=path):
+                fault.count -= 1
+                fault.hits += 1
+                if fault.count < 1:
+                    state.faults.remove(fault)
+                handling.fault = fault
+                return fault
+        return None
+
+    def aimed_handle(request: Request) -> Response | None:
+        handling.request, handling.fault = request, None
+        response = handle(request)
+        fault: Fault | None = handling.fault
+        if response is None and fault is not None and fault.kind == "drop_before_commit":
+            time.sleep(fault.number("seconds", 0))  # outside the lock: other requests go on
+        return response
+
+    state.take_fault = take_fault  # type: ignore[method-assign]
+    sandbox.handle = aimed_handle  # type: ignore[method-assign]
