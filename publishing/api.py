@@ -6,12 +6,16 @@ Errors of every kind leave through publishing.api_errors in one format.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,11 +26,13 @@ from publishing import selectors, services
 from publishing.api_errors import CONFLICT, INVALID, NOT_FOUND, Conflict
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from publishing.serializers import (
+    MAX_PAGE_SIZE,
     AccountSerializer,
     AttemptSerializer,
     EntryDetailSerializer,
     EntryFilterSerializer,
     EntrySerializer,
+    PageSerializer,
     PostCreateSerializer,
     PostFilterSerializer,
     PostSerializer,
@@ -39,8 +45,32 @@ from publishing.serializers import (
 
 
 class ApiPagination(PageNumberPagination):
+    """DRF's page numbers, but a bad `page` or `page_size` is a 400 naming it, never silently replaced
+    (DRF falls back to the default size) or a 404 (DRF's answer to a page past the end)."""
+
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
+    invalid_page_message = "There is no page {page_number}: {message}"
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        _valid(PageSerializer, request.query_params)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound as exc:
+            raise serializers.ValidationError({self.page_query_param: [exc.detail]}) from exc
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        bounds = {"page": {"minimum": 1}, "page_size": {"minimum": 1, "maximum": MAX_PAGE_SIZE}}
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
+
+# Bodies are JSON: a form encoding cannot carry `options` or `when`, and DRF silently dropped them.
+JSON_ONLY: list[type[BaseParser]] = [JSONParser]
 
 
 def _owner_id(request: Request) -> int:
@@ -61,8 +91,18 @@ def _schema_only(view: APIView) -> bool:
     return bool(getattr(view, "swagger_fake_view", False))
 
 
+# -- token ------------------------------------------------------------------------------------------
+@extend_schema(
+    tags=["token"],
+    summary="Exchange a username and password for an API token",
+    responses={200: AuthTokenSerializer, 400: INVALID},
+)
+class TokenView(ObtainAuthToken):
+    pass
+
+
 # -- accounts ---------------------------------------------------------------------------------------
-@extend_schema(tags=["accounts"])
+@extend_schema(tags=["accounts"], responses={200: AccountSerializer(many=True), 400: INVALID})
 class AccountListView(generics.ListAPIView[SocialAccount]):
     """Your connected accounts and their health."""
 
@@ -88,6 +128,7 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
 
 # -- posts ------------------------------------------------------------------------------------------
 class PostListView(generics.ListAPIView[Post]):
+    parser_classes = JSON_ONLY
     serializer_class = PostSerializer
     pagination_class = ApiPagination
     filter_backends: list[Any] = []  # PostFilterSerializer validates; the selector filters
@@ -138,6 +179,8 @@ class PostListView(generics.ListAPIView[Post]):
 
 
 class PostDetailView(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(tags=["posts"], responses={200: PostSerializer, 404: NOT_FOUND})
     def get(self, request: Request, post_id: int) -> Response:
         post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
@@ -181,6 +224,8 @@ class PostDuplicateView(APIView):
 
 
 class PostEntriesView(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         tags=["posts"],
         summary="Add dates to a post",
@@ -265,6 +310,8 @@ class EntryCancelView(APIView):
 
 
 class EntryRescheduleView(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         tags=["entries"],
         summary="Move a pending, retrying or failed date",
@@ -294,6 +341,8 @@ class EntryRetryView(APIView):
 
 
 class EntryResolveView(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         tags=["entries"],
         summary="Settle a date whose outcome is unknown, after checking the platform",
@@ -316,7 +365,7 @@ class EntryResolveView(APIView):
         return _entry_response(entry)
 
 
-@extend_schema(tags=["entries"], responses={200: AttemptSerializer(many=True), 404: NOT_FOUND})
+@extend_schema(tags=["entries"], responses={200: AttemptSerializer(many=True), 400: INVALID, 404: NOT_FOUND})
 class EntryAttemptsView(generics.ListAPIView[PublishAttempt]):
     """Every publish attempt of one date, oldest first."""
 
@@ -331,6 +380,8 @@ class EntryAttemptsView(generics.ListAPIView[PublishAttempt]):
 
 # -- profile ----------------------------------------------------------------------------------------
 class ProfileView(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(tags=["profile"], responses={200: ProfileSerializer})
     def get(self, request: Request) -> Response:
         profile = services.profile_for(_owner_id(request))

@@ -12,7 +12,8 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -41,6 +42,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None  # a bug: let Django report it as the 500 it is
     response.data = {"error": error_body(exc, response.data)}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a URL no route matches (`/api/posts/abc/`, a negative id): the API's format
+    under /api/, Django's page elsewhere. Needs DEBUG off, as in production and tests."""
+    if request.path_info.startswith("/api/"):
+        detail = exceptions.NotFound.default_detail
+        return JsonResponse({"error": error_body(exceptions.NotFound(), {"detail": detail})}, status=404)
+    return page_not_found(request, exception)
 
 
 def error_body(exc: Exception, data: Any) -> dict[str, Any]:

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from publishing import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("token/", obtain_auth_token, name="api-token"),
+    path("token/", api.TokenView.as_view(), name="api-token"),
     path("accounts/", api.AccountListView.as_view(), name="api-accounts"),
     path("accounts/<int:account_id>/", api.AccountDetailView.as_view(), name="api-account"),
     path("posts/", api.PostListView.as_view(), name="api-posts"),

@@ -20,6 +20,8 @@ from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
 from publishing.services import IN_FLIGHT_OR_DONE
 
 Status = ScheduleEntry.Status
+BLANK = "Leave it out rather than empty."
+MAX_PAGE_SIZE = 200
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -46,6 +48,15 @@ class AwareDateTimeField(UtcDateTimeField):
         elif isinstance(value, datetime) and timezone.is_naive(value):
             self.fail("naive")
         return super().to_internal_value(value)
+
+
+class StrictCharField(serializers.CharField):
+    """Text must arrive as a JSON string: DRF would turn `1.5` or `true` into "1.5" or "True"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class OutputSerializer(serializers.ModelSerializer[Any]):
@@ -124,6 +135,10 @@ class EntrySerializer(OutputSerializer):
     """One scheduled date of a post and what happened to it."""
 
     status_text = serializers.SerializerMethodField()
+    # Not a URLField: it is "" until the date is published, and "" is no URI.
+    platform_url = serializers.CharField(
+        read_only=True, help_text="Link to the published post; empty until it is published."
+    )
 
     class Meta:
         model = ScheduleEntry
@@ -212,19 +227,31 @@ class AttemptSerializer(OutputSerializer):
 
 
 class ProfileSerializer(serializers.Serializer[Any]):
-    time_zone = serializers.CharField(
+    time_zone = StrictCharField(
         max_length=64, help_text="An IANA time zone such as Europe/Paris; the web pages show dates in it."
     )
+
+
+class OptionsField(serializers.DictField):
+    """Per-platform choices as text. DRF checks the values but not the keys, and PostgreSQL cannot
+    store a NUL in JSON text: that key was a 500."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=StrictCharField(allow_blank=True), **kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        options: dict[str, Any] = super().to_internal_value(data)
+        if any("\x00" in key for key in options):
+            raise serializers.ValidationError("Option names cannot contain the null character.")
+        return options
 
 
 # -- input ------------------------------------------------------------------------------------------
 class PostCreateSerializer(serializers.Serializer[Any]):
     account = serializers.IntegerField(help_text="Id of one of your connected accounts.")
-    text = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
-    options = serializers.DictField(
-        child=serializers.CharField(allow_blank=True),
-        required=False,
-        help_text="Per-platform choices, e.g. TikTok privacy_level or a Facebook link.",
+    text = StrictCharField(allow_blank=True, default="", trim_whitespace=False)
+    options = OptionsField(
+        required=False, help_text="Per-platform choices, e.g. TikTok privacy_level or a Facebook link."
     )
     when = serializers.ListField(
         child=AwareDateTimeField(), help_text="The dates to publish at, each with its offset."
@@ -232,8 +259,8 @@ class PostCreateSerializer(serializers.Serializer[Any]):
 
 
 class PostUpdateSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(allow_blank=True, required=False, trim_whitespace=False)
-    options = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    text = StrictCharField(allow_blank=True, required=False, trim_whitespace=False)
+    options = OptionsField(required=False)
 
 
 class ScheduleSerializer(serializers.Serializer[Any]):
@@ -255,10 +282,27 @@ class ResolveSerializer(serializers.Serializer[Any]):
         ]
     )
     platform_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
-    platform_post_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    platform_post_id = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class PostFilterSerializer(serializers.Serializer[Any]):
+class QuerySerializer(serializers.Serializer[Any]):
+    """Query parameters. DRF reads an empty optional one (`?status=`) as absent, as HTML forms need;
+    here it is refused like any other wrong value, so a client's slip never silently widens a filter."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        sent = self.initial_data
+        blank = {name: [BLANK] for name in sent if name in self.fields and sent[name] == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return attrs
+
+
+class PageSerializer(QuerySerializer):
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+
+
+class PostFilterSerializer(QuerySerializer):
     status = serializers.ChoiceField(
         choices=Status.choices, required=False, help_text="Posts with at least one date in this status."
     )

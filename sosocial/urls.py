@@ -12,5 +12,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include("publishing.api_urls")),
     path("", include("publishing.urls")),
 ]
+# A URL no route matches under /api/ still gets the API's error format.
+handler404 = "publishing.api_errors.not_found"
+
 # Uploaded media, served by Django only in development; production serves MEDIA_ROOT itself.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -195,6 +195,95 @@ def test_an_invalid_filter_gets_a_400(alices_api: APIClient, filters: dict[str, 
     assert list(response.json()["error"]["fields"]) == list(filters)
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"page": 0}, "Ensure this value is greater than or equal to 1."),
+        ({"page": "last"}, "A valid integer is required."),
+        ({"page": 2}, "There is no page 2: That page contains no results"),
+        ({"page_size": 0}, "Ensure this value is greater than or equal to 1."),
+        ({"page_size": 201}, "Ensure this value is less than or equal to 200."),
+        ({"page_size": "all"}, "A valid integer is required."),
+    ],
+)
+def test_a_page_that_cannot_be_given_is_a_400_naming_it(
+    alices_api: APIClient, alices_post: Post, query: dict[str, Any], message: str
+) -> None:
+    # DRF answered these with a 404 the schema did not document, or silently used the default size.
+    response = alices_api.get("/api/posts/", query)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {next(iter(query)): [message]}
+
+
+@pytest.mark.parametrize("name", ["status", "platform", "account", "date_from", "page"])
+def test_an_empty_filter_is_refused_rather_than_ignored(
+    alices_api: APIClient, alices_post: Post, name: str
+) -> None:
+    response = alices_api.get(f"/api/posts/?{name}=")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {name: ["Leave it out rather than empty."]}
+
+
+@pytest.mark.parametrize("path", ["/api/posts/abc/", "/api/accounts/-1/", "/api/entries/0.5/cancel/"])
+def test_an_api_url_no_route_matches_is_a_404_in_the_error_format(alices_api: APIClient, path: str) -> None:
+    response = alices_api.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
+
+
+def test_a_url_outside_the_api_still_gets_the_404_page(alices_api: APIClient) -> None:
+    response = alices_api.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_option_name_with_a_null_character_is_a_400_not_a_500(
+    alices_api: APIClient, alices_post: Post
+) -> None:
+    # PostgreSQL cannot store a NUL in JSON text; DRF checked the option values but not their names.
+    response = alices_api.patch(f"/api/posts/{alices_post.pk}/", {"options": {"a\x00b": "c"}}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "options": ["Option names cannot contain the null character."]
+    }
+    alices_post.refresh_from_db()
+    assert alices_post.options == {}
+
+
+@pytest.mark.parametrize("text", [1.5, True, 7])
+def test_text_that_is_not_a_string_is_a_400_not_a_guess(
+    alices_api: APIClient, alices_post: Post, text: object
+) -> None:
+    response = alices_api.patch(
+        f"/api/posts/{alices_post.pk}/", {"text": text, "options": {"reply": 1}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "text": ["Not a valid string."],
+        "options.reply": ["Not a valid string."],
+    }
+
+
+def test_a_form_encoded_body_is_refused_rather_than_half_read(
+    alices_api: APIClient, alices_post: Post
+) -> None:
+    # A form cannot carry `options`; DRF dropped it and saved the text alone.
+    response = alices_api.patch(
+        f"/api/posts/{alices_post.pk}/", {"text": "New words", "options.reply": "no"}, format="multipart"
+    )
+
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    alices_post.refresh_from_db()
+    assert alices_post.text == "Hello from Alice"
+
+
 def test_listing_posts_costs_the_same_queries_for_one_post_or_ten(
     alices_api: APIClient, alices_account: SocialAccount, alice: User
 ) -> None:

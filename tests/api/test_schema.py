@@ -68,6 +68,32 @@ def test_the_docs_pages_load_their_scripts_from_our_own_static_files(anonymous_a
         assert "cdn.jsdelivr.net" not in content
 
 
+def test_a_link_that_is_empty_until_published_is_not_documented_as_a_uri() -> None:
+    # "" is no URI: a client validating responses against the schema rejected every unpublished date.
+    schemas = generate_schema()["components"]["schemas"]
+
+    for name in ("Entry", "EntryDetail"):
+        assert schemas[name]["properties"]["platform_url"] == {
+            "type": "string",
+            "readOnly": True,
+            "description": "Link to the published post; empty until it is published.",
+        }
+
+
+def test_the_schema_documents_a_wrong_password_and_a_bad_page() -> None:
+    paths = generate_schema()["paths"]
+
+    assert set(paths["/api/token/"]["post"]["responses"]) == {"200", "400"}
+    for path in ("/api/accounts/", "/api/posts/", "/api/entries/", "/api/entries/{entry_id}/attempts/"):
+        assert "400" in paths[path]["get"]["responses"]
+        page, page_size = (
+            next(p["schema"] for p in paths[path]["get"]["parameters"] if p["name"] == name)
+            for name in ("page", "page_size")
+        )
+        assert page == {"type": "integer", "minimum": 1}
+        assert page_size == {"type": "integer", "minimum": 1, "maximum": 200}
+
+
 def test_routes_are_named_as_openapi_names_them() -> None:
     assert operation_of("api/entries/<int:entry_id>/cancel/", "post") == (
         "/api/entries/{entry_id}/cancel/",
