@@ -7,11 +7,13 @@ reconciled; nothing left pending, publishing or retrying.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -20,11 +22,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connections
+from django.db.utils import load_backend
 from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 from kombu import pools
 from pytest_django import Settings
 
@@ -32,7 +39,10 @@ from platforms.models import SocialAccount
 from platforms.sandbox import SandboxServer
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from sosocial.settings import database_config
 from tests.integration.conftest import (  # noqa: F401  (fixtures used by the chaos tests)
+    BASE_DIR,
+    SWEEP_EVERY_SECONDS,
     Process,
     fast_sweep,
     process_env,
@@ -313,3 +323,102 @@ def own_redis(settings: Settings) -> Iterator[OwnRedis]:
     yield server
     use_broker(previous)
     server.stop()
+
+
+# -- a PostgreSQL cluster of our own, to restart ----------------------------------------------------
+def postgres_binary(name: str) -> str | None:
+    """`initdb`, `pg_ctl`: Debian keeps them off PATH, under /usr/lib/postgresql/<version>/bin."""
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda path: int(path.split("/")[4]))
+    return found[-1] if found else shutil.which(name)
+
+
+class OwnPostgres:
+    """A throwaway PostgreSQL cluster (no fsync) on a free port: never the shared server, which the
+    test run itself and other people use. initdb refuses root, so as root it runs as `postgres`."""
+
+    DATABASE = "sosocial_chaos"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="sosocial-chaos-pg-"))
+        self.data = self.dir / "data"
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.DATABASE}"
+
+    def _run(self, name: str, *args: str) -> None:
+        binary = postgres_binary(name)
+        assert binary, f"no {name} binary"
+        command = [binary, *args]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> OwnPostgres:
+        if not self.data.exists():
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                      "--locale", "C", "--no-sync")  # fmt: skip
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-o", options, "-w", "start")
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast`: roll back and disconnect every session, as a restart for maintenance does."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def restart(self, *, down_for: float) -> None:
+        self.stop()
+        time.sleep(down_for)
+        self.start()
+
+    def create_database(self) -> None:
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {self.DATABASE}")
+        env = {**os.environ, "DATABASE_URL": self.url}
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True, timeout=120
+        )
+
+    def destroy(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres(transactional_db: None) -> Iterator[OwnPostgres]:
+    """A migrated throwaway database, and this test process's default connection pointed at it
+    (services and assertions use it; `process_env` then gives it to the workers and beat)."""
+    if postgres_binary("initdb") is None or postgres_binary("pg_ctl") is None:
+        assert os.environ.get("SOSOCIAL_REQUIRE_POSTGRES") != "1", "no PostgreSQL binaries (initdb, pg_ctl)"
+        pytest.skip("needs PostgreSQL's initdb and pg_ctl")
+    server = OwnPostgres().start()
+    shared = connections["default"]
+    try:
+        server.create_database()
+        shared.close()
+        own = connections.configure_settings(
+            {"default": database_config(server.url, settings.DATABASE_CONN_MAX_AGE)}
+        )["default"]
+        connections["default"] = load_backend(own["ENGINE"]).DatabaseWrapper(own, "default")
+        try:
+            yield server
+        finally:
+            connections["default"].close()
+            connections["default"] = shared
+    finally:
+        server.destroy()
+
+
+def sweep_every_second() -> None:
+    """`fast_sweep` for a database set up after the test's own (`own_postgres`)."""
+    every, _ = IntervalSchedule.objects.get_or_create(every=SWEEP_EVERY_SECONDS, period="seconds")
+    PeriodicTask.objects.update_or_create(
+        name="SoSocial safety net: sweep the schedule",
+        defaults={"task": "publishing.sweep_schedule", "interval": every, "queue": "celery"},
+    )
+    PeriodicTasks.update_changed()
