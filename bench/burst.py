@@ -48,6 +48,7 @@ def sosocial_burst(args: argparse.Namespace, lines: list[str]) -> dict[str, floa
                 f"({report.dispatched / sweep:.0f}/s); all due at {due_at:%H:%M:%S} UTC, "
                 f"{(due_at - datetime.now(UTC)).total_seconds():.1f} s after the sweep ended",
             )
+            common.freeze_garbage_collector()
             harness.wait_for(prefix, args.posts, timeout=lead + 120 + args.posts / 10, first_within=lead + 60)
             due = {post.text: due_at for post in posts}
             stats = pipeline.lateness_lines(lines, harness, due, label="SoSocial workers")
@@ -109,6 +110,7 @@ def naive_celery(args: argparse.Namespace, lines: list[str]) -> None:
             common.emit(
                 lines, f"(b) naive Celery: enqueued {args.posts} in {time.monotonic() - started:.2f} s"
             )
+            common.freeze_garbage_collector()
             harness.wait_for(prefix, args.posts, timeout=lead + 120 + args.posts / 10, first_within=lead + 60)
             due = {f"{prefix} {number}": due_at for number in range(args.posts)}
             pipeline.lateness_lines(lines, harness, due, label="(b) naive Celery task")

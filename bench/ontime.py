@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> None:
                 f"({total / scheduling:.0f}/s); the first is due {lead - scheduling:.1f} s later",
             )
             wait = (first - datetime.now(UTC)).total_seconds() + args.seconds + 60
+            common.freeze_garbage_collector()
             harness.wait_for(PREFIX, total, timeout=wait, first_within=lead + 60)
             time.sleep(1)
             pipeline.lateness_lines(lines, harness, due, label=f"{args.rate}/s for {args.seconds} s")

@@ -83,6 +83,7 @@ def breakdown_lines(lines: list[str], harness: Harness, entry_ids: Sequence[int]
 
     to_start: list[float] = []
     in_task: list[float] = []
+    late: list[tuple[float, float, float, float]] = []  # (lateness, due, to start, in task)
     rows = PublishAttempt.objects.filter(entry_id__in=entry_ids, number=1).values_list(
         "started_at", "entry__scheduled_at", "entry__post__text"
     )
@@ -90,6 +91,14 @@ def breakdown_lines(lines: list[str], harness: Harness, entry_ids: Sequence[int]
         to_start.append((started_at - scheduled_at).total_seconds())
         if text in harness.received:
             in_task.append(harness.received[text] - started_at.timestamp())
+            late.append(
+                (
+                    harness.received[text] - scheduled_at.timestamp(),
+                    scheduled_at.timestamp(),
+                    to_start[-1],
+                    in_task[-1],
+                )
+            )
     for label, values in (("due -> task started", to_start), ("task started -> call received", in_task)):
         stats = common.percentiles(values)
         if stats:
@@ -98,3 +107,14 @@ def breakdown_lines(lines: list[str], harness: Harness, entry_ids: Sequence[int]
                 f"  {label}: p50={stats['p50'] * 1000:.1f} ms p95={stats['p95'] * 1000:.1f} ms "
                 f"p99={stats['p99'] * 1000:.1f} ms max={stats['max'] * 1000:.1f} ms (n={len(values)})",
             )
+    if late:
+        first_due = min(due for _, due, _, _ in late)
+        worst = sorted(late, reverse=True)[:8]
+        common.emit(
+            lines,
+            "  latest 8 (due at +s: late = to start + in task, ms): "
+            + "; ".join(
+                f"+{due - first_due:.2f}: {total * 1000:.0f} = {start * 1000:.0f} + {task * 1000:.0f}"
+                for total, due, start, task in worst
+            ),
+        )
