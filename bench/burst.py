@@ -26,9 +26,12 @@ def sosocial_burst(args: argparse.Namespace, lines: list[str]) -> dict[str, floa
     prefix = "burst"
     common.truncate_tables()
     common.flush_redis()
+    common.settle_database()
     with sandbox(args.latency_ms) as harness:
         posts = pipeline.make_posts(harness, args.posts, prefix, accounts=max(10, args.posts // 100))
-        with common.worker(pool=args.pool, concurrency=args.concurrency, env=harness.env, name="burst"):
+        with common.worker(
+            pool=args.pool, concurrency=args.concurrency, env=harness.env, name="burst"
+        ) as process:
             lead = 5 + args.posts * 0.0015
             due_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead + 1)
             now = datetime.now(UTC)
@@ -49,7 +52,12 @@ def sosocial_burst(args: argparse.Namespace, lines: list[str]) -> dict[str, floa
                 f"{(due_at - datetime.now(UTC)).total_seconds():.1f} s after the sweep ended",
             )
             common.freeze_garbage_collector()
+            cpu_before = common.cpu_seconds(process.popen.pid)
             harness.wait_for(prefix, args.posts, timeout=lead + 120 + args.posts / 10, first_within=lead + 60)
+            common.emit(
+                lines,
+                common.cpu_line("SoSocial", cpu_before, common.cpu_seconds(process.popen.pid), args.posts),
+            )
             due = {post.text: due_at for post in posts}
             stats = pipeline.lateness_lines(lines, harness, due, label="SoSocial workers")
             common.emit(lines, f"SoSocial entries: {pipeline.entry_outcomes([e.pk for e in entries])}")
@@ -74,15 +82,23 @@ def bare_loop(args: argparse.Namespace, lines: list[str]) -> None:
                 timeout=30,
             ).raise_for_status()
 
+        cpu_before = common.cpu_seconds(None)
         started = time.monotonic()
         with ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(call, range(args.posts)))
         wall = time.monotonic() - started
+        cpu_after = common.cpu_seconds(None)
         arrived = harness.count(prefix)
         common.emit(
             lines,
             f"(a) bare loop, {args.concurrency} threads: {arrived}/{args.posts} in {wall:.2f} s = "
             f"{args.posts / wall:.1f} calls/s",
+        )
+        common.emit(
+            lines,
+            common.cpu_line(
+                "(a) bare loop (callers and sandbox in this process)", cpu_before, cpu_after, args.posts
+            ),
         )
 
 
@@ -91,6 +107,7 @@ def naive_celery(args: argparse.Namespace, lines: list[str]) -> None:
 
     prefix = "naive"
     common.flush_redis()
+    common.settle_database()
     with sandbox(args.latency_ms) as harness:
         accounts = harness.create_x_accounts(max(10, args.posts // 100), prefix)
         with common.worker(
@@ -100,7 +117,7 @@ def naive_celery(args: argparse.Namespace, lines: list[str]) -> None:
             concurrency=args.concurrency,
             env=harness.env,
             name="naive",
-        ):
+        ) as process:
             lead = 5 + args.posts * 0.001
             due_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead + 1)
             started = time.monotonic()
@@ -111,7 +128,14 @@ def naive_celery(args: argparse.Namespace, lines: list[str]) -> None:
                 lines, f"(b) naive Celery: enqueued {args.posts} in {time.monotonic() - started:.2f} s"
             )
             common.freeze_garbage_collector()
+            cpu_before = common.cpu_seconds(process.popen.pid)
             harness.wait_for(prefix, args.posts, timeout=lead + 120 + args.posts / 10, first_within=lead + 60)
+            common.emit(
+                lines,
+                common.cpu_line(
+                    "(b) naive Celery", cpu_before, common.cpu_seconds(process.popen.pid), args.posts
+                ),
+            )
             due = {f"{prefix} {number}": due_at for number in range(args.posts)}
             pipeline.lateness_lines(lines, harness, due, label="(b) naive Celery task")
 

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> None:
     lines: list[str] = []
     common.truncate_tables()
     common.flush_redis()
+    common.settle_database()
     with sandbox(args.latency_ms) as harness:
         # This process validates posts with the X client too: point its settings at the sandbox.
         settings.SOSOCIAL_PLATFORMS["x"]["api_url"] = harness.env["X_API_URL"]
