@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> None:
             "posts": args.posts,
             "worker": f"--pool {args.pool} --concurrency {args.concurrency}",
             "sandbox latency": f"{args.latency_ms} ms",
-            "sandbox rate_limits": False,
+            "sandbox rate_limits and duplicate check": "off",
             "X accounts": max(10, args.posts // 100),
             "worker database connections": common.connection_settings(),
         },

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> None:
             "posts": total,
             "worker": f"--pool {args.pool} --concurrency {args.concurrency}",
             "sandbox latency": f"{args.latency_ms} ms",
-            "sandbox rate_limits": False,
+            "sandbox rate_limits and duplicate check": "off",
             "X accounts": max(10, total // 100),
         },
         "```\n" + "\n".join(lines) + "\n```\n",

@@ -47,6 +47,7 @@ def lateness_lines(
         harness.received[text] - when.timestamp() for text, when in due.items() if text in harness.received
     ]
     missing = len(due) - len(late)
+    twice = sum(1 for text in harness.duplicates if text in due)
     stats = common.percentiles(late)
     first_due = min(when.timestamp() for when in due.values())
     arrivals = sorted(harness.received[text] for text in due if text in harness.received)
@@ -56,7 +57,8 @@ def lateness_lines(
     span = arrivals[-1] - first_due
     common.emit(
         lines,
-        f"{label}: {len(late)}/{len(due)} arrived, missing {missing}; lateness (sandbox receive - "
+        f"{label}: {len(late)}/{len(due)} arrived, missing {missing}, published twice {twice}; "
+        "lateness (sandbox receive - "
         f"scheduled) p50={stats['p50'] * 1000:.0f} ms p95={stats['p95'] * 1000:.0f} ms "
         f"p99={stats['p99'] * 1000:.0f} ms max={stats['max'] * 1000:.0f} ms "
         f"mean={stats['mean'] * 1000:.0f} ms; first due -> last received {span:.2f} s = "

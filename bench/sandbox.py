@@ -28,6 +28,7 @@ class Harness:
     server: SandboxServer
     received: dict[str, float] = field(default_factory=dict)  # text -> requested_at (epoch)
     created: dict[str, float] = field(default_factory=dict)  # text -> created_at (epoch)
+    duplicates: list[str] = field(default_factory=list)  # texts posted more than once
     stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -56,6 +57,9 @@ class Harness:
         with state.lock:
             for post in state.posts_of("x"):
                 state.remove_post(post.id)
+                if post.text in self.received:
+                    self.duplicates.append(post.text)
+                    continue
                 self.received[post.text] = post.requested_at
                 self.created[post.text] = post.created_at
 
@@ -99,7 +103,11 @@ class Harness:
 
 @contextmanager
 def sandbox(latency_ms: int) -> Iterator[Harness]:
-    server = SandboxServer(port=0, latency_ms=latency_ms, config={"rate_limits": False}).start()
+    # No rate limits (a burst is far over X's), and no duplicate-content refusal, so a post sent
+    # twice shows up twice in the record instead of being refused.
+    server = SandboxServer(
+        port=0, latency_ms=latency_ms, config={"rate_limits": False, "x_duplicate_window_seconds": 0}
+    ).start()
     harness = Harness(server)
     thread = threading.Thread(target=harness._loop, name="bench-harvester", daemon=True)
     thread.start()
