@@ -94,6 +94,7 @@ def settle_database() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")  # needs a superuser or pg_checkpoint (PostgreSQL 15)
+    os.sync()  # and whatever else the system still has to write
 
 
 # -- the machine and the report -----------------------------------------------------------------------
@@ -224,10 +225,11 @@ def cpu_seconds(worker_pid: int | None) -> dict[str, float]:
             return 0.0
         return float(times.user + times.system)
 
-    groups = {"worker": 0.0, "postgres": 0.0, "redis": 0.0}
+    groups = {"worker main": 0.0, "worker pool": 0.0, "postgres": 0.0, "redis": 0.0}
     if worker_pid is not None:
         main = psutil.Process(worker_pid)
-        groups["worker"] = used(main) + sum(used(child) for child in main.children(recursive=True))
+        groups["worker main"] = used(main)
+        groups["worker pool"] = sum(used(child) for child in main.children(recursive=True))
     for process in psutil.process_iter(["name"]):
         name = process.info["name"] or ""
         if name.startswith("postgres"):
