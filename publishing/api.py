@@ -15,7 +15,6 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -67,10 +66,6 @@ class ApiPagination(PageNumberPagination):
         for parameter in parameters:
             parameter["schema"].update(bounds.get(parameter["name"], {}))
         return parameters
-
-
-# Bodies are JSON: a form encoding cannot carry `options` or `when`, and DRF silently dropped them.
-JSON_ONLY: list[type[BaseParser]] = [JSONParser]
 
 
 def _owner_id(request: Request) -> int:
@@ -128,7 +123,6 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
 
 # -- posts ------------------------------------------------------------------------------------------
 class PostListView(generics.ListAPIView[Post]):
-    parser_classes = JSON_ONLY
     serializer_class = PostSerializer
     pagination_class = ApiPagination
     filter_backends: list[Any] = []  # PostFilterSerializer validates; the selector filters
@@ -179,8 +173,6 @@ class PostListView(generics.ListAPIView[Post]):
 
 
 class PostDetailView(APIView):
-    parser_classes = JSON_ONLY
-
     @extend_schema(tags=["posts"], responses={200: PostSerializer, 404: NOT_FOUND})
     def get(self, request: Request, post_id: int) -> Response:
         post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
@@ -224,8 +216,6 @@ class PostDuplicateView(APIView):
 
 
 class PostEntriesView(APIView):
-    parser_classes = JSON_ONLY
-
     @extend_schema(
         tags=["posts"],
         summary="Add dates to a post",
@@ -310,8 +300,6 @@ class EntryCancelView(APIView):
 
 
 class EntryRescheduleView(APIView):
-    parser_classes = JSON_ONLY
-
     @extend_schema(
         tags=["entries"],
         summary="Move a pending, retrying or failed date",
@@ -341,8 +329,6 @@ class EntryRetryView(APIView):
 
 
 class EntryResolveView(APIView):
-    parser_classes = JSON_ONLY
-
     @extend_schema(
         tags=["entries"],
         summary="Settle a date whose outcome is unknown, after checking the platform",
@@ -380,8 +366,6 @@ class EntryAttemptsView(generics.ListAPIView[PublishAttempt]):
 
 # -- profile ----------------------------------------------------------------------------------------
 class ProfileView(APIView):
-    parser_classes = JSON_ONLY
-
     @extend_schema(tags=["profile"], responses={200: ProfileSerializer})
     def get(self, request: Request) -> Response:
         profile = services.profile_for(_owner_id(request))
