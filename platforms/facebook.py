@@ -12,16 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from platforms.base import (
-    Checkpoint,
-    ConnectedAccount,
-    MediaItem,
-    PermanentError,
-    PublishRequest,
-    PublishResult,
-    ReconcileStatus,
-    Reconciliation,
-)
+from platforms import base
 from platforms.meta import DUPLICATE_CODE, JSON, Answer, GraphClient, parse_graph_time, same_text
 
 # -- limits (platforms.md §1.3) -----------------------------------------------------------------------
@@ -43,7 +34,7 @@ DEFAULT_GRAPH_VIDEO_URL = "https://graph-video.facebook.com"
 EARLIER_ATTEMPT_SLACK = timedelta(minutes=5)
 
 
-def _is_video(item: MediaItem) -> bool:
+def _is_video(item: base.MediaItem) -> bool:
     return item.content_type.startswith("video/")
 
 
@@ -71,7 +62,9 @@ class FacebookClient(GraphClient):
     scopes = SCOPES
 
     # -- validation ----------------------------------------------------------------------------------
-    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+    def validate(
+        self, *, text: str, media: Sequence[base.MediaItem], options: Mapping[str, str]
+    ) -> list[str]:
         problems: list[str] = []
         videos = [item for item in media if _is_video(item)]
         photos = [item for item in media if not _is_video(item)]
@@ -114,7 +107,7 @@ class FacebookClient(GraphClient):
         return problems
 
     # -- publishing ----------------------------------------------------------------------------------
-    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         # Every Facebook post is created by one final call, so there is no handle to checkpoint:
         # recovery looks the post up by its text (reconcile).
         page_id = request.account.account_id
@@ -133,7 +126,7 @@ class FacebookClient(GraphClient):
             return self._create_post(request, f"{page_id}/photos", data)
         return self._publish_album(request)
 
-    def _publish_album(self, request: PublishRequest) -> PublishResult:
+    def _publish_album(self, request: base.PublishRequest) -> base.PublishResult:
         page_id, token = request.account.account_id, request.account.access_token
         photo_ids = []
         for item in request.media:
@@ -153,36 +146,38 @@ class FacebookClient(GraphClient):
         }
         return self._create_post(request, f"{page_id}/feed", data)
 
-    def _publish_video(self, request: PublishRequest, video: MediaItem) -> PublishResult:
+    def _publish_video(self, request: base.PublishRequest, video: base.MediaItem) -> base.PublishResult:
         page_id = request.account.account_id
         data = {"file_url": video.url, "description": request.text, "fields": POST_FIELDS}
         if request.options.get("title"):
             data["title"] = request.options["title"]
-        base = self.config.get("graph_video_url") or DEFAULT_GRAPH_VIDEO_URL
-        answer = self._create(request, f"{page_id}/videos", data, base=base)
-        if isinstance(answer, PublishResult):
+        host = self.config.get("graph_video_url") or DEFAULT_GRAPH_VIDEO_URL
+        answer = self._create(request, f"{page_id}/videos", data, host=host)
+        if isinstance(answer, base.PublishResult):
             return answer
         # Facebook processes the video after answering; the video id is the handle users can open.
         video_id = self.require_id(answer, what="video", publishes=True)
         url = _absolute(answer.body.get("permalink_url")) or f"{WEB_URL}/{page_id}/videos/{video_id}"
-        return PublishResult(platform_post_id=video_id, url=url, http_status=answer.http_status)
+        return base.PublishResult(platform_post_id=video_id, url=url, http_status=answer.http_status)
 
-    def _create_post(self, request: PublishRequest, path: str, data: Mapping[str, str]) -> PublishResult:
+    def _create_post(
+        self, request: base.PublishRequest, path: str, data: Mapping[str, str]
+    ) -> base.PublishResult:
         answer = self._create(request, path, data)
-        if isinstance(answer, PublishResult):
+        if isinstance(answer, base.PublishResult):
             return answer
         # /photos answers with the photo id and the id of the Page post that shows it.
         post_id = str(answer.body.get("post_id") or self.require_id(answer, what="post", publishes=True))
         url = _absolute(answer.body.get("permalink_url")) or f"{WEB_URL}/{post_id}"
-        return PublishResult(platform_post_id=post_id, url=url, http_status=answer.http_status)
+        return base.PublishResult(platform_post_id=post_id, url=url, http_status=answer.http_status)
 
     def _create(
-        self, request: PublishRequest, path: str, data: Mapping[str, str], *, base: str | None = None
-    ) -> Answer | PublishResult:
+        self, request: base.PublishRequest, path: str, data: Mapping[str, str], *, host: str | None = None
+    ) -> Answer | base.PublishResult:
         """The answer to a publishing call, or an earlier attempt's post that Facebook says exists."""
         try:
-            return self.post(path, token=request.account.access_token, data=data, publishes=True, base=base)
-        except PermanentError as error:
+            return self.post(path, token=request.account.access_token, data=data, publishes=True, base=host)
+        except base.PermanentError as error:
             if not error.code.startswith(f"meta_{DUPLICATE_CODE}"):
                 raise
             # Facebook refuses an identical consecutive post. If an earlier attempt of this very
@@ -193,32 +188,34 @@ class FacebookClient(GraphClient):
             return earlier
 
     # -- reconciliation ------------------------------------------------------------------------------
-    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+    def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
         if not request.text.strip():
-            return Reconciliation(
-                status=ReconcileStatus.UNKNOWN,
+            return base.Reconciliation(
+                status=base.ReconcileStatus.UNKNOWN,
                 message="This post has no text, so SoSocial cannot recognise it among the Page's "
                 "posts. Check the Page, then mark the date published or send it again.",
             )
         found, complete = self._find_post(request, since=since)
         if found is not None:
-            return Reconciliation(status=ReconcileStatus.PUBLISHED, result=found)
+            return base.Reconciliation(status=base.ReconcileStatus.PUBLISHED, result=found)
         if any(_is_video(item) for item in request.media):
             # A video post shows up in the Page's posts only once Facebook has processed it.
-            return Reconciliation(
-                status=ReconcileStatus.UNKNOWN,
+            return base.Reconciliation(
+                status=base.ReconcileStatus.UNKNOWN,
                 message="Facebook may still be processing the video. Check the Page's videos, then "
                 "mark the date published or send it again.",
             )
         if not complete:
-            return Reconciliation(
-                status=ReconcileStatus.UNKNOWN,
+            return base.Reconciliation(
+                status=base.ReconcileStatus.UNKNOWN,
                 message="The Page has more posts since this date than SoSocial could check. Check "
                 "the Page, then mark the date published or send it again.",
             )
-        return Reconciliation(status=ReconcileStatus.NOT_PUBLISHED)
+        return base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED)
 
-    def _find_post(self, request: PublishRequest, *, since: datetime) -> tuple[PublishResult | None, bool]:
+    def _find_post(
+        self, request: base.PublishRequest, *, since: datetime
+    ) -> tuple[base.PublishResult | None, bool]:
         """The Page's earliest post with this text since `since`, and whether the listing was whole."""
         posts, complete = self.listing(
             f"{request.account.account_id}/published_posts",
@@ -239,20 +236,20 @@ class FacebookClient(GraphClient):
         _created, post = min(matches, key=lambda match: match[0])
         post_id = str(post["id"])
         url = _absolute(post.get("permalink_url")) or f"{WEB_URL}/{post_id}"
-        return PublishResult(platform_post_id=post_id, url=url), complete
+        return base.PublishResult(platform_post_id=post_id, url=url), complete
 
     # -- connecting ----------------------------------------------------------------------------------
-    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[base.ConnectedAccount]:
         pages = self.login_pages(code=code, redirect_uri=redirect_uri)
         if not pages:
-            raise PermanentError(
+            raise base.PermanentError(
                 "Facebook did not share any Pages with SoSocial. Connect again and select the Pages "
                 "to post to (you need a role on each Page that can create content).",
                 code="meta_no_pages",
             )
         # Page tokens from a long-lived user token have no expiry date (platforms.md §1.1).
         return [
-            ConnectedAccount(
+            base.ConnectedAccount(
                 account_id=str(page["id"]),
                 display_name=str(page.get("name") or page["id"]),
                 access_token=str(page["access_token"]),

@@ -17,19 +17,7 @@ from datetime import datetime, timedelta
 
 import requests
 
-from platforms.base import (
-    Checkpoint,
-    ConnectedAccount,
-    MediaItem,
-    PermanentError,
-    PlatformError,
-    PublishRequest,
-    PublishResult,
-    ReconcileStatus,
-    Reconciliation,
-    ReconnectNeeded,
-    RetryableError,
-)
+from platforms import base
 from platforms.facebook import SCOPES as FACEBOOK_SCOPES
 from platforms.media import image_size
 from platforms.meta import (
@@ -51,7 +39,6 @@ MAX_HASHTAGS = 30
 MAX_MENTIONS = 20
 # Feed photos must lie between portrait 4:5 and landscape 1.91:1.
 MIN_ASPECT_RATIO, MAX_ASPECT_RATIO = 4 / 5, 1.91
-MIN_CAROUSEL_ITEMS = 2
 MAX_CAROUSEL_ITEMS = 10
 IMAGE_TYPES = frozenset({"image/jpeg"})  # JPEG only; MPO/JPS are refused too
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
@@ -88,7 +75,7 @@ MAX_NOT_READY_RETRIES = 2
 EARLIER_ATTEMPT_SLACK = timedelta(minutes=5)
 
 
-def _is_video(item: MediaItem) -> bool:
+def _is_video(item: base.MediaItem) -> bool:
     return item.content_type.startswith("video/")
 
 
@@ -129,7 +116,9 @@ class InstagramClient(GraphClient):
         )
 
     # -- validation ----------------------------------------------------------------------------------
-    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+    def validate(
+        self, *, text: str, media: Sequence[base.MediaItem], options: Mapping[str, str]
+    ) -> list[str]:
         problems: list[str] = []
         if not media:
             problems.append("Instagram posts need a photo or a video. Add one.")
@@ -176,7 +165,7 @@ class InstagramClient(GraphClient):
         return problems
 
     # -- publishing ----------------------------------------------------------------------------------
-    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         token = request.account.access_token
         container_id = request.progress.get(CONTAINER_KEY, "")
         status = ""
@@ -202,18 +191,18 @@ class InstagramClient(GraphClient):
     def _earlier_container_status(self, container_id: str, *, token: str) -> str:
         try:
             status, _text = self._container_status(container_id, token=token)
-        except ReconnectNeeded:
+        except base.ReconnectNeeded:
             raise
-        except PermanentError:
+        except base.PermanentError:
             # The Graph no longer knows the container (it does not keep unpublished ones forever).
             return ""
         return status
 
-    def _create_container(self, request: PublishRequest) -> str:
+    def _create_container(self, request: base.PublishRequest) -> str:
         ig_user_id, token = request.account.account_id, request.account.access_token
         media = request.media
         if not media:
-            raise PermanentError("Instagram posts need a photo or a video.", code="ig_no_media")
+            raise base.PermanentError("Instagram posts need a photo or a video.", code="ig_no_media")
         path = f"{ig_user_id}/media"
         if len(media) == 1:
             item = media[0]
@@ -271,39 +260,39 @@ class InstagramClient(GraphClient):
             waiting = still_waiting
             if not waiting:
                 return FINISHED
-        raise RetryableError(
+        raise base.RetryableError(
             "Instagram is still processing the media. SoSocial will check again shortly and "
             "publish it once it is ready.",
             code="ig_container_in_progress",
         )
 
-    def _container_failed(self, status: str, text: str) -> PlatformError:
+    def _container_failed(self, status: str, text: str) -> base.PlatformError:
         subcode = subcode_in_status(text)
         code = f"ig_container_{status.lower()}" + (f"_{subcode}" if subcode else "")
         if status == EXPIRED:
-            return PermanentError(
+            return base.PermanentError(
                 "Instagram discarded the prepared media before it was published (containers expire "
                 "after 24 hours). Retry the post from SoSocial.",
                 code=code,
             )
         if subcode in RETRYABLE_SUBCODES:
             # The next attempt finds this container in ERROR and prepares a new one.
-            return RetryableError(
+            return base.RetryableError(
                 f"{RETRYABLE_SUBCODES[subcode]}; SoSocial will try again.",
                 code=code,
             )
         if subcode in PERMANENT_SUBCODES:
-            return PermanentError(
+            return base.PermanentError(
                 f"Instagram could not use the media: {PERMANENT_SUBCODES[subcode]}", code=code
             )
         said = f' Instagram said: "{text}"' if text else ""
-        return PermanentError(
+        return base.PermanentError(
             "Instagram could not process the media. Check that it meets Instagram's requirements "
             f"(JPEG photos, MP4 or MOV videos, supported sizes), then schedule it again.{said}",
             code=code,
         )
 
-    def _media_publish(self, request: PublishRequest, container_id: str) -> PublishResult:
+    def _media_publish(self, request: base.PublishRequest, container_id: str) -> base.PublishResult:
         ig_user_id, token = request.account.account_id, request.account.access_token
         for attempt in range(MAX_NOT_READY_RETRIES + 1):
             try:
@@ -313,7 +302,7 @@ class InstagramClient(GraphClient):
                     data={"creation_id": container_id},
                     publishes=True,
                 )
-            except RetryableError as error:
+            except base.RetryableError as error:
                 # 9007 "not ready" means the status we saw was stale: poll again, don't fail.
                 if not error.code.startswith(f"meta_{NOT_READY_CODE}") or attempt == MAX_NOT_READY_RETRIES:
                     raise
@@ -321,7 +310,7 @@ class InstagramClient(GraphClient):
                     return self._published_media(request, since=request.scheduled_at - EARLIER_ATTEMPT_SLACK)
                 continue
             media_id = self.require_id(answer, what="post", publishes=True)
-            return PublishResult(
+            return base.PublishResult(
                 platform_post_id=media_id,
                 url=self._permalink(media_id, token=token),
                 http_status=answer.http_status,
@@ -332,13 +321,13 @@ class InstagramClient(GraphClient):
         # The post is live by now: a failed lookup must not turn success into a retry (a double post).
         try:
             body = self.get(media_id, token=token, params={"fields": "permalink"})
-        except PlatformError as error:
+        except base.PlatformError as error:
             logger.warning("Instagram media %s is published but its link is unknown: %s", media_id, error)
             return ""
         permalink = body.get("permalink")
         return permalink if isinstance(permalink, str) else ""
 
-    def _published_media(self, request: PublishRequest, *, since: datetime) -> PublishResult:
+    def _published_media(self, request: base.PublishRequest, *, since: datetime) -> base.PublishResult:
         """The media an earlier, PUBLISHED container became, found by caption in the account's feed."""
         items, _complete = self.listing(
             f"{request.account.account_id}/media",
@@ -357,38 +346,38 @@ class InstagramClient(GraphClient):
             logger.warning(
                 "Instagram post for %s is published but was not found by caption", request.reference
             )
-            return PublishResult(platform_post_id="", url="")
+            return base.PublishResult(platform_post_id="", url="")
         # Newest come first; the earliest match is the first attempt's post.
         _published, item = min(matches, key=lambda match: match[0])
         permalink = item.get("permalink")
-        return PublishResult(
+        return base.PublishResult(
             platform_post_id=str(item["id"]), url=permalink if isinstance(permalink, str) else ""
         )
 
     # -- reconciliation ------------------------------------------------------------------------------
-    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+    def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
         container_id = request.progress.get(CONTAINER_KEY, "")
         if not container_id:
             # Only media_publish makes anything public on Instagram, and publish saves the container
             # id (durably, through checkpoint) before calling it. No id: the attempt stopped before
             # any container existed, so nothing can be on the account.
-            return Reconciliation(status=ReconcileStatus.NOT_PUBLISHED)
+            return base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED)
         status, _text = self._container_status(container_id, token=request.account.access_token)
         if status == PUBLISHED:
-            return Reconciliation(
-                status=ReconcileStatus.PUBLISHED, result=self._published_media(request, since=since)
+            return base.Reconciliation(
+                status=base.ReconcileStatus.PUBLISHED, result=self._published_media(request, since=since)
             )
         if status in (FINISHED, IN_PROGRESS, EXPIRED, ERROR):
             # An unpublished container is invisible to everyone; sending again is safe.
-            return Reconciliation(status=ReconcileStatus.NOT_PUBLISHED)
-        return Reconciliation(
-            status=ReconcileStatus.UNKNOWN,
+            return base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED)
+        return base.Reconciliation(
+            status=base.ReconcileStatus.UNKNOWN,
             message=f"Instagram reported an unexpected state ({status or 'none'}) for this post. Check "
             "the account, then mark the date published or send it again.",
         )
 
     # -- connecting ----------------------------------------------------------------------------------
-    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[base.ConnectedAccount]:
         accounts = []
         for page in self.login_pages(code=code, redirect_uri=redirect_uri):
             business = page.get("instagram_business_account")
@@ -396,7 +385,7 @@ class InstagramClient(GraphClient):
                 continue
             username = business.get("username")
             accounts.append(
-                ConnectedAccount(
+                base.ConnectedAccount(
                     account_id=str(business["id"]),
                     display_name=f"@{username}" if username else str(page.get("name") or business["id"]),
                     # Publishing with FB Login uses the linked Page's token, which does not expire.
@@ -404,7 +393,7 @@ class InstagramClient(GraphClient):
                 )
             )
         if not accounts:
-            raise PermanentError(
+            raise base.PermanentError(
                 "None of the Facebook Pages you shared has an Instagram professional account linked. "
                 "Link one in the Page's settings (or switch the Instagram account to professional), "
                 "then connect again.",

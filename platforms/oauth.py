@@ -9,17 +9,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # RFC 7636 §4.1: 43-128 characters from the unreserved set.
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
-
-
-def new_code_verifier() -> str:
-    """A fresh high-entropy verifier (64 random bytes → 86 base64url characters)."""
-    return secrets.token_urlsafe(64)
 
 
 def code_challenge_s256(code_verifier: str) -> str:

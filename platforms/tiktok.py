@@ -21,24 +21,7 @@ from urllib.parse import quote, urlencode
 import requests
 from django.conf import settings
 
-from platforms import http
-from platforms.base import (
-    AccountCredentials,
-    Checkpoint,
-    ConnectedAccount,
-    MediaItem,
-    OutcomeUnknown,
-    PermanentError,
-    PlatformError,
-    PublishRequest,
-    PublishResult,
-    ReconcileStatus,
-    Reconciliation,
-    ReconnectNeeded,
-    RetryableError,
-    TokenExpired,
-    TokenGrant,
-)
+from platforms import base, http
 from platforms.oauth import expiry_from
 
 MB = 1024 * 1024
@@ -231,7 +214,7 @@ _OAUTH_RECONNECT = frozenset({"invalid_grant", "invalid_request", "access_denied
 
 def classify_error(
     *, code: str, http_status: int | None, message: str = "", log_id: str = "", now: datetime | None = None
-) -> PlatformError:
+) -> base.PlatformError:
     """The error to raise for a TikTok error code, OAuth error, or status `fail_reason`.
 
     Every TikTok failure goes through here, whichever of its three shapes it came in.
@@ -264,15 +247,15 @@ def classify_error(
 
     full = text + said + reference
     if kind == _REFRESH:
-        return TokenExpired(full, code=error_code, http_status=http_status)
+        return base.TokenExpired(full, code=error_code, http_status=http_status)
     if kind == _RECONNECT:
-        return ReconnectNeeded(full, code=error_code, http_status=http_status)
+        return base.ReconnectNeeded(full, code=error_code, http_status=http_status)
     if kind == _RETRY:
         retry_at = None
         if code == "rate_limit_exceeded" or http_status == 429:
             retry_at = (now or datetime.now(UTC)) + RATE_LIMIT_WAIT
-        return RetryableError(full, code=error_code, http_status=http_status, retry_at=retry_at)
-    return PermanentError(full, code=error_code, http_status=http_status)
+        return base.RetryableError(full, code=error_code, http_status=http_status, retry_at=retry_at)
+    return base.PermanentError(full, code=error_code, http_status=http_status)
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -283,7 +266,7 @@ def _json(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _response_error(response: requests.Response) -> PlatformError:
+def _response_error(response: requests.Response) -> base.PlatformError:
     """Read whichever error shape TikTok answered with and classify it."""
     body = _json(response)
     error = body.get("error")
@@ -304,11 +287,11 @@ def _response_error(response: requests.Response) -> PlatformError:
     return classify_error(code="", http_status=response.status_code)
 
 
-def _media_name(item: MediaItem) -> str:
+def _media_name(item: base.MediaItem) -> str:
     return os.path.basename(item.path or item.url) or item.content_type
 
 
-def _is_photo_post(media: Sequence[MediaItem]) -> bool:
+def _is_photo_post(media: Sequence[base.MediaItem]) -> bool:
     return bool(media) and all(item.content_type not in VIDEO_TYPES for item in media)
 
 
@@ -332,7 +315,9 @@ class TikTokClient:
         self._clock = clock
 
     # -- validation ----------------------------------------------------------------------------------
-    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+    def validate(
+        self, *, text: str, media: Sequence[base.MediaItem], options: Mapping[str, str]
+    ) -> list[str]:
         problems: list[str] = []
         videos = [m for m in media if m.content_type in VIDEO_TYPES]
         photos = [m for m in media if m.content_type in PHOTO_TYPES]
@@ -416,10 +401,10 @@ class TikTokClient:
         raise _response_error(response)
 
     # -- publishing ----------------------------------------------------------------------------------
-    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         problems = self.validate(text=request.text, media=request.media, options=request.options)
         if problems:
-            raise PermanentError(" ".join(problems), code="tiktok_invalid_post")
+            raise base.PermanentError(" ".join(problems), code="tiktok_invalid_post")
         token = request.account.access_token
         photos = _is_photo_post(request.media)
 
@@ -436,7 +421,7 @@ class TikTokClient:
         options = creator.get("privacy_level_options") or []
         privacy = request.options["privacy_level"]
         if privacy not in options:
-            raise PermanentError(
+            raise base.PermanentError(
                 f"This TikTok account does not offer the privacy setting {privacy} (it offers: "
                 f"{', '.join(map(str, options)) or 'none'}). Edit the post, choose one of those, "
                 "and schedule it again.",
@@ -449,7 +434,7 @@ class TikTokClient:
             publish_id = self._send_video(request, creator, token, checkpoint, username)
         return self._await_publish(publish_id, token, username=username, photos=photos)
 
-    def _post_info(self, request: PublishRequest, creator: Mapping[str, Any]) -> dict[str, Any]:
+    def _post_info(self, request: base.PublishRequest, creator: Mapping[str, Any]) -> dict[str, Any]:
         def disabled(option: str, creator_flag: str) -> bool:
             # An interaction the creator turned off in TikTok stays off (TikTok's UX rules).
             return request.options.get(option, "").lower() == "true" or bool(creator.get(creator_flag))
@@ -463,21 +448,21 @@ class TikTokClient:
 
     def _send_video(
         self,
-        request: PublishRequest,
+        request: base.PublishRequest,
         creator: Mapping[str, Any],
         token: str,
-        checkpoint: Checkpoint,
+        checkpoint: base.Checkpoint,
         username: str,
     ) -> str:
         video = request.media[0]
         if not video.path or not os.path.isfile(video.path):
-            raise PermanentError(
+            raise base.PermanentError(
                 f"The video {_media_name(video)} is no longer stored in SoSocial; attach it again.",
                 code="tiktok_media_missing",
             )
         size = os.path.getsize(video.path)
         if size == 0:
-            raise PermanentError(f"The video {_media_name(video)} is empty.", code="tiktok_media_empty")
+            raise base.PermanentError(f"The video {_media_name(video)} is empty.", code="tiktok_media_empty")
         chunk_size, count = chunk_plan(size)
         post_info = self._post_info(request, creator) | {"title": request.text}
         data = self._api(
@@ -498,7 +483,7 @@ class TikTokClient:
         upload_url = str(data.get("upload_url") or "")
         if not publish_id or not upload_url:
             # Without an upload URL no bytes can be sent, so nothing can publish.
-            raise RetryableError(
+            raise base.RetryableError(
                 "TikTok did not start the upload properly; SoSocial will try again.",
                 code="tiktok_init_incomplete",
             )
@@ -511,12 +496,12 @@ class TikTokClient:
 
     def _upload_chunks(
         self,
-        video: MediaItem,
+        video: base.MediaItem,
         upload_url: str,
         size: int,
         chunk_size: int,
         count: int,
-        checkpoint: Checkpoint,
+        checkpoint: base.Checkpoint,
     ) -> None:
         """PUT each chunk in order; TikTok answers 206 while it expects more and 201 at the end."""
         ranges = chunk_ranges(size, chunk_size, count)
@@ -535,11 +520,11 @@ class TikTokClient:
                 for retry in range(CHUNK_RETRIES + 1):
                     try:
                         response = http.send(self.session, "PUT", upload_url, data=chunk, headers=headers)
-                    except OutcomeUnknown as error:
+                    except base.OutcomeUnknown as error:
                         if final:
                             raise
                         # Without its remaining chunks the upload can never publish.
-                        raise RetryableError(
+                        raise base.RetryableError(
                             "The connection dropped while uploading the video to TikTok; nothing "
                             "was posted. SoSocial will try again.",
                             code="tiktok_upload_interrupted",
@@ -560,10 +545,10 @@ class TikTokClient:
 
     def _init_photos(
         self,
-        request: PublishRequest,
+        request: base.PublishRequest,
         creator: Mapping[str, Any],
         token: str,
-        checkpoint: Checkpoint,
+        checkpoint: base.Checkpoint,
         username: str,
     ) -> str:
         post_info = self._post_info(request, creator) | {
@@ -591,7 +576,7 @@ class TikTokClient:
         publish_id = str(data.get(PUBLISH_ID) or "")
         if not publish_id:
             # TikTok accepted a pull it may act on, without naming it: only a person can tell.
-            raise OutcomeUnknown(
+            raise base.OutcomeUnknown(
                 "TikTok accepted the photos without giving a reference; check the account before "
                 "sending again.",
                 code="tiktok_no_publish_id",
@@ -617,7 +602,7 @@ class TikTokClient:
             return None
         return uploaded >= size
 
-    def _resume(self, request: PublishRequest, publish_id: str, token: str) -> PublishResult | None:
+    def _resume(self, request: base.PublishRequest, publish_id: str, token: str) -> base.PublishResult | None:
         """Finish an earlier attempt's publish, or None when a new init is safe.
 
         Never re-init while the earlier publish might still go out: that would post twice.
@@ -650,7 +635,7 @@ class TikTokClient:
         username: str,
         photos: bool,
         first: Mapping[str, Any] | None = None,
-    ) -> PublishResult:
+    ) -> base.PublishResult:
         """Poll status until PUBLISH_COMPLETE or FAILED, within the time budget.
 
         Called once TikTok has everything it needs to publish, so from here a failure to ask is not
@@ -663,10 +648,10 @@ class TikTokClient:
             if status is None:
                 try:
                     status = self._fetch_status(publish_id, token)
-                except TokenExpired:
+                except base.TokenExpired:
                     raise  # refreshing then calling publish again resumes this same publish_id
-                except PlatformError as error:
-                    raise OutcomeUnknown(
+                except base.PlatformError as error:
+                    raise base.OutcomeUnknown(
                         "TikTok has the post but SoSocial could not check on it ("
                         + error.message
                         + "). SoSocial is checking before doing anything else.",
@@ -677,7 +662,7 @@ class TikTokClient:
             if state == "FAILED":
                 raise classify_error(code=str(status.get("fail_reason") or ""), http_status=200)
             if state == "SEND_TO_USER_INBOX":
-                raise PermanentError(
+                raise base.PermanentError(
                     "TikTok put this post in the account's inbox instead of publishing it; open the "
                     "TikTok app to finish it.",
                     code="tiktok_sent_to_inbox",
@@ -691,7 +676,7 @@ class TikTokClient:
                     # Published; the public id comes after moderation (sometimes hours later).
                     return self._result(publish_id, "", username=username, photos=photos)
             elif self._out_of_time(deadline):
-                raise OutcomeUnknown(
+                raise base.OutcomeUnknown(
                     "TikTok is still processing the post. SoSocial will check whether it went out "
                     "before doing anything else.",
                     code="tiktok_still_processing",
@@ -702,18 +687,20 @@ class TikTokClient:
     def _out_of_time(self, deadline: float) -> bool:
         return self._clock() + STATUS_INTERVAL_SECONDS > deadline
 
-    def _result(self, publish_id: str, post_id: str, *, username: str, photos: bool) -> PublishResult:
+    def _result(self, publish_id: str, post_id: str, *, username: str, photos: bool) -> base.PublishResult:
         profile = f"{self.web_url}/@{username}" if username else self.web_url
         if not post_id:
             # The post is out but has no public id yet: the publish_id is the only handle, and
             # the profile is where the post will show.
-            return PublishResult(platform_post_id=publish_id, url=profile, http_status=200)
+            return base.PublishResult(platform_post_id=publish_id, url=profile, http_status=200)
         # Video URLs are /@user/video/<id>; photo posts use /photo/<id> (UNVERIFIED).
         kind = "photo" if photos else "video"
-        return PublishResult(platform_post_id=post_id, url=f"{profile}/{kind}/{post_id}", http_status=200)
+        return base.PublishResult(
+            platform_post_id=post_id, url=f"{profile}/{kind}/{post_id}", http_status=200
+        )
 
     # -- reconciliation ------------------------------------------------------------------------------
-    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+    def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
         """Ask TikTok about the checkpointed publish_id (`since` is not needed: the id is exact)."""
         photos = _is_photo_post(request.media)
         publish_id = request.progress.get(PUBLISH_ID, "")
@@ -722,15 +709,15 @@ class TikTokClient:
                 # UNVERIFIED: a photo init whose answer was lost may still have been accepted, and
                 # TikTok then downloads the photos and publishes on its own. Finding it would need
                 # the video.list scope and a caption match, which SoSocial does not have.
-                return Reconciliation(
-                    status=ReconcileStatus.UNKNOWN,
+                return base.Reconciliation(
+                    status=base.ReconcileStatus.UNKNOWN,
                     message="SoSocial cannot tell whether TikTok accepted these photos. Check the "
                     "account, then mark the post published or send it again.",
                 )
             # A video init that never returned its publish_id also never returned its upload URL,
             # so no byte was sent and a FILE_UPLOAD without bytes never publishes.
-            return Reconciliation(
-                status=ReconcileStatus.NOT_PUBLISHED,
+            return base.Reconciliation(
+                status=base.ReconcileStatus.NOT_PUBLISHED,
                 message="TikTok never received the video; safe to send again.",
             )
         status = self._fetch_status(publish_id, request.account.access_token)
@@ -743,23 +730,23 @@ class TikTokClient:
                 username=request.progress.get(USERNAME, ""),
                 photos=photos,
             )
-            return Reconciliation(status=ReconcileStatus.PUBLISHED, result=result)
+            return base.Reconciliation(status=base.ReconcileStatus.PUBLISHED, result=result)
         if state == "FAILED":
             reason = str(status.get("fail_reason") or "")
             failed = classify_error(code=reason, http_status=200)
-            return Reconciliation(status=ReconcileStatus.NOT_PUBLISHED, message=failed.message)
+            return base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED, message=failed.message)
         if state == "PROCESSING_UPLOAD" and self._upload_finished(request.progress, status) is False:
-            return Reconciliation(
-                status=ReconcileStatus.NOT_PUBLISHED,
+            return base.Reconciliation(
+                status=base.ReconcileStatus.NOT_PUBLISHED,
                 message="The video upload to TikTok never finished, so it cannot publish.",
             )
         if state == "SEND_TO_USER_INBOX":
-            return Reconciliation(
-                status=ReconcileStatus.UNKNOWN,
+            return base.Reconciliation(
+                status=base.ReconcileStatus.UNKNOWN,
                 message="The post is waiting in the account's TikTok inbox; finish it in the app.",
             )
-        return Reconciliation(
-            status=ReconcileStatus.UNKNOWN,
+        return base.Reconciliation(
+            status=base.ReconcileStatus.UNKNOWN,
             message="TikTok is still processing this post. Check the account shortly, then mark "
             "it published or send it again.",
         )
@@ -767,7 +754,7 @@ class TikTokClient:
     # -- OAuth ---------------------------------------------------------------------------------------
     def _require_client(self) -> None:
         if not self.client_key or not self.client_secret:
-            raise PermanentError(
+            raise base.PermanentError(
                 "TikTok is not set up in SoSocial (no client key or secret); ask whoever runs it.",
                 code="tiktok_not_configured",
             )
@@ -788,14 +775,14 @@ class TikTokClient:
             return body
         raise _response_error(response)
 
-    def refresh_token(self, account: AccountCredentials) -> TokenGrant:
+    def refresh_token(self, account: base.AccountCredentials) -> base.TokenGrant:
         if not account.refresh_token:
-            raise ReconnectNeeded(
+            raise base.ReconnectNeeded(
                 "SoSocial has no refresh token for this TikTok account; reconnect it.",
                 code="tiktok_no_refresh_token",
             )
         body = self._token_request({"grant_type": "refresh_token", "refresh_token": account.refresh_token})
-        return TokenGrant(
+        return base.TokenGrant(
             access_token=str(body["access_token"]),
             # Refresh tokens rotate (Nov 2026 docs): the old one stops working, keep the new one.
             refresh_token=str(body.get("refresh_token") or account.refresh_token),
@@ -816,13 +803,13 @@ class TikTokClient:
         }
         return f"{self.authorize_base}{AUTHORIZE_PATH}?{urlencode(params, quote_via=quote, safe=',')}"
 
-    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[base.ConnectedAccount]:
         tokens = self._token_request(
             {"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri}
         )
         granted = str(tokens.get("scope", ""))
         if granted and "video.publish" not in granted.split(","):
-            raise PermanentError(
+            raise base.PermanentError(
                 "TikTok login worked, but posting was not allowed. Connect again and allow "
                 "SoSocial to post videos and photos.",
                 code="tiktok_scope_not_granted",
@@ -833,9 +820,9 @@ class TikTokClient:
         user: dict[str, Any] = found if isinstance(found, dict) else {}
         open_id = str(tokens.get("open_id") or user.get("open_id") or "")
         if not open_id:
-            raise RetryableError("TikTok did not say which account logged in; try connecting again.")
+            raise base.RetryableError("TikTok did not say which account logged in; try connecting again.")
         return [
-            ConnectedAccount(
+            base.ConnectedAccount(
                 account_id=open_id,
                 display_name=str(user.get("display_name") or open_id),
                 access_token=access_token,

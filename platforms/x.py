@@ -20,24 +20,7 @@ from urllib.parse import quote, urlencode
 import requests
 from django.conf import settings
 
-from platforms import http
-from platforms.base import (
-    AccountCredentials,
-    Checkpoint,
-    ConnectedAccount,
-    MediaItem,
-    OutcomeUnknown,
-    PermanentError,
-    PlatformError,
-    PublishRequest,
-    PublishResult,
-    ReconcileStatus,
-    Reconciliation,
-    ReconnectNeeded,
-    RetryableError,
-    TokenExpired,
-    TokenGrant,
-)
+from platforms import base, http
 from platforms.oauth import code_challenge_s256, expiry_from
 
 # -- limits (platforms.md §3.2-3.3) ----------------------------------------------------------------
@@ -252,7 +235,7 @@ def _rate_limit_retry_at(headers: Mapping[str, str]) -> tuple[datetime | None, b
     return max(candidates) + timedelta(seconds=1), bool(daily)
 
 
-def classify_error(response: requests.Response) -> PlatformError:
+def classify_error(response: requests.Response) -> base.PlatformError:
     """The error to raise for an X response that is not a success (platforms.md §3.4).
 
     Covers the API's problem envelope, the legacy `errors[]` list and the OAuth token endpoint's
@@ -269,13 +252,13 @@ def classify_error(response: requests.Response) -> PlatformError:
     if isinstance(oauth_error, str) and oauth_error and status < 500 and status != 429:
         if oauth_error in {"invalid_client", "unauthorized_client"}:
             # SoSocial's app credentials, not the account: reconnecting would not help.
-            return PermanentError(
+            return base.PermanentError(
                 "X refused SoSocial's app credentials, so no X account can be used right now. "
                 "Ask whoever runs SoSocial to check the X client id and secret." + said,
                 code=f"x_oauth_{oauth_error}",
                 http_status=status,
             )
-        return ReconnectNeeded(
+        return base.ReconnectNeeded(
             "X no longer accepts SoSocial's authorisation for this account (it may have been "
             "revoked or have expired). Reconnect the X account, then schedule again." + said,
             code=f"x_oauth_{oauth_error}",
@@ -283,7 +266,7 @@ def classify_error(response: requests.Response) -> PlatformError:
         )
     if status == 429:
         if "usage-capped" in problem.lower() or "usagecap" in problem.lower():
-            return PermanentError(
+            return base.PermanentError(
                 "SoSocial's X app has used its monthly X API allowance, so X refuses more requests "
                 "until the billing period resets. Ask whoever runs SoSocial." + said,
                 code="x_usage_capped",
@@ -292,37 +275,37 @@ def classify_error(response: requests.Response) -> PlatformError:
         retry_at, daily = _rate_limit_retry_at(response.headers)
         limit = "daily posting limit" if daily else "rate limit"
         when = f" after {retry_at:%Y-%m-%d %H:%M:%S} UTC" if retry_at else " later"
-        return RetryableError(
+        return base.RetryableError(
             f"X's {limit} for this account is used up; SoSocial will try again{when}.",
             code=code,
             http_status=status,
             retry_at=retry_at,
         )
     if status == 401:
-        return TokenExpired(
+        return base.TokenExpired(
             "X rejected the access token; SoSocial will refresh it and try once more." + said,
             code=code,
             http_status=status,
         )
     if status == 403 and "duplicate" in detail.lower():
-        return PermanentError(
+        return base.PermanentError(
             "X refused this post because an identical post already exists on the account. "
             "Check the account; to post again, change the text.",
             code="x_duplicate",
             http_status=status,
         )
     if status == 403:
-        return PermanentError(
+        return base.PermanentError(
             "X does not allow this post from this account (for example: a reply to someone who "
             "did not mention you, more than one cashtag, or a suspended account)." + said,
             code=code,
             http_status=status,
         )
     if status >= 500:
-        return RetryableError(
+        return base.RetryableError(
             "X had a temporary problem; SoSocial will try again.", code=code, http_status=status
         )
-    return PermanentError(
+    return base.PermanentError(
         "X rejected the post as invalid; edit it and schedule it again." + said,
         code=code,
         http_status=status,
@@ -330,7 +313,7 @@ def classify_error(response: requests.Response) -> PlatformError:
 
 
 # -- the client --------------------------------------------------------------------------------------
-def _media_name(item: MediaItem) -> str:
+def _media_name(item: base.MediaItem) -> str:
     return os.path.basename(item.path or item.url) or item.content_type
 
 
@@ -354,7 +337,9 @@ class XClient:
         self._clock = clock
 
     # -- validation ----------------------------------------------------------------------------------
-    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+    def validate(
+        self, *, text: str, media: Sequence[base.MediaItem], options: Mapping[str, str]
+    ) -> list[str]:
         problems: list[str] = []
         if not text.strip() and not media:
             problems.append("Write some text or attach media: X does not accept an empty post.")
@@ -371,7 +356,7 @@ class XClient:
         problems.extend(self._media_problems(media))
         return problems
 
-    def _media_problems(self, media: Sequence[MediaItem]) -> list[str]:
+    def _media_problems(self, media: Sequence[base.MediaItem]) -> list[str]:
         problems: list[str] = []
         images = [m for m in media if m.content_type in STILL_IMAGE_TYPES]
         moving = [m for m in media if m.content_type == GIF_TYPE or m.content_type in VIDEO_TYPES]
@@ -400,10 +385,10 @@ class XClient:
         return problems
 
     # -- publishing ----------------------------------------------------------------------------------
-    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         problems = self.validate(text=request.text, media=request.media, options=request.options)
         if problems:
-            raise PermanentError(" ".join(problems), code="x_invalid_post")
+            raise base.PermanentError(" ".join(problems), code="x_invalid_post")
         token = request.account.access_token
         media_ids = [self._upload(item, token) for item in request.media]
 
@@ -417,9 +402,9 @@ class XClient:
         checkpoint({SENT_MARKER: datetime.now(UTC).isoformat()})
         try:
             response = self._call("POST", TWEETS_PATH, token, json=body)
-        except PlatformError as error:
+        except base.PlatformError as error:
             if error.code == "x_duplicate" and request.progress.get(SENT_MARKER):
-                raise OutcomeUnknown(
+                raise base.OutcomeUnknown(
                     "X says an identical post already exists, probably from SoSocial's earlier "
                     "attempt whose answer was lost. SoSocial is checking the account before "
                     "doing anything else.",
@@ -433,12 +418,12 @@ class XClient:
         post_id = str(_data(_json(response)).get("id", ""))
         if not post_id:
             # X answered success, so the post most likely exists: never send it again blindly.
-            raise OutcomeUnknown(
+            raise base.OutcomeUnknown(
                 "X accepted the post but did not say its id; SoSocial is checking the account.",
                 code="x_no_post_id",
                 http_status=response.status_code,
             )
-        return PublishResult(
+        return base.PublishResult(
             platform_post_id=post_id, url=self.post_url(post_id), http_status=response.status_code
         )
 
@@ -457,15 +442,15 @@ class XClient:
             raise classify_error(response)
         return response
 
-    def _read_path(self, item: MediaItem) -> str:
+    def _read_path(self, item: base.MediaItem) -> str:
         if not item.path or not os.path.isfile(item.path):
-            raise PermanentError(
+            raise base.PermanentError(
                 f"The file {_media_name(item)} is no longer stored in SoSocial; attach it again.",
                 code="x_media_missing",
             )
         return item.path
 
-    def _upload(self, item: MediaItem, token: str) -> str:
+    def _upload(self, item: base.MediaItem, token: str) -> str:
         path = self._read_path(item)
         if item.content_type in STILL_IMAGE_TYPES:
             with open(path, "rb") as file:
@@ -482,7 +467,7 @@ class XClient:
         media = _data(_json(response))
         media_id = str(media.get("id", ""))
         if not media_id:
-            raise RetryableError(
+            raise base.RetryableError(
                 "X accepted a file upload but did not say its id; SoSocial will try again.",
                 code="x_media_no_id",
                 http_status=response.status_code,
@@ -490,11 +475,11 @@ class XClient:
         self._await_processing(media_id, media.get("processing_info"), token)
         return media_id
 
-    def _upload_chunked(self, item: MediaItem, path: str, token: str) -> requests.Response:
+    def _upload_chunked(self, item: base.MediaItem, path: str, token: str) -> requests.Response:
         """initialize → append 1 MB segments → finalize; returns the finalize response."""
         total = os.path.getsize(path)
         if total == 0:
-            raise PermanentError(f"The file {_media_name(item)} is empty.", code="x_media_empty")
+            raise base.PermanentError(f"The file {_media_name(item)} is empty.", code="x_media_empty")
         category = "tweet_gif" if item.content_type == GIF_TYPE else "tweet_video"
         init = self._call(
             "POST",
@@ -504,7 +489,7 @@ class XClient:
         )
         media_id = str(_data(_json(init)).get("id", ""))
         if not media_id:
-            raise RetryableError(
+            raise base.RetryableError(
                 "X did not start the video upload properly; SoSocial will try again.",
                 code="x_media_no_id",
                 http_status=init.status_code,
@@ -529,7 +514,7 @@ class XClient:
             if info.get("state") == "failed":
                 error = info.get("error")
                 reason = (error.get("message") or error.get("name") or "") if isinstance(error, dict) else ""
-                raise PermanentError(
+                raise base.PermanentError(
                     "X could not process the video or GIF"
                     + (f' ("{reason}")' if reason else "")
                     + ". Check it meets X's specs (MP4/MOV, H.264 and AAC, up to 140 s), then "
@@ -543,7 +528,7 @@ class XClient:
             wait = min(max(wait, 1.0), MAX_CHECK_AFTER_SECONDS)
             if self._clock() + wait > deadline:
                 # The post was not created yet, so nothing can have been published.
-                raise RetryableError(
+                raise base.RetryableError(
                     "X is taking long to process the video; SoSocial will try again.",
                     code="x_media_processing_slow",
                 )
@@ -554,7 +539,7 @@ class XClient:
             info = _data(_json(response)).get("processing_info")
 
     # -- reconciliation ------------------------------------------------------------------------------
-    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+    def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
         """Look for the post among the account's own posts created since `since`.
 
         Limits: X rewrites links to t.co and appends a link for attached media, so only the text
@@ -564,8 +549,8 @@ class XClient:
         """
         wanted = _comparable(request.text)
         if not wanted:
-            return Reconciliation(
-                status=ReconcileStatus.UNKNOWN,
+            return base.Reconciliation(
+                status=base.ReconcileStatus.UNKNOWN,
                 message="This post has no text outside links for SoSocial to look for on X. "
                 "Check the account, then mark it published or send it again.",
             )
@@ -587,20 +572,20 @@ class XClient:
                 break
             params["pagination_token"] = str(next_token)
         if match is None:
-            return Reconciliation(
-                status=ReconcileStatus.NOT_PUBLISHED,
+            return base.Reconciliation(
+                status=base.ReconcileStatus.NOT_PUBLISHED,
                 message="No post with this text on the X account since it was scheduled.",
             )
         post_id = str(match["id"])
-        return Reconciliation(
-            status=ReconcileStatus.PUBLISHED,
-            result=PublishResult(platform_post_id=post_id, url=self.post_url(post_id)),
+        return base.Reconciliation(
+            status=base.ReconcileStatus.PUBLISHED,
+            result=base.PublishResult(platform_post_id=post_id, url=self.post_url(post_id)),
         )
 
     # -- OAuth ---------------------------------------------------------------------------------------
     def _require_client_id(self) -> None:
         if not self.client_id:
-            raise PermanentError(
+            raise base.PermanentError(
                 "X is not set up in SoSocial (no client id); ask whoever runs SoSocial.",
                 code="x_not_configured",
             )
@@ -617,17 +602,17 @@ class XClient:
             raise classify_error(response)
         body = _json(response)
         if not body.get("access_token"):
-            raise RetryableError("X's token answer had no access token.", code="x_oauth_no_token")
+            raise base.RetryableError("X's token answer had no access token.", code="x_oauth_no_token")
         return body
 
-    def refresh_token(self, account: AccountCredentials) -> TokenGrant:
+    def refresh_token(self, account: base.AccountCredentials) -> base.TokenGrant:
         if not account.refresh_token:
-            raise ReconnectNeeded(
+            raise base.ReconnectNeeded(
                 "SoSocial has no refresh token for this X account; reconnect it.",
                 code="x_no_refresh_token",
             )
         body = self._token_request({"grant_type": "refresh_token", "refresh_token": account.refresh_token})
-        return TokenGrant(
+        return base.TokenGrant(
             access_token=str(body["access_token"]),
             # X rotates refresh tokens: the old one is spent, so store the new one. If none came
             # back (not seen, but not documented either), the old one is all there is.
@@ -648,7 +633,7 @@ class XClient:
         }
         return f"{self.authorize_base}{AUTHORIZE_PATH}?{urlencode(params, quote_via=quote)}"
 
-    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[base.ConnectedAccount]:
         tokens = self._token_request(
             {
                 "grant_type": "authorization_code",
@@ -660,9 +645,9 @@ class XClient:
         access_token = str(tokens["access_token"])
         user = _data(_json(self._call("GET", USERS_ME_PATH, access_token)))
         if not user.get("id"):
-            raise RetryableError("X did not say which account logged in; try connecting again.")
+            raise base.RetryableError("X did not say which account logged in; try connecting again.")
         return [
-            ConnectedAccount(
+            base.ConnectedAccount(
                 account_id=str(user["id"]),
                 display_name=f"@{user.get('username') or user['id']}",
                 access_token=access_token,

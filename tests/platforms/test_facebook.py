@@ -45,7 +45,6 @@ def facebook_settings(settings: Settings) -> None:
         "facebook": {
             "graph_url": GRAPH,
             "graph_video_url": GRAPH_VIDEO,
-            "rupload_url": "http://sandbox.test/facebook/rupload",
             "authorize_url": "http://sandbox.test/facebook/www",
             "api_version": VERSION,
             "app_id": "app-1",

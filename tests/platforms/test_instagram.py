@@ -45,7 +45,6 @@ def instagram_settings(settings: Settings) -> None:
         "facebook": {
             "graph_url": GRAPH,
             "graph_video_url": "http://sandbox.test/facebook/graph-video",
-            "rupload_url": "http://sandbox.test/facebook/rupload",
             "authorize_url": "http://sandbox.test/facebook/www",
             "api_version": VERSION,
             "app_id": "app-1",
@@ -54,7 +53,6 @@ def instagram_settings(settings: Settings) -> None:
         # As in settings.py: Instagram has no authorize_url of its own (Facebook Login).
         "instagram": {
             "graph_url": GRAPH,
-            "rupload_url": "http://sandbox.test/facebook/rupload",
             "api_version": VERSION,
             "app_id": "app-1",
             "app_secret": "app-secret",

@@ -35,7 +35,6 @@ def meta_settings(settings: Settings) -> None:
         "facebook": {
             "graph_url": GRAPH,
             "graph_video_url": "http://sandbox.test/facebook/graph-video",
-            "rupload_url": "http://sandbox.test/facebook/rupload",
             "authorize_url": "http://sandbox.test/facebook/www",
             "api_version": VERSION,
             "app_id": "app-1",
