@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from platforms import base
-from platforms.meta import DUPLICATE_CODE, JSON, Answer, GraphClient, parse_graph_time, same_text
+from platforms.media import file_size, is_public_url, is_video
+from platforms.meta import DUPLICATE_CODE, Answer, GraphClient
 
 # -- limits (platforms.md §1.3) -----------------------------------------------------------------------
 MAX_TEXT_LENGTH = 63_206  # Postiz's number; Meta's official one is UNVERIFIED
@@ -34,21 +35,6 @@ DEFAULT_GRAPH_VIDEO_URL = "https://graph-video.facebook.com"
 EARLIER_ATTEMPT_SLACK = timedelta(minutes=5)
 
 
-def _is_video(item: base.MediaItem) -> bool:
-    return item.content_type.startswith("video/")
-
-
-def _is_public_url(url: str) -> bool:
-    return url.startswith(("https://", "http://"))
-
-
-def _file_size(path: str) -> int | None:
-    try:
-        return os.path.getsize(path) if path else None
-    except OSError:
-        return None
-
-
 def _absolute(url: Any) -> str:
     """Video permalinks come back as paths ("/page/videos/1/")."""
     if not isinstance(url, str) or not url:
@@ -66,8 +52,8 @@ class FacebookClient(GraphClient):
         self, *, text: str, media: Sequence[base.MediaItem], options: Mapping[str, str]
     ) -> list[str]:
         problems: list[str] = []
-        videos = [item for item in media if _is_video(item)]
-        photos = [item for item in media if not _is_video(item)]
+        videos = [item for item in media if is_video(item)]
+        photos = [item for item in media if not is_video(item)]
         if not text.strip() and not media:
             problems.append("Write some text or add a photo or video: Facebook will not post an empty post.")
         if len(text) > MAX_TEXT_LENGTH:
@@ -87,17 +73,17 @@ class FacebookClient(GraphClient):
                     f"{name} is not a photo Facebook accepts ({item.content_type or 'unknown type'}); "
                     "use JPEG, PNG, GIF or WebP."
                 )
-            size = _file_size(item.path)
+            size = file_size(item.path)
             if size is not None and size > MAX_PHOTO_BYTES:
                 problems.append(f"{name} is larger than 4 MB; Facebook may refuse it. Use a smaller photo.")
         for item in media:
-            if not _is_public_url(item.url):
+            if not is_public_url(item.url):
                 problems.append(
                     f"{os.path.basename(item.path) or 'A media file'} has no public web address, "
                     "which Facebook needs to fetch it."
                 )
         link = options.get("link", "")
-        if link and not _is_public_url(link):
+        if link and not is_public_url(link):
             problems.append("The link must start with https:// or http://.")
         if link and media:
             problems.append(
@@ -111,7 +97,7 @@ class FacebookClient(GraphClient):
         # Every Facebook post is created by one final call, so there is no handle to checkpoint:
         # recovery looks the post up by its text (reconcile).
         page_id = request.account.account_id
-        videos = [item for item in request.media if _is_video(item)]
+        videos = [item for item in request.media if is_video(item)]
         if videos:
             return self._publish_video(request, videos[0])
         if not request.media:
@@ -198,7 +184,7 @@ class FacebookClient(GraphClient):
         found, complete = self._find_post(request, since=since)
         if found is not None:
             return base.Reconciliation(status=base.ReconcileStatus.PUBLISHED, result=found)
-        if any(_is_video(item) for item in request.media):
+        if any(is_video(item) for item in request.media):
             # A video post shows up in the Page's posts only once Facebook has processed it.
             return base.Reconciliation(
                 status=base.ReconcileStatus.UNKNOWN,
@@ -217,23 +203,16 @@ class FacebookClient(GraphClient):
         self, request: base.PublishRequest, *, since: datetime
     ) -> tuple[base.PublishResult | None, bool]:
         """The Page's earliest post with this text since `since`, and whether the listing was whole."""
-        posts, complete = self.listing(
-            f"{request.account.account_id}/published_posts",
-            token=request.account.access_token,
-            params={"fields": LISTING_FIELDS, "since": int(since.timestamp())},
+        post, complete = self.earliest_post(
+            request,
+            "published_posts",
+            since=since,
+            fields=LISTING_FIELDS,
+            text_field="message",
+            time_field="created_time",
         )
-        matches: list[tuple[datetime, JSON]] = []
-        for post in posts:
-            if not post.get("id") or not same_text(post.get("message"), request.text):
-                continue
-            # The Graph already filtered by `since`; a missing time is trusted to that filter.
-            created = parse_graph_time(post.get("created_time")) or since
-            if created >= since:
-                matches.append((created, post))
-        if not matches:
+        if post is None:
             return None, complete
-        # Newest come first; the earliest match is the first attempt's post.
-        _created, post = min(matches, key=lambda match: match[0])
         post_id = str(post["id"])
         url = _absolute(post.get("permalink_url")) or f"{WEB_URL}/{post_id}"
         return base.PublishResult(platform_post_id=post_id, url=url), complete

@@ -61,3 +61,12 @@ def send(
             "published it. SoSocial is checking before sending anything again.",
             code="timeout_after_send",
         ) from error
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The response's JSON object; {} when the body is not JSON or not an object."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

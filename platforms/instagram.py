@@ -19,15 +19,12 @@ import requests
 
 from platforms import base
 from platforms.facebook import SCOPES as FACEBOOK_SCOPES
-from platforms.media import image_size
+from platforms.media import file_size, image_size, is_public_url, is_video
 from platforms.meta import (
-    JSON,
     NOT_READY_CODE,
     PERMANENT_SUBCODES,
     RETRYABLE_SUBCODES,
     GraphClient,
-    parse_graph_time,
-    same_text,
     subcode_in_status,
 )
 
@@ -75,17 +72,6 @@ MAX_NOT_READY_RETRIES = 2
 EARLIER_ATTEMPT_SLACK = timedelta(minutes=5)
 
 
-def _is_video(item: base.MediaItem) -> bool:
-    return item.content_type.startswith("video/")
-
-
-def _file_size(path: str) -> int | None:
-    try:
-        return os.path.getsize(path) if path else None
-    except OSError:
-        return None
-
-
 def _seconds(value: str | None, default: float) -> float:
     try:
         seconds = float(value) if value else default
@@ -124,15 +110,15 @@ class InstagramClient(GraphClient):
             problems.append("Instagram posts need a photo or a video. Add one.")
         if len(media) > MAX_CAROUSEL_ITEMS:
             problems.append(f"An Instagram carousel has at most {MAX_CAROUSEL_ITEMS} photos or videos.")
-        videos = [item for item in media if _is_video(item)]
+        videos = [item for item in media if is_video(item)]
         if options.get("kind") == "reel" and (len(media) != 1 or not videos):
             problems.append("A reel is exactly one video, with no photos.")
         for item in media:
             name = os.path.basename(item.path or item.url) or "A media file"
-            if _is_video(item):
+            if is_video(item):
                 if item.content_type not in VIDEO_TYPES:
                     problems.append(f"{name} is not a video Instagram accepts; use MP4 or MOV.")
-                size = _file_size(item.path)
+                size = file_size(item.path)
                 if size is not None and size > MAX_REEL_BYTES:
                     problems.append(f"{name} is larger than Instagram's 300 MB limit for videos.")
             elif item.content_type not in IMAGE_TYPES:
@@ -141,7 +127,7 @@ class InstagramClient(GraphClient):
                     "JPEG photos. Convert it to JPEG."
                 )
             else:
-                size = _file_size(item.path)
+                size = file_size(item.path)
                 if size is not None and size > MAX_IMAGE_BYTES:
                     problems.append(f"{name} is larger than Instagram's 8 MB limit for photos.")
                 dimensions = image_size(item.path)
@@ -150,7 +136,7 @@ class InstagramClient(GraphClient):
                         f"{name} is {dimensions[0]} x {dimensions[1]} px; Instagram needs photos between 4:5 "
                         "(portrait) and 1.91:1 (landscape). Crop it."
                     )
-            if not item.url.startswith(("https://", "http://")):
+            if not is_public_url(item.url):
                 problems.append(f"{name} has no public web address, which Instagram needs to fetch it.")
         if len(text) > MAX_CAPTION_LENGTH:
             problems.append(
@@ -207,7 +193,7 @@ class InstagramClient(GraphClient):
         if len(media) == 1:
             item = media[0]
             data = {"caption": request.text}
-            if _is_video(item):
+            if is_video(item):
                 # Since July 2023 every single feed video is published as a reel (§2.2).
                 data.update(media_type="REELS", video_url=item.url)
                 if request.options.get("share_to_feed"):
@@ -221,14 +207,14 @@ class InstagramClient(GraphClient):
         video_children: list[str] = []
         for item in media:
             data = {"is_carousel_item": "true"}
-            if _is_video(item):
+            if is_video(item):
                 data.update(media_type="VIDEO", video_url=item.url)
             else:
                 data["image_url"] = item.url
             answer = self.post(path, token=token, data=data, publishes=False)
             child_id = self.require_id(answer, what="carousel item", publishes=False)
             children.append(child_id)
-            if _is_video(item):
+            if is_video(item):
                 video_children.append(child_id)
         if video_children:
             # A carousel of unprocessed videos is refused; photos are ready almost at once.
@@ -329,26 +315,15 @@ class InstagramClient(GraphClient):
 
     def _published_media(self, request: base.PublishRequest, *, since: datetime) -> base.PublishResult:
         """The media an earlier, PUBLISHED container became, found by caption in the account's feed."""
-        items, _complete = self.listing(
-            f"{request.account.account_id}/media",
-            token=request.account.access_token,
-            params={"fields": MEDIA_FIELDS, "since": int(since.timestamp())},
+        item, _complete = self.earliest_post(
+            request, "media", since=since, fields=MEDIA_FIELDS, text_field="caption", time_field="timestamp"
         )
-        matches: list[tuple[datetime, JSON]] = []
-        for item in items:
-            if not item.get("id") or not same_text(item.get("caption"), request.text):
-                continue
-            published = parse_graph_time(item.get("timestamp")) or since
-            if published >= since:
-                matches.append((published, item))
-        if not matches:
+        if item is None:
             # The container says it is published, so it is: record that, even without the link.
             logger.warning(
                 "Instagram post for %s is published but was not found by caption", request.reference
             )
             return base.PublishResult(platform_post_id="", url="")
-        # Newest come first; the earliest match is the first attempt's post.
-        _published, item = min(matches, key=lambda match: match[0])
         permalink = item.get("permalink")
         return base.PublishResult(
             platform_post_id=str(item["id"]), url=permalink if isinstance(permalink, str) else ""

@@ -30,6 +30,7 @@ from platforms.base import (
     OutcomeUnknown,
     PermanentError,
     PlatformError,
+    PublishRequest,
     ReconnectNeeded,
     RetryableError,
     TokenGrant,
@@ -524,6 +525,34 @@ class GraphClient:
                 return items, False
             body = self.get_url(next_url)
         return items, False
+
+    def earliest_post(
+        self,
+        request: PublishRequest,
+        edge: str,
+        *,
+        since: datetime,
+        fields: str,
+        text_field: str,
+        time_field: str,
+    ) -> tuple[JSON | None, bool]:
+        """The account's earliest item on `edge` since `since` whose `text_field` is the request's
+        text (how a lost attempt's post is found again), and whether the listing was whole."""
+        items, complete = self.listing(
+            f"{request.account.account_id}/{edge}",
+            token=request.account.access_token,
+            params={"fields": fields, "since": int(since.timestamp())},
+        )
+        matches: list[tuple[datetime, JSON]] = []
+        for item in items:
+            if not item.get("id") or not same_text(item.get(text_field), request.text):
+                continue
+            # The Graph already filtered by `since`; a missing time is trusted to that filter.
+            made = parse_graph_time(item.get(time_field)) or since
+            if made >= since:
+                matches.append((made, item))
+        # Newest come first; the earliest match is the first attempt's post.
+        return (min(matches, key=lambda match: match[0])[1] if matches else None), complete
 
     # -- Facebook Login ------------------------------------------------------------------------------
     def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:

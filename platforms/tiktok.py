@@ -12,17 +12,16 @@ is uploaded, and a later attempt asks TikTok about it before ever starting a new
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
-from django.conf import settings
 
 from platforms import base, http
-from platforms.oauth import expiry_from
+from platforms.media import media_name
+from platforms.oauth import OAuth2Client
 
 MB = 1024 * 1024
 
@@ -118,11 +117,6 @@ _ERRORS: dict[str, tuple[str, str]] = {
         "TikTok says SoSocial was not allowed to post for this account (a permission was not "
         "granted). Reconnect the TikTok account and allow posting.",
     ),
-    "scope_permission_missed": (
-        _RECONNECT,
-        "TikTok says SoSocial was not allowed to post for this account (a permission was not "
-        "granted). Reconnect the TikTok account and allow posting.",
-    ),
     "auth_removed": (
         _RECONNECT,
         "The account removed SoSocial's access on TikTok. Reconnect the TikTok account.",
@@ -166,7 +160,6 @@ _ERRORS: dict[str, tuple[str, str]] = {
         "choose another privacy setting, and schedule it again.",
     ),
     "invalid_param": (_PERMANENT, "TikTok rejected the post's settings. Edit the post and schedule again."),
-    "invalid_params": (_PERMANENT, "TikTok rejected the post's settings. Edit the post and schedule again."),
     "invalid_file_upload": (
         _PERMANENT,
         "TikTok rejected the video file. Check it is an MP4, MOV or WebM video within TikTok's "
@@ -209,6 +202,9 @@ _ERRORS: dict[str, tuple[str, str]] = {
         "Ask whoever runs SoSocial to check the TikTok client key and secret.",
     ),
 }
+# TikTok spells these two ways (the init pages and the global error list disagree).
+_ERRORS["scope_permission_missed"] = _ERRORS["scope_not_authorized"]
+_ERRORS["invalid_params"] = _ERRORS["invalid_param"]
 _OAUTH_RECONNECT = frozenset({"invalid_grant", "invalid_request", "access_denied", "invalid_scope"})
 
 
@@ -258,17 +254,9 @@ def classify_error(
     return base.PermanentError(full, code=error_code, http_status=http_status)
 
 
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _response_error(response: requests.Response) -> base.PlatformError:
     """Read whichever error shape TikTok answered with and classify it."""
-    body = _json(response)
+    body = http.json_object(response)
     error = body.get("error")
     if isinstance(error, dict):  # API envelope {"data", "error": {code, message, log_id}}
         return classify_error(
@@ -287,32 +275,15 @@ def _response_error(response: requests.Response) -> base.PlatformError:
     return classify_error(code="", http_status=response.status_code)
 
 
-def _media_name(item: base.MediaItem) -> str:
-    return os.path.basename(item.path or item.url) or item.content_type
-
-
 def _is_photo_post(media: Sequence[base.MediaItem]) -> bool:
     return bool(media) and all(item.content_type not in VIDEO_TYPES for item in media)
 
 
-class TikTokClient:
-    def __init__(
-        self,
-        *,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        config = settings.SOSOCIAL_PLATFORMS["tiktok"]
-        self.api_url = config["api_url"].rstrip("/")
-        self.authorize_base = config["authorize_url"].rstrip("/")
-        # Where posts are shown to people; the sandbox serves its own (settings key optional).
-        self.web_url = config.get("web_url", DEFAULT_WEB_URL).rstrip("/")
-        self.client_key = config.get("client_key", "")
-        self.client_secret = config.get("client_secret", "")
-        self.session = session or requests.Session()
-        self._sleep = sleep
-        self._clock = clock
+class TikTokClient(OAuth2Client):
+    platform_key = "tiktok"
+    platform_name = "TikTok"
+    default_web_url = DEFAULT_WEB_URL
+    client_id_setting = "client_key"
 
     # -- validation ----------------------------------------------------------------------------------
     def validate(
@@ -326,11 +297,11 @@ class TikTokClient:
         for item in media:
             if item.content_type == "image/png":
                 problems.append(
-                    f"TikTok does not accept PNG photos ({_media_name(item)}); convert it to JPEG or WebP."
+                    f"TikTok does not accept PNG photos ({media_name(item)}); convert it to JPEG or WebP."
                 )
             elif item not in videos and item not in photos:
                 problems.append(
-                    f"TikTok can't post {_media_name(item)} ({item.content_type}): use an MP4, MOV "
+                    f"TikTok can't post {media_name(item)} ({item.content_type}): use an MP4, MOV "
                     "or WebM video, or JPEG/WebP photos."
                 )
         if videos and len(media) > 1:
@@ -344,7 +315,7 @@ class TikTokClient:
             )
         for item in photos:
             if not item.url:
-                problems.append(f"{_media_name(item)} has no web address TikTok could download it from.")
+                problems.append(f"{media_name(item)} has no web address TikTok could download it from.")
 
         privacy = options.get("privacy_level", "")
         if not privacy:
@@ -374,7 +345,7 @@ class TikTokClient:
         for item in media:
             limit = MAX_VIDEO_BYTES if item.content_type in VIDEO_TYPES else MAX_PHOTO_BYTES
             if item.path and os.path.isfile(item.path) and os.path.getsize(item.path) > limit:
-                problems.append(f"{_media_name(item)} is larger than TikTok accepts ({limit // MB} MB).")
+                problems.append(f"{media_name(item)} is larger than TikTok accepts ({limit // MB} MB).")
         return problems
 
     # -- HTTP ----------------------------------------------------------------------------------------
@@ -393,7 +364,7 @@ class TikTokClient:
                 "Content-Type": "application/json; charset=UTF-8",
             },
         )
-        body = _json(response)
+        body = http.json_object(response)
         error = body.get("error")
         if response.ok and isinstance(error, dict) and error.get("code") == "ok":
             data = body.get("data")
@@ -457,12 +428,12 @@ class TikTokClient:
         video = request.media[0]
         if not video.path or not os.path.isfile(video.path):
             raise base.PermanentError(
-                f"The video {_media_name(video)} is no longer stored in SoSocial; attach it again.",
+                f"The video {media_name(video)} is no longer stored in SoSocial; attach it again.",
                 code="tiktok_media_missing",
             )
         size = os.path.getsize(video.path)
         if size == 0:
-            raise base.PermanentError(f"The video {_media_name(video)} is empty.", code="tiktok_media_empty")
+            raise base.PermanentError(f"The video {media_name(video)} is empty.", code="tiktok_media_empty")
         chunk_size, count = chunk_plan(size)
         post_info = self._post_info(request, creator) | {"title": request.text}
         data = self._api(
@@ -753,7 +724,7 @@ class TikTokClient:
 
     # -- OAuth ---------------------------------------------------------------------------------------
     def _require_client(self) -> None:
-        if not self.client_key or not self.client_secret:
+        if not self.client_id or not self.client_secret:
             raise base.PermanentError(
                 "TikTok is not set up in SoSocial (no client key or secret); ask whoever runs it.",
                 code="tiktok_not_configured",
@@ -761,7 +732,7 @@ class TikTokClient:
 
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
         self._require_client()
-        form = {"client_key": self.client_key, "client_secret": self.client_secret, **form}
+        form = {"client_key": self.client_id, "client_secret": self.client_secret, **form}
         response = http.send(
             self.session,
             "POST",
@@ -769,25 +740,11 @@ class TikTokClient:
             data=form,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
-        body = _json(response)
+        body = http.json_object(response)
         # Errors come as {error, error_description} (sometimes with HTTP 200), never with a token.
         if response.ok and body.get("access_token") and not body.get("error"):
             return body
         raise _response_error(response)
-
-    def refresh_token(self, account: base.AccountCredentials) -> base.TokenGrant:
-        if not account.refresh_token:
-            raise base.ReconnectNeeded(
-                "SoSocial has no refresh token for this TikTok account; reconnect it.",
-                code="tiktok_no_refresh_token",
-            )
-        body = self._token_request({"grant_type": "refresh_token", "refresh_token": account.refresh_token})
-        return base.TokenGrant(
-            access_token=str(body["access_token"]),
-            # Refresh tokens rotate (Nov 2026 docs): the old one stops working, keep the new one.
-            refresh_token=str(body.get("refresh_token") or account.refresh_token),
-            expires_at=expiry_from(body.get("expires_in")),
-        )
 
     def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
         # No PKCE: TikTok documents it for mobile/desktop apps only (and its desktop flavour is
@@ -795,7 +752,7 @@ class TikTokClient:
         # the client secret; `state` guards the callback against forgery. `code_verifier` unused.
         self._require_client()
         params = {
-            "client_key": self.client_key,
+            "client_key": self.client_id,
             "scope": SCOPES,
             "response_type": "code",
             "redirect_uri": redirect_uri,
@@ -814,19 +771,14 @@ class TikTokClient:
                 "SoSocial to post videos and photos.",
                 code="tiktok_scope_not_granted",
             )
-        access_token = str(tokens["access_token"])
-        data = self._api("GET", USER_INFO_PATH, access_token, params={"fields": "open_id,display_name"})
+        data = self._api(
+            "GET", USER_INFO_PATH, str(tokens["access_token"]), params={"fields": "open_id,display_name"}
+        )
         found = data.get("user")
         user: dict[str, Any] = found if isinstance(found, dict) else {}
         open_id = str(tokens.get("open_id") or user.get("open_id") or "")
         if not open_id:
             raise base.RetryableError("TikTok did not say which account logged in; try connecting again.")
         return [
-            base.ConnectedAccount(
-                account_id=open_id,
-                display_name=str(user.get("display_name") or open_id),
-                access_token=access_token,
-                refresh_token=str(tokens.get("refresh_token", "")),
-                expires_at=expiry_from(tokens.get("expires_in")),
-            )
+            self.connected(tokens, account_id=open_id, display_name=str(user.get("display_name") or open_id))
         ]

@@ -10,18 +10,17 @@ from __future__ import annotations
 import html
 import os
 import re
-import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
-from django.conf import settings
 
 from platforms import base, http
-from platforms.oauth import code_challenge_s256, expiry_from
+from platforms.media import media_name
+from platforms.oauth import OAuth2Client, code_challenge_s256
 
 # -- limits (platforms.md §3.2-3.3) ----------------------------------------------------------------
 MAX_WEIGHTED_LENGTH = 280
@@ -186,14 +185,6 @@ def _comparable(text: str) -> str:
 
 
 # -- errors ------------------------------------------------------------------------------------------
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _data(body: Mapping[str, Any]) -> dict[str, Any]:
     data = body.get("data")
     return data if isinstance(data, dict) else {}
@@ -242,7 +233,7 @@ def classify_error(response: requests.Response) -> base.PlatformError:
     RFC 6749 errors.
     """
     status = response.status_code
-    body = _json(response)
+    body = http.json_object(response)
     detail = _detail(body)
     problem = str(body.get("type", "")) + " " + str(body.get("title", ""))
     said = f' X said: "{detail}"' if detail else ""
@@ -313,28 +304,10 @@ def classify_error(response: requests.Response) -> base.PlatformError:
 
 
 # -- the client --------------------------------------------------------------------------------------
-def _media_name(item: base.MediaItem) -> str:
-    return os.path.basename(item.path or item.url) or item.content_type
-
-
-class XClient:
-    def __init__(
-        self,
-        *,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        config = settings.SOSOCIAL_PLATFORMS["x"]
-        self.api_url = config["api_url"].rstrip("/")
-        self.authorize_base = config["authorize_url"].rstrip("/")
-        # Where posts are shown to people; the sandbox serves its own (settings key optional).
-        self.web_url = config.get("web_url", DEFAULT_WEB_URL).rstrip("/")
-        self.client_id = config.get("client_id", "")
-        self.client_secret = config.get("client_secret", "")
-        self.session = session or requests.Session()
-        self._sleep = sleep
-        self._clock = clock
+class XClient(OAuth2Client):
+    platform_key = "x"
+    platform_name = "X"
+    default_web_url = DEFAULT_WEB_URL
 
     # -- validation ----------------------------------------------------------------------------------
     def validate(
@@ -363,7 +336,7 @@ class XClient:
         for item in media:
             if item not in images and item not in moving:
                 problems.append(
-                    f"X can't post {_media_name(item)} ({item.content_type}): use JPG, PNG, GIF or "
+                    f"X can't post {media_name(item)} ({item.content_type}): use JPG, PNG, GIF or "
                     "WEBP images, or an MP4 or MOV video."
                 )
         if moving and len(media) > 1:
@@ -379,7 +352,7 @@ class XClient:
                 limit = MAX_GIF_BYTES
             if item.path and os.path.isfile(item.path) and os.path.getsize(item.path) > limit:
                 problems.append(
-                    f"{_media_name(item)} is larger than X allows for this kind of file "
+                    f"{media_name(item)} is larger than X allows for this kind of file "
                     f"({limit // (1024 * 1024)} MB)."
                 )
         return problems
@@ -415,7 +388,7 @@ class XClient:
                 # X answered with a refusal, so this create made no post: forget it was sent.
                 checkpoint({SENT_MARKER: ""})
             raise
-        post_id = str(_data(_json(response)).get("id", ""))
+        post_id = str(_data(http.json_object(response)).get("id", ""))
         if not post_id:
             # X answered success, so the post most likely exists: never send it again blindly.
             raise base.OutcomeUnknown(
@@ -445,7 +418,7 @@ class XClient:
     def _read_path(self, item: base.MediaItem) -> str:
         if not item.path or not os.path.isfile(item.path):
             raise base.PermanentError(
-                f"The file {_media_name(item)} is no longer stored in SoSocial; attach it again.",
+                f"The file {media_name(item)} is no longer stored in SoSocial; attach it again.",
                 code="x_media_missing",
             )
         return item.path
@@ -464,7 +437,7 @@ class XClient:
             )
         else:
             response = self._upload_chunked(item, path, token)
-        media = _data(_json(response))
+        media = _data(http.json_object(response))
         media_id = str(media.get("id", ""))
         if not media_id:
             raise base.RetryableError(
@@ -479,7 +452,7 @@ class XClient:
         """initialize → append 1 MB segments → finalize; returns the finalize response."""
         total = os.path.getsize(path)
         if total == 0:
-            raise base.PermanentError(f"The file {_media_name(item)} is empty.", code="x_media_empty")
+            raise base.PermanentError(f"The file {media_name(item)} is empty.", code="x_media_empty")
         category = "tweet_gif" if item.content_type == GIF_TYPE else "tweet_video"
         init = self._call(
             "POST",
@@ -487,7 +460,7 @@ class XClient:
             token,
             json={"media_type": item.content_type, "total_bytes": total, "media_category": category},
         )
-        media_id = str(_data(_json(init)).get("id", ""))
+        media_id = str(_data(http.json_object(init)).get("id", ""))
         if not media_id:
             raise base.RetryableError(
                 "X did not start the video upload properly; SoSocial will try again.",
@@ -536,7 +509,7 @@ class XClient:
             response = self._call(
                 "GET", MEDIA_UPLOAD_PATH, token, params={"command": "STATUS", "media_id": media_id}
             )
-            info = _data(_json(response)).get("processing_info")
+            info = _data(http.json_object(response)).get("processing_info")
 
     # -- reconciliation ------------------------------------------------------------------------------
     def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
@@ -562,7 +535,7 @@ class XClient:
         path = USER_TWEETS_PATH.format(user_id=request.account.account_id)
         match: Mapping[str, Any] | None = None
         for _ in range(RECONCILE_PAGES):
-            body = _json(self._call("GET", path, request.account.access_token, params=params))
+            body = http.json_object(self._call("GET", path, request.account.access_token, params=params))
             for post in body.get("data") or []:
                 if isinstance(post, dict) and _comparable(str(post.get("text", ""))) == wanted:
                     match = post  # newest first: keep the oldest match, the first attempt's post
@@ -600,25 +573,10 @@ class XClient:
         response = http.send(self.session, "POST", f"{self.api_url}{TOKEN_PATH}", data=form, auth=auth)
         if not response.ok:
             raise classify_error(response)
-        body = _json(response)
+        body = http.json_object(response)
         if not body.get("access_token"):
             raise base.RetryableError("X's token answer had no access token.", code="x_oauth_no_token")
         return body
-
-    def refresh_token(self, account: base.AccountCredentials) -> base.TokenGrant:
-        if not account.refresh_token:
-            raise base.ReconnectNeeded(
-                "SoSocial has no refresh token for this X account; reconnect it.",
-                code="x_no_refresh_token",
-            )
-        body = self._token_request({"grant_type": "refresh_token", "refresh_token": account.refresh_token})
-        return base.TokenGrant(
-            access_token=str(body["access_token"]),
-            # X rotates refresh tokens: the old one is spent, so store the new one. If none came
-            # back (not seen, but not documented either), the old one is all there is.
-            refresh_token=str(body.get("refresh_token") or account.refresh_token),
-            expires_at=expiry_from(body.get("expires_in")),
-        )
 
     def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
         self._require_client_id()
@@ -642,16 +600,11 @@ class XClient:
                 "code_verifier": code_verifier,
             }
         )
-        access_token = str(tokens["access_token"])
-        user = _data(_json(self._call("GET", USERS_ME_PATH, access_token)))
+        user = _data(http.json_object(self._call("GET", USERS_ME_PATH, str(tokens["access_token"]))))
         if not user.get("id"):
             raise base.RetryableError("X did not say which account logged in; try connecting again.")
         return [
-            base.ConnectedAccount(
-                account_id=str(user["id"]),
-                display_name=f"@{user.get('username') or user['id']}",
-                access_token=access_token,
-                refresh_token=str(tokens.get("refresh_token", "")),
-                expires_at=expiry_from(tokens.get("expires_in")),
+            self.connected(
+                tokens, account_id=str(user["id"]), display_name=f"@{user.get('username') or user['id']}"
             )
         ]
