@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import responses
-import time_machine
-from pytest_django import Settings
 
 from platforms.base import (
     AccountCredentials,
@@ -24,45 +22,18 @@ from platforms.base import (
     RetryableError,
 )
 from platforms.facebook import FacebookClient
+from tests.platforms.conftest import GRAPH, GRAPH_VERSION, GRAPH_VIDEO, NOW, graph_error
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
+
 SCHEDULED = NOW - timedelta(minutes=1)
-VERSION = "v25.0"
-GRAPH = "http://sandbox.test/facebook/graph"
-GRAPH_VIDEO = "http://sandbox.test/facebook/graph-video"
 PAGE = "1001"
-FEED = f"{GRAPH}/{VERSION}/{PAGE}/feed"
-PHOTOS = f"{GRAPH}/{VERSION}/{PAGE}/photos"
-PUBLISHED_POSTS = f"{GRAPH}/{VERSION}/{PAGE}/published_posts"
+FEED = f"{GRAPH}/{GRAPH_VERSION}/{PAGE}/feed"
+PHOTOS = f"{GRAPH}/{GRAPH_VERSION}/{PAGE}/photos"
+PUBLISHED_POSTS = f"{GRAPH}/{GRAPH_VERSION}/{PAGE}/published_posts"
 PHOTO = MediaItem(url="https://cdn.example/cat.jpg", content_type="image/jpeg")
 DOG = MediaItem(url="https://cdn.example/dog.png", content_type="image/png")
 VIDEO = MediaItem(url="https://cdn.example/clip.mp4", content_type="video/mp4")
-
-
-@pytest.fixture(autouse=True)
-def facebook_settings(settings: Settings) -> None:
-    settings.SOSOCIAL_PLATFORMS = {
-        "facebook": {
-            "graph_url": GRAPH,
-            "graph_video_url": GRAPH_VIDEO,
-            "authorize_url": "http://sandbox.test/facebook/www",
-            "api_version": VERSION,
-            "app_id": "app-1",
-            "app_secret": "app-secret",
-        }
-    }
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def graph() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -101,17 +72,9 @@ def sent(call: Any) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(raw).items()}
 
 
-def graph_error(code: int, subcode: int | None = None, **extra: Any) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": f"(#{code}) Something", "type": "OAuthException", "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    error.update(extra)
-    return {"error": error}
-
-
 # -- publishing ---------------------------------------------------------------------------------------
-def test_it_posts_text_to_the_page_feed(client: FacebookClient, graph: responses.RequestsMock) -> None:
-    graph.add(
+def test_it_posts_text_to_the_page_feed(client: FacebookClient, mocked: responses.RequestsMock) -> None:
+    mocked.add(
         responses.POST,
         FEED,
         json={"id": f"{PAGE}_55", "permalink_url": "https://www.facebook.com/1001/posts/55"},
@@ -122,37 +85,37 @@ def test_it_posts_text_to_the_page_feed(client: FacebookClient, graph: responses
     assert result.platform_post_id == f"{PAGE}_55"
     assert result.url == "https://www.facebook.com/1001/posts/55"
     assert result.http_status == 200
-    fields = sent(graph.calls[0])
+    fields = sent(mocked.calls[0])
     assert fields["message"] == "Hello from Alice"
     assert fields["access_token"] == "page-token"
     assert fields["fields"] == "id,permalink_url"
     assert "link" not in fields
 
 
-def test_it_adds_the_link_to_a_link_post(client: FacebookClient, graph: responses.RequestsMock) -> None:
-    graph.add(responses.POST, FEED, json={"id": f"{PAGE}_56"})
+def test_it_adds_the_link_to_a_link_post(client: FacebookClient, mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.POST, FEED, json={"id": f"{PAGE}_56"})
 
     client.publish(request_for(options={"link": "https://alice.example/blog"}), checkpoint=no_checkpoint)
 
-    assert sent(graph.calls[0])["link"] == "https://alice.example/blog"
+    assert sent(mocked.calls[0])["link"] == "https://alice.example/blog"
 
 
 def test_it_builds_the_link_from_the_post_id_when_facebook_gives_none(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.POST, FEED, json={"id": f"{PAGE}_57"})
+    mocked.add(responses.POST, FEED, json={"id": f"{PAGE}_57"})
 
     result = client.publish(request_for(), checkpoint=no_checkpoint)
 
     assert result.url == f"https://www.facebook.com/{PAGE}_57"
 
 
-def test_it_posts_one_photo_with_its_caption(client: FacebookClient, graph: responses.RequestsMock) -> None:
-    graph.add(responses.POST, PHOTOS, json={"id": "photo-1", "post_id": f"{PAGE}_60"})
+def test_it_posts_one_photo_with_its_caption(client: FacebookClient, mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.POST, PHOTOS, json={"id": "photo-1", "post_id": f"{PAGE}_60"})
 
     result = client.publish(request_for(media=(PHOTO,)), checkpoint=no_checkpoint)
 
-    fields = sent(graph.calls[0])
+    fields = sent(mocked.calls[0])
     assert fields["url"] == PHOTO.url
     assert fields["caption"] == "Hello from Alice"
     assert "published" not in fields
@@ -161,15 +124,15 @@ def test_it_posts_one_photo_with_its_caption(client: FacebookClient, graph: resp
 
 
 def test_it_uploads_each_photo_unpublished_then_attaches_them_to_one_feed_post(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.POST, PHOTOS, json={"id": "photo-1"})
-    graph.add(responses.POST, PHOTOS, json={"id": "photo-2"})
-    graph.add(responses.POST, FEED, json={"id": f"{PAGE}_61"})
+    mocked.add(responses.POST, PHOTOS, json={"id": "photo-1"})
+    mocked.add(responses.POST, PHOTOS, json={"id": "photo-2"})
+    mocked.add(responses.POST, FEED, json={"id": f"{PAGE}_61"})
 
     result = client.publish(request_for(media=(PHOTO, DOG)), checkpoint=no_checkpoint)
 
-    first, second, feed = (sent(call) for call in graph.calls)
+    first, second, feed = (sent(call) for call in mocked.calls)
     assert (first["url"], first["published"]) == (PHOTO.url, "false")
     assert (second["url"], second["published"]) == (DOG.url, "false")
     assert json.loads(feed["attached_media"]) == [{"media_fbid": "photo-1"}, {"media_fbid": "photo-2"}]
@@ -178,17 +141,17 @@ def test_it_uploads_each_photo_unpublished_then_attaches_them_to_one_feed_post(
 
 
 def test_it_posts_a_video_to_the_video_host_by_its_public_url(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(
+    mocked.add(
         responses.POST,
-        f"{GRAPH_VIDEO}/{VERSION}/{PAGE}/videos",
+        f"{GRAPH_VIDEO}/{GRAPH_VERSION}/{PAGE}/videos",
         json={"id": "video-9", "permalink_url": "/1001/videos/9/"},
     )
 
     result = client.publish(request_for(media=(VIDEO,)), checkpoint=no_checkpoint)
 
-    fields = sent(graph.calls[0])
+    fields = sent(mocked.calls[0])
     assert fields["file_url"] == VIDEO.url
     assert fields["description"] == "Hello from Alice"
     assert result.platform_post_id == "video-9"
@@ -197,10 +160,10 @@ def test_it_posts_a_video_to_the_video_host_by_its_public_url(
 
 # -- publishing errors --------------------------------------------------------------------------------
 def test_it_retries_after_the_time_the_usage_header_names(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     usage = {PAGE: [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 25}]}
-    graph.add(
+    mocked.add(
         responses.POST,
         FEED,
         status=400,
@@ -217,9 +180,9 @@ def test_it_retries_after_the_time_the_usage_header_names(
 
 
 def test_it_asks_to_reconnect_when_the_page_token_expired(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.POST, FEED, status=400, json=graph_error(190, 463))
+    mocked.add(responses.POST, FEED, status=400, json=graph_error(190, 463))
 
     with pytest.raises(ReconnectNeeded) as raised:
         client.publish(request_for(), checkpoint=no_checkpoint)
@@ -230,9 +193,9 @@ def test_it_asks_to_reconnect_when_the_page_token_expired(
 
 
 def test_it_names_the_permission_the_page_is_missing(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(
+    mocked.add(
         responses.POST,
         FEED,
         status=403,
@@ -246,9 +209,9 @@ def test_it_names_the_permission_the_page_is_missing(
 
 
 def test_it_explains_a_refused_post_in_facebooks_own_words(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(
+    mocked.add(
         responses.POST,
         PHOTOS,
         status=400,
@@ -268,12 +231,12 @@ def test_it_explains_a_refused_post_in_facebooks_own_words(
     [(500, graph_error(1)), (503, graph_error(2)), (400, graph_error(1, is_transient=True)), (502, None)],
 )
 def test_it_retries_when_facebook_has_a_temporary_problem(
-    client: FacebookClient, graph: responses.RequestsMock, status: int, body: Any
+    client: FacebookClient, mocked: responses.RequestsMock, status: int, body: Any
 ) -> None:
     if body is None:
-        graph.add(responses.POST, FEED, status=status, body="<html>Bad gateway</html>")
+        mocked.add(responses.POST, FEED, status=status, body="<html>Bad gateway</html>")
     else:
-        graph.add(responses.POST, FEED, status=status, json=body)
+        mocked.add(responses.POST, FEED, status=status, json=body)
 
     with pytest.raises(RetryableError) as raised:
         client.publish(request_for(), checkpoint=no_checkpoint)
@@ -283,28 +246,28 @@ def test_it_retries_when_facebook_has_a_temporary_problem(
 
 
 def test_the_outcome_is_unknown_when_the_connection_drops_after_sending(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     # http.send cannot tell a reset after sending from a slow publish: Facebook may have posted.
-    graph.add(responses.POST, FEED, body=requests.ConnectionError("Connection reset by peer"))
+    mocked.add(responses.POST, FEED, body=requests.ConnectionError("Connection reset by peer"))
 
     with pytest.raises(OutcomeUnknown):
         client.publish(request_for(), checkpoint=no_checkpoint)
 
 
 def test_it_retries_when_facebook_could_not_be_reached_at_all(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.POST, FEED, body=requests.ConnectTimeout("connect timed out"))
+    mocked.add(responses.POST, FEED, body=requests.ConnectTimeout("connect timed out"))
 
     with pytest.raises(RetryableError):
         client.publish(request_for(), checkpoint=no_checkpoint)
 
 
 def test_a_dropped_photo_upload_is_retryable_because_unpublished_photos_are_invisible(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.POST, PHOTOS, body=requests.ConnectionError("Connection reset by peer"))
+    mocked.add(responses.POST, PHOTOS, body=requests.ConnectionError("Connection reset by peer"))
 
     with pytest.raises(RetryableError) as raised:
         client.publish(request_for(media=(PHOTO, DOG)), checkpoint=no_checkpoint)
@@ -313,10 +276,10 @@ def test_a_dropped_photo_upload_is_retryable_because_unpublished_photos_are_invi
 
 
 def test_a_duplicate_refusal_returns_the_earlier_attempts_post(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.POST, FEED, status=400, json=graph_error(506))
-    graph.add(
+    mocked.add(responses.POST, FEED, status=400, json=graph_error(506))
+    mocked.add(
         responses.GET,
         PUBLISHED_POSTS,
         json={
@@ -334,14 +297,14 @@ def test_a_duplicate_refusal_returns_the_earlier_attempts_post(
     result = client.publish(request_for(), checkpoint=no_checkpoint)
 
     assert result.platform_post_id == f"{PAGE}_70"
-    assert sent(graph.calls[1])["since"] == str(int((SCHEDULED - timedelta(minutes=5)).timestamp()))
+    assert sent(mocked.calls[1])["since"] == str(int((SCHEDULED - timedelta(minutes=5)).timestamp()))
 
 
 def test_a_duplicate_of_an_older_post_fails_with_a_readable_message(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.POST, FEED, status=400, json=graph_error(506))
-    graph.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
+    mocked.add(responses.POST, FEED, status=400, json=graph_error(506))
+    mocked.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(), checkpoint=no_checkpoint)
@@ -361,9 +324,9 @@ def listed(post_id: str, message: str, created: str) -> dict[str, str]:
 
 
 def test_it_finds_a_post_that_went_out_by_its_text(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(
+    mocked.add(
         responses.GET,
         PUBLISHED_POSTS,
         json={
@@ -380,15 +343,15 @@ def test_it_finds_a_post_that_went_out_by_its_text(
     assert answer.result is not None
     assert answer.result.platform_post_id == f"{PAGE}_80"
     assert answer.result.url == f"https://www.facebook.com/{PAGE}_80"
-    query = sent(graph.calls[0])
+    query = sent(mocked.calls[0])
     assert query["since"] == str(int(SCHEDULED.timestamp()))
     assert query["fields"] == "id,message,created_time,permalink_url"
 
 
 def test_it_ignores_the_same_text_posted_before_the_attempt(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(
+    mocked.add(
         responses.GET,
         PUBLISHED_POSTS,
         json={"data": [listed(f"{PAGE}_1", "Hello from Alice", "2026-11-20T09:00:00+0000")]},
@@ -400,9 +363,9 @@ def test_it_ignores_the_same_text_posted_before_the_attempt(
 
 
 def test_it_follows_the_next_page_to_find_the_post(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(
+    mocked.add(
         responses.GET,
         PUBLISHED_POSTS,
         json={
@@ -410,7 +373,7 @@ def test_it_follows_the_next_page_to_find_the_post(
             "paging": {"next": f"{PUBLISHED_POSTS}?after=abc&access_token=page-token"},
         },
     )
-    graph.add(
+    mocked.add(
         responses.GET,
         PUBLISHED_POSTS,
         json={"data": [listed(f"{PAGE}_89", "Hello from Alice", "2026-11-28T11:59:10+0000")]},
@@ -421,13 +384,13 @@ def test_it_follows_the_next_page_to_find_the_post(
     assert answer.status == ReconcileStatus.PUBLISHED
     assert answer.result is not None
     assert answer.result.platform_post_id == f"{PAGE}_89"
-    assert sent(graph.calls[1])["after"] == "abc"
+    assert sent(mocked.calls[1])["after"] == "abc"
 
 
 def test_it_cannot_tell_when_there_are_more_posts_than_it_checks(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(
+    mocked.add(
         responses.GET,
         PUBLISHED_POSTS,
         json={
@@ -443,9 +406,9 @@ def test_it_cannot_tell_when_there_are_more_posts_than_it_checks(
 
 
 def test_it_cannot_tell_whether_a_video_went_out_while_facebook_may_be_processing_it(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
+    mocked.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
 
     answer = client.reconcile(request_for(media=(VIDEO,)), since=SCHEDULED)
 
@@ -522,7 +485,7 @@ def test_it_sends_the_user_to_the_facebook_login_dialog_with_the_page_scopes(cli
 
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == (
-        f"http://sandbox.test/facebook/www/{VERSION}/dialog/oauth"
+        f"http://sandbox.test/facebook/www/{GRAPH_VERSION}/dialog/oauth"
     )
     query = {key: values[0] for key, values in parse_qs(parts.query).items()}
     assert query["client_id"] == "app-1"
@@ -536,22 +499,22 @@ def test_it_sends_the_user_to_the_facebook_login_dialog_with_the_page_scopes(cli
     ]
 
 
-def add_login(graph: responses.RequestsMock, pages: list[dict[str, Any]]) -> None:
-    token_url = f"{GRAPH}/{VERSION}/oauth/access_token"
-    graph.add(responses.GET, token_url, json={"access_token": "short-user", "token_type": "bearer"})
-    graph.add(
+def add_login(mocked: responses.RequestsMock, pages: list[dict[str, Any]]) -> None:
+    token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
+    mocked.add(responses.GET, token_url, json={"access_token": "short-user", "token_type": "bearer"})
+    mocked.add(
         responses.GET,
         token_url,
         json={"access_token": "long-user", "token_type": "bearer", "expires_in": 5183944},
     )
-    graph.add(responses.GET, f"{GRAPH}/{VERSION}/me/accounts", json={"data": pages})
+    mocked.add(responses.GET, f"{GRAPH}/{GRAPH_VERSION}/me/accounts", json={"data": pages})
 
 
 def test_it_connects_every_page_with_a_page_token_that_does_not_expire(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     add_login(
-        graph,
+        mocked,
         [
             {"id": "1001", "name": "Alice's Bakery", "access_token": "page-1"},
             {"id": "1002", "name": "Alice's Blog", "access_token": "page-2"},
@@ -565,7 +528,7 @@ def test_it_connects_every_page_with_a_page_token_that_does_not_expire(
         ("1002", "Alice's Blog", "page-2"),
     ]
     assert all(account.expires_at is None and account.refresh_token == "" for account in accounts)
-    exchange, long_lived, pages = (sent(call) for call in graph.calls)
+    exchange, long_lived, pages = (sent(call) for call in mocked.calls)
     assert exchange["code"] == "code-1"
     assert exchange["redirect_uri"] == "https://sosocial.example/done"
     assert (exchange["client_id"], exchange["client_secret"]) == ("app-1", "app-secret")
@@ -576,11 +539,11 @@ def test_it_connects_every_page_with_a_page_token_that_does_not_expire(
 
 
 def test_a_refused_login_code_asks_the_user_to_connect_again(
-    client: FacebookClient, graph: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(
+    mocked.add(
         responses.GET,
-        f"{GRAPH}/{VERSION}/oauth/access_token",
+        f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token",
         status=400,
         json=graph_error(100, 36007, message="This authorization code has expired."),
     )
@@ -591,8 +554,10 @@ def test_a_refused_login_code_asks_the_user_to_connect_again(
     assert "Try connecting again" in raised.value.message
 
 
-def test_a_login_without_pages_says_what_to_do(client: FacebookClient, graph: responses.RequestsMock) -> None:
-    add_login(graph, [])
+def test_a_login_without_pages_says_what_to_do(
+    client: FacebookClient, mocked: responses.RequestsMock
+) -> None:
+    add_login(mocked, [])
 
     with pytest.raises(PermanentError) as raised:
         client.connect(code="code-1", redirect_uri="https://sosocial.example/done", code_verifier="")

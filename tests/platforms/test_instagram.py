@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -9,9 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
-import time_machine
 from PIL import Image
-from pytest_django import Settings
 
 from platforms.base import (
     AccountCredentials,
@@ -25,85 +23,23 @@ from platforms.base import (
     RetryableError,
 )
 from platforms.instagram import InstagramClient
+from tests.platforms.conftest import GRAPH, GRAPH_VERSION, NOW, Checkpoints, FakeTime, graph_error
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
+
 SCHEDULED = NOW - timedelta(minutes=1)
-VERSION = "v25.0"
-GRAPH = "http://sandbox.test/facebook/graph"
 IG_USER = "17841400000000001"
-CREATE = f"{GRAPH}/{VERSION}/{IG_USER}/media"
+CREATE = f"{GRAPH}/{GRAPH_VERSION}/{IG_USER}/media"
 MEDIA_LIST = CREATE
-PUBLISH = f"{GRAPH}/{VERSION}/{IG_USER}/media_publish"
+PUBLISH = f"{GRAPH}/{GRAPH_VERSION}/{IG_USER}/media_publish"
 PHOTO = MediaItem(url="https://cdn.example/cat.jpg", content_type="image/jpeg")
 DOG = MediaItem(url="https://cdn.example/dog.jpg", content_type="image/jpeg")
 CLIP = MediaItem(url="https://cdn.example/clip.mp4", content_type="video/mp4")
 
 
-@pytest.fixture(autouse=True)
-def instagram_settings(settings: Settings) -> None:
-    settings.SOSOCIAL_PLATFORMS = {
-        "facebook": {
-            "graph_url": GRAPH,
-            "graph_video_url": "http://sandbox.test/facebook/graph-video",
-            "authorize_url": "http://sandbox.test/facebook/www",
-            "api_version": VERSION,
-            "app_id": "app-1",
-            "app_secret": "app-secret",
-        },
-        # As in settings.py: Instagram has no authorize_url of its own (Facebook Login).
-        "instagram": {
-            "graph_url": GRAPH,
-            "api_version": VERSION,
-            "app_id": "app-1",
-            "app_secret": "app-secret",
-        },
-    }
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 @pytest.fixture
-def graph() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
-        yield mock
-
-
-class Sleeper:
-    def __init__(self) -> None:
-        self.slept: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.slept.append(seconds)
-
-
-@pytest.fixture
-def sleeper() -> Sleeper:
-    return Sleeper()
-
-
-@pytest.fixture
-def client(sleeper: Sleeper) -> InstagramClient:
-    return InstagramClient(sleep=sleeper, poll_interval=5.0, poll_timeout=15.0)
-
-
-class Checkpoints:
-    """Records what publish saved and how many HTTP calls had been made when it did."""
-
-    def __init__(self, graph: responses.RequestsMock) -> None:
-        self.graph = graph
-        self.saved: list[tuple[dict[str, str], int]] = []
-
-    def __call__(self, progress: Mapping[str, str]) -> None:
-        self.saved.append((dict(progress), len(self.graph.calls)))
-
-
-@pytest.fixture
-def checkpoints(graph: responses.RequestsMock) -> Checkpoints:
-    return Checkpoints(graph)
+def client(fake_time: FakeTime) -> InstagramClient:
+    return InstagramClient(sleep=fake_time.sleep, poll_interval=5.0, poll_timeout=15.0)
 
 
 def as_platform_client(client: InstagramClient) -> PlatformClient:
@@ -135,71 +71,63 @@ def sent(call: Any) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(raw).items()}
 
 
-def paths(graph: responses.RequestsMock) -> list[str]:
+def paths(mocked: responses.RequestsMock) -> list[str]:
     """The calls made so far as "METHOD path-below-the-version"."""
-    prefix = f"/facebook/graph/{VERSION}/"
+    prefix = f"/facebook/graph/{GRAPH_VERSION}/"
     return [
         f"{call.request.method} {urlsplit(str(call.request.url)).path.removeprefix(prefix)}"
-        for call in graph.calls
+        for call in mocked.calls
     ]
 
 
-def graph_error(code: int, subcode: int | None = None, **extra: Any) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": f"(#{code}) Something", "type": "OAuthException", "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    error.update(extra)
-    return {"error": error}
-
-
-def add_status(graph: responses.RequestsMock, container_id: str, status_code: str, status: str = "") -> None:
-    graph.add(
+def add_status(mocked: responses.RequestsMock, container_id: str, status_code: str, status: str = "") -> None:
+    mocked.add(
         responses.GET,
-        f"{GRAPH}/{VERSION}/{container_id}",
+        f"{GRAPH}/{GRAPH_VERSION}/{container_id}",
         json={"id": container_id, "status_code": status_code, "status": status},
     )
 
 
-def add_publish(graph: responses.RequestsMock, media_id: str = "media-1") -> None:
-    graph.add(responses.POST, PUBLISH, json={"id": media_id})
-    graph.add(
+def add_publish(mocked: responses.RequestsMock, media_id: str = "media-1") -> None:
+    mocked.add(responses.POST, PUBLISH, json={"id": media_id})
+    mocked.add(
         responses.GET,
-        f"{GRAPH}/{VERSION}/{media_id}",
+        f"{GRAPH}/{GRAPH_VERSION}/{media_id}",
         json={"id": media_id, "permalink": f"https://www.instagram.com/p/{media_id}/"},
     )
 
 
 # -- publishing ---------------------------------------------------------------------------------------
 def test_it_publishes_a_photo_through_a_container(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "FINISHED")
-    add_publish(graph)
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    add_publish(mocked)
 
     result = as_platform_client(client).publish(request_for(), checkpoint=checkpoints)
 
-    assert paths(graph) == [
+    assert paths(mocked) == [
         "POST 17841400000000001/media",
         "GET c-1",
         "POST 17841400000000001/media_publish",
         "GET media-1",
     ]
-    create = sent(graph.calls[0])
+    create = sent(mocked.calls[0])
     assert create["image_url"] == PHOTO.url
     assert create["caption"] == "Fresh bread #bakery"
-    assert sent(graph.calls[2])["creation_id"] == "c-1"
+    assert sent(mocked.calls[2])["creation_id"] == "c-1"
     assert result.platform_post_id == "media-1"
     assert result.url == "https://www.instagram.com/p/media-1/"
     assert result.http_status == 200
 
 
 def test_it_checkpoints_the_container_before_publishing(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "FINISHED")
-    add_publish(graph)
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(), checkpoint=checkpoints)
 
@@ -208,9 +136,9 @@ def test_it_checkpoints_the_container_before_publishing(
 
 
 def test_a_failing_checkpoint_stops_before_anything_is_published(
-    client: InstagramClient, graph: responses.RequestsMock
+    client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
 
     def lost_claim(progress: Mapping[str, str]) -> None:
         raise OutcomeUnknown("SoSocial lost track of this attempt.", code="claim_lost")
@@ -218,71 +146,71 @@ def test_a_failing_checkpoint_stops_before_anything_is_published(
     with pytest.raises(OutcomeUnknown):
         client.publish(request_for(), checkpoint=lost_claim)
 
-    assert paths(graph) == ["POST 17841400000000001/media"]
+    assert paths(mocked) == ["POST 17841400000000001/media"]
 
 
 def test_it_waits_for_the_container_before_publishing(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints, sleeper: Sleeper
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "IN_PROGRESS")
-    add_status(graph, "c-1", "IN_PROGRESS")
-    add_status(graph, "c-1", "FINISHED")
-    add_publish(graph)
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "IN_PROGRESS")
+    add_status(mocked, "c-1", "IN_PROGRESS")
+    add_status(mocked, "c-1", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
 
-    assert paths(graph)[:5] == [
+    assert paths(mocked)[:5] == [
         "POST 17841400000000001/media",
         "GET c-1",
         "GET c-1",
         "GET c-1",
         "POST 17841400000000001/media_publish",
     ]
-    assert sleeper.slept == [5.0, 5.0]
+    assert fake_time.sleeps == [5.0, 5.0]
 
 
 def test_it_gives_up_waiting_after_a_bound_without_publishing(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints, sleeper: Sleeper
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "IN_PROGRESS")
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "IN_PROGRESS")
 
     with pytest.raises(RetryableError) as raised:
         client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
 
     assert raised.value.code == "ig_container_in_progress"
-    assert sleeper.slept == [5.0, 5.0, 5.0]  # 15 s timeout at a 5 s interval
-    assert "POST 17841400000000001/media_publish" not in paths(graph)
+    assert fake_time.sleeps == [5.0, 5.0, 5.0]  # 15 s timeout at a 5 s interval
+    assert "POST 17841400000000001/media_publish" not in paths(mocked)
     assert checkpoints.saved[0][0] == {"container_id": "c-1"}
 
 
 def test_it_publishes_a_reel_from_one_video(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "FINISHED")
-    add_publish(graph)
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(media=(CLIP,), options={"kind": "reel"}), checkpoint=checkpoints)
 
-    create = sent(graph.calls[0])
+    create = sent(mocked.calls[0])
     assert (create["media_type"], create["video_url"]) == ("REELS", CLIP.url)
     assert "image_url" not in create
 
 
 def test_it_publishes_a_carousel_from_its_children(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "child-1"})
-    graph.add(responses.POST, CREATE, json={"id": "child-2"})
-    graph.add(responses.POST, CREATE, json={"id": "parent-1"})
-    add_status(graph, "parent-1", "FINISHED")
-    add_publish(graph)
+    mocked.add(responses.POST, CREATE, json={"id": "child-1"})
+    mocked.add(responses.POST, CREATE, json={"id": "child-2"})
+    mocked.add(responses.POST, CREATE, json={"id": "parent-1"})
+    add_status(mocked, "parent-1", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(media=(PHOTO, DOG)), checkpoint=checkpoints)
 
-    first, second, parent = (sent(call) for call in graph.calls[:3])
+    first, second, parent = (sent(call) for call in mocked.calls[:3])
     assert (first["image_url"], first["is_carousel_item"]) == (PHOTO.url, "true")
     assert (second["image_url"], second["is_carousel_item"]) == (DOG.url, "true")
     assert "caption" not in first
@@ -290,45 +218,45 @@ def test_it_publishes_a_carousel_from_its_children(
     assert parent["children"] == "child-1,child-2"
     assert parent["caption"] == "Fresh bread #bakery"
     assert checkpoints.saved == [({"container_id": "parent-1"}, 3)]
-    assert sent(graph.calls[4])["creation_id"] == "parent-1"
+    assert sent(mocked.calls[4])["creation_id"] == "parent-1"
 
 
 def test_it_waits_for_a_video_in_a_carousel_before_making_the_carousel(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "child-1"})
-    graph.add(responses.POST, CREATE, json={"id": "child-2"})
-    add_status(graph, "child-2", "IN_PROGRESS")
-    add_status(graph, "child-2", "FINISHED")
-    graph.add(responses.POST, CREATE, json={"id": "parent-1"})
-    add_status(graph, "parent-1", "FINISHED")
-    add_publish(graph)
+    mocked.add(responses.POST, CREATE, json={"id": "child-1"})
+    mocked.add(responses.POST, CREATE, json={"id": "child-2"})
+    add_status(mocked, "child-2", "IN_PROGRESS")
+    add_status(mocked, "child-2", "FINISHED")
+    mocked.add(responses.POST, CREATE, json={"id": "parent-1"})
+    add_status(mocked, "parent-1", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(media=(PHOTO, CLIP)), checkpoint=checkpoints)
 
-    assert paths(graph)[:5] == [
+    assert paths(mocked)[:5] == [
         "POST 17841400000000001/media",
         "POST 17841400000000001/media",
         "GET child-2",
         "GET child-2",
         "POST 17841400000000001/media",
     ]
-    video_child = sent(graph.calls[1])
+    video_child = sent(mocked.calls[1])
     assert (video_child["media_type"], video_child["video_url"]) == ("VIDEO", CLIP.url)
 
 
 def test_it_polls_again_when_instagram_says_the_media_is_not_ready(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "FINISHED")
-    graph.add(responses.POST, PUBLISH, status=400, json=graph_error(9007, 2207027))
-    add_publish(graph, "media-2")
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(9007, 2207027))
+    add_publish(mocked, "media-2")
 
     result = client.publish(request_for(), checkpoint=checkpoints)
 
     assert result.platform_post_id == "media-2"
-    assert paths(graph) == [
+    assert paths(mocked) == [
         "POST 17841400000000001/media",
         "GET c-1",
         "POST 17841400000000001/media_publish",
@@ -339,24 +267,24 @@ def test_it_polls_again_when_instagram_says_the_media_is_not_ready(
 
 
 def test_it_fails_with_instagrams_reason_when_the_container_errors(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "ERROR", "Error: Media upload has failed with error code 2207026")
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "ERROR", "Error: Media upload has failed with error code 2207026")
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
 
     assert raised.value.code == "ig_container_error_2207026"
     assert "MP4 or MOV" in raised.value.message
-    assert "POST 17841400000000001/media_publish" not in paths(graph)
+    assert "POST 17841400000000001/media_publish" not in paths(mocked)
 
 
 def test_it_shows_the_status_text_of_an_error_it_does_not_know(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "ERROR", "Error: something odd happened")
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "ERROR", "Error: something odd happened")
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -365,20 +293,20 @@ def test_it_shows_the_status_text_of_an_error_it_does_not_know(
 
 
 def test_a_container_error_instagram_calls_temporary_is_retried(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "ERROR", "Error: 2207003 media download timed out")
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "ERROR", "Error: 2207003 media download timed out")
 
     with pytest.raises(RetryableError):
         client.publish(request_for(), checkpoint=checkpoints)
 
 
 def test_an_expired_container_fails_permanently(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "EXPIRED")
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "EXPIRED")
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -388,10 +316,10 @@ def test_an_expired_container_fails_permanently(
 
 # -- resuming an earlier attempt ----------------------------------------------------------------------
 def test_it_does_not_publish_again_when_the_earlier_container_is_published(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    add_status(graph, "c-old", "PUBLISHED")
-    graph.add(
+    add_status(mocked, "c-old", "PUBLISHED")
+    mocked.add(
         responses.GET,
         MEDIA_LIST,
         json={
@@ -415,60 +343,60 @@ def test_it_does_not_publish_again_when_the_earlier_container_is_published(
     result = client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
 
     assert (result.platform_post_id, result.url) == ("media-7", "https://www.instagram.com/p/seven/")
-    assert paths(graph) == ["GET c-old", "GET 17841400000000001/media"]
-    listing = sent(graph.calls[1])
+    assert paths(mocked) == ["GET c-old", "GET 17841400000000001/media"]
+    listing = sent(mocked.calls[1])
     assert listing["fields"] == "id,caption,timestamp,permalink"
     assert listing["since"] == str(int((SCHEDULED - timedelta(minutes=5)).timestamp()))
     assert checkpoints.saved == []
 
 
 def test_it_publishes_the_earlier_container_when_it_is_finished(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    add_status(graph, "c-old", "FINISHED")
-    add_publish(graph)
+    add_status(mocked, "c-old", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
 
-    assert paths(graph) == ["GET c-old", "POST 17841400000000001/media_publish", "GET media-1"]
-    assert sent(graph.calls[1])["creation_id"] == "c-old"
+    assert paths(mocked) == ["GET c-old", "POST 17841400000000001/media_publish", "GET media-1"]
+    assert sent(mocked.calls[1])["creation_id"] == "c-old"
     assert checkpoints.saved == []
 
 
 def test_it_keeps_waiting_for_the_earlier_container_when_it_is_still_processing(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    add_status(graph, "c-old", "IN_PROGRESS")
-    add_status(graph, "c-old", "FINISHED")
-    add_publish(graph)
+    add_status(mocked, "c-old", "IN_PROGRESS")
+    add_status(mocked, "c-old", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
 
-    assert paths(graph)[:3] == ["GET c-old", "GET c-old", "POST 17841400000000001/media_publish"]
+    assert paths(mocked)[:3] == ["GET c-old", "GET c-old", "POST 17841400000000001/media_publish"]
 
 
 @pytest.mark.parametrize("status_code", ["EXPIRED", "ERROR"])
 def test_it_makes_a_new_container_when_the_earlier_one_is_unusable(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints, status_code: str
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, status_code: str
 ) -> None:
-    add_status(graph, "c-old", status_code)
-    graph.add(responses.POST, CREATE, json={"id": "c-new"})
-    add_status(graph, "c-new", "FINISHED")
-    add_publish(graph)
+    add_status(mocked, "c-old", status_code)
+    mocked.add(responses.POST, CREATE, json={"id": "c-new"})
+    add_status(mocked, "c-new", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
 
     assert checkpoints.saved == [({"container_id": "c-new"}, 2)]
-    assert sent(graph.calls[3])["creation_id"] == "c-new"
+    assert sent(mocked.calls[3])["creation_id"] == "c-new"
 
 
 def test_it_makes_a_new_container_when_the_earlier_one_is_gone(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.GET, f"{GRAPH}/{VERSION}/c-old", status=400, json=graph_error(100, 33))
-    graph.add(responses.POST, CREATE, json={"id": "c-new"})
-    add_status(graph, "c-new", "FINISHED")
-    add_publish(graph)
+    mocked.add(responses.GET, f"{GRAPH}/{GRAPH_VERSION}/c-old", status=400, json=graph_error(100, 33))
+    mocked.add(responses.POST, CREATE, json={"id": "c-new"})
+    add_status(mocked, "c-new", "FINISHED")
+    add_publish(mocked)
 
     client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
 
@@ -477,11 +405,11 @@ def test_it_makes_a_new_container_when_the_earlier_one_is_gone(
 
 # -- publishing errors --------------------------------------------------------------------------------
 def test_it_retries_the_publishing_quota_a_day_later(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "FINISHED")
-    graph.add(responses.POST, PUBLISH, status=400, json=graph_error(9, 2207042))
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(9, 2207042))
 
     with pytest.raises(RetryableError) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -491,9 +419,9 @@ def test_it_retries_the_publishing_quota_a_day_later(
 
 
 def test_it_refuses_a_photo_instagram_cannot_take_with_a_readable_message(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, status=400, json=graph_error(36001, 2207005))
+    mocked.add(responses.POST, CREATE, status=400, json=graph_error(36001, 2207005))
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -503,11 +431,11 @@ def test_it_refuses_a_photo_instagram_cannot_take_with_a_readable_message(
 
 
 def test_a_spam_restriction_is_not_retried(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "FINISHED")
-    graph.add(responses.POST, PUBLISH, status=400, json=graph_error(4, 2207051))
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(4, 2207051))
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -516,9 +444,9 @@ def test_a_spam_restriction_is_not_retried(
 
 
 def test_it_asks_to_reconnect_when_the_token_is_invalid(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, status=400, json=graph_error(190, 467))
+    mocked.add(responses.POST, CREATE, status=400, json=graph_error(190, 467))
 
     with pytest.raises(ReconnectNeeded) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -527,10 +455,10 @@ def test_it_asks_to_reconnect_when_the_token_is_invalid(
 
 
 def test_it_waits_for_the_instagram_usage_estimate_when_throttled(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
     usage = '{"17841400000000001": [{"type": "instagram", "estimated_time_to_regain_access": 9}]}'
-    graph.add(
+    mocked.add(
         responses.POST,
         CREATE,
         status=400,
@@ -545,11 +473,11 @@ def test_it_waits_for_the_instagram_usage_estimate_when_throttled(
 
 
 def test_the_outcome_is_unknown_when_the_connection_drops_during_media_publish(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "FINISHED")
-    graph.add(responses.POST, PUBLISH, body=requests.ConnectionError("Connection reset by peer"))
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, body=requests.ConnectionError("Connection reset by peer"))
 
     with pytest.raises(OutcomeUnknown):
         client.publish(request_for(), checkpoint=checkpoints)
@@ -558,9 +486,9 @@ def test_the_outcome_is_unknown_when_the_connection_drops_during_media_publish(
 
 
 def test_a_dropped_container_creation_is_retryable_because_containers_are_invisible(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, body=requests.ConnectionError("Connection reset by peer"))
+    mocked.add(responses.POST, CREATE, body=requests.ConnectionError("Connection reset by peer"))
 
     with pytest.raises(RetryableError) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -569,12 +497,12 @@ def test_a_dropped_container_creation_is_retryable_because_containers_are_invisi
 
 
 def test_a_failed_link_lookup_after_publishing_still_counts_as_published(
-    client: InstagramClient, graph: responses.RequestsMock, checkpoints: Checkpoints
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    graph.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(graph, "c-1", "FINISHED")
-    graph.add(responses.POST, PUBLISH, json={"id": "media-1"})
-    graph.add(responses.GET, f"{GRAPH}/{VERSION}/media-1", status=500, json=graph_error(2))
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, json={"id": "media-1"})
+    mocked.add(responses.GET, f"{GRAPH}/{GRAPH_VERSION}/media-1", status=500, json=graph_error(2))
 
     result = client.publish(request_for(), checkpoint=checkpoints)
 
@@ -583,19 +511,19 @@ def test_a_failed_link_lookup_after_publishing_still_counts_as_published(
 
 # -- reconciliation -----------------------------------------------------------------------------------
 def test_nothing_can_be_public_without_a_container(
-    client: InstagramClient, graph: responses.RequestsMock
+    client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
     answer = client.reconcile(request_for(), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
-    assert len(graph.calls) == 0
+    assert len(mocked.calls) == 0
 
 
 def test_it_reports_a_published_container_with_its_post(
-    client: InstagramClient, graph: responses.RequestsMock
+    client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    add_status(graph, "c-1", "PUBLISHED")
-    graph.add(
+    add_status(mocked, "c-1", "PUBLISHED")
+    mocked.add(
         responses.GET,
         MEDIA_LIST,
         json={
@@ -618,14 +546,14 @@ def test_it_reports_a_published_container_with_its_post(
         "media-7",
         "https://www.instagram.com/p/seven/",
     )
-    assert sent(graph.calls[1])["since"] == str(int(SCHEDULED.timestamp()))
+    assert sent(mocked.calls[1])["since"] == str(int(SCHEDULED.timestamp()))
 
 
 def test_a_published_container_counts_as_published_even_when_its_post_is_not_found(
-    client: InstagramClient, graph: responses.RequestsMock
+    client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    add_status(graph, "c-1", "PUBLISHED")
-    graph.add(responses.GET, MEDIA_LIST, json={"data": []})
+    add_status(mocked, "c-1", "PUBLISHED")
+    mocked.add(responses.GET, MEDIA_LIST, json={"data": []})
 
     answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
 
@@ -635,9 +563,9 @@ def test_a_published_container_counts_as_published_even_when_its_post_is_not_fou
 
 @pytest.mark.parametrize("status_code", ["FINISHED", "IN_PROGRESS", "EXPIRED", "ERROR"])
 def test_an_unpublished_container_means_nothing_went_out(
-    client: InstagramClient, graph: responses.RequestsMock, status_code: str
+    client: InstagramClient, mocked: responses.RequestsMock, status_code: str
 ) -> None:
-    add_status(graph, "c-1", status_code)
+    add_status(mocked, "c-1", status_code)
 
     answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
 
@@ -645,9 +573,9 @@ def test_an_unpublished_container_means_nothing_went_out(
 
 
 def test_an_unexpected_container_state_needs_a_person(
-    client: InstagramClient, graph: responses.RequestsMock
+    client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    add_status(graph, "c-1", "")
+    add_status(mocked, "c-1", "")
 
     answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
 
@@ -723,20 +651,20 @@ def test_it_asks_facebook_login_for_the_instagram_scopes(client: InstagramClient
     )
 
     parts = urlsplit(url)
-    assert f"{parts.netloc}{parts.path}" == f"sandbox.test/facebook/www/{VERSION}/dialog/oauth"
+    assert f"{parts.netloc}{parts.path}" == f"sandbox.test/facebook/www/{GRAPH_VERSION}/dialog/oauth"
     scopes = parse_qs(parts.query)["scope"][0].split(",")
     assert {"instagram_basic", "instagram_content_publish", "pages_show_list"} <= set(scopes)
 
 
 def test_it_connects_the_instagram_accounts_linked_to_the_pages(
-    client: InstagramClient, graph: responses.RequestsMock
+    client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    token_url = f"{GRAPH}/{VERSION}/oauth/access_token"
-    graph.add(responses.GET, token_url, json={"access_token": "short-user"})
-    graph.add(responses.GET, token_url, json={"access_token": "long-user", "expires_in": 5183944})
-    graph.add(
+    token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
+    mocked.add(responses.GET, token_url, json={"access_token": "short-user"})
+    mocked.add(responses.GET, token_url, json={"access_token": "long-user", "expires_in": 5183944})
+    mocked.add(
         responses.GET,
-        f"{GRAPH}/{VERSION}/me/accounts",
+        f"{GRAPH}/{GRAPH_VERSION}/me/accounts",
         json={
             "data": [
                 {
@@ -758,14 +686,14 @@ def test_it_connects_the_instagram_accounts_linked_to_the_pages(
 
 
 def test_a_login_without_linked_instagram_accounts_says_what_to_do(
-    client: InstagramClient, graph: responses.RequestsMock
+    client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    token_url = f"{GRAPH}/{VERSION}/oauth/access_token"
-    graph.add(responses.GET, token_url, json={"access_token": "short-user"})
-    graph.add(responses.GET, token_url, json={"access_token": "long-user"})
-    graph.add(
+    token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
+    mocked.add(responses.GET, token_url, json={"access_token": "short-user"})
+    mocked.add(responses.GET, token_url, json={"access_token": "long-user"})
+    mocked.add(
         responses.GET,
-        f"{GRAPH}/{VERSION}/me/accounts",
+        f"{GRAPH}/{GRAPH_VERSION}/me/accounts",
         json={"data": [{"id": "1002", "name": "Alice's Blog", "access_token": "page-2"}]},
     )
 

@@ -3,16 +3,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import responses
-import time_machine
-from pytest_django import Settings
 
 from platforms.base import (
     OutcomeUnknown,
@@ -23,36 +20,9 @@ from platforms.base import (
 )
 from platforms.facebook import FacebookClient
 from platforms.meta import classify_error, regain_access_at, subcode_in_status
+from tests.platforms.conftest import GRAPH, GRAPH_VERSION, NOW, graph_error
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-GRAPH = "http://sandbox.test/facebook/graph"
-VERSION = "v25.0"
-
-
-@pytest.fixture(autouse=True)
-def meta_settings(settings: Settings) -> None:
-    settings.SOSOCIAL_PLATFORMS = {
-        "facebook": {
-            "graph_url": GRAPH,
-            "graph_video_url": "http://sandbox.test/facebook/graph-video",
-            "authorize_url": "http://sandbox.test/facebook/www",
-            "api_version": VERSION,
-            "app_id": "app-1",
-            "app_secret": "app-secret",
-        }
-    }
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def graph() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
-        yield mock
+pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
 
 
 def graph_response(
@@ -63,14 +33,6 @@ def graph_response(
     response._content = (text if text is not None else json.dumps(body)).encode()
     response.headers.update(headers or {})
     return response
-
-
-def graph_error(code: int, subcode: int | None = None, **extra: Any) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": f"(#{code}) Something", "type": "OAuthException", "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    error.update(extra)
-    return {"error": error}
 
 
 def classify(status: int, body: Any, headers: dict[str, str] | None = None) -> PlatformError:
@@ -214,31 +176,31 @@ def test_it_finds_the_error_subcode_in_a_container_status() -> None:
     assert subcode_in_status("Finished: Media has been uploaded") is None
 
 
-def test_it_sends_the_token_in_the_body_with_an_app_secret_proof(graph: responses.RequestsMock) -> None:
-    graph.add(responses.POST, f"{GRAPH}/{VERSION}/1/feed", json={"id": "1_2"})
+def test_it_sends_the_token_in_the_body_with_an_app_secret_proof(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/1/feed", json={"id": "1_2"})
 
     FacebookClient().post("1/feed", token="page-token", data={"message": "Hi"}, publishes=True)
 
-    request = graph.calls[0].request
+    request = mocked.calls[0].request
     assert "page-token" not in (request.url or "")
     body = parse_qs(str(request.body))
     proof = hmac.new(b"app-secret", b"page-token", hashlib.sha256).hexdigest()
     assert body["access_token"] == ["page-token"]
     assert body["appsecret_proof"] == [proof]
-    assert urlsplit(request.url or "").path == f"/facebook/graph/{VERSION}/1/feed"
+    assert urlsplit(request.url or "").path == f"/facebook/graph/{GRAPH_VERSION}/1/feed"
 
 
 def test_an_unreadable_answer_to_a_publishing_call_leaves_the_outcome_unknown(
-    graph: responses.RequestsMock,
+    mocked: responses.RequestsMock,
 ) -> None:
-    graph.add(responses.POST, f"{GRAPH}/{VERSION}/1/feed", body="<html>ok</html>")
+    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/1/feed", body="<html>ok</html>")
 
     with pytest.raises(OutcomeUnknown):
         FacebookClient().post("1/feed", token="t", data={"message": "Hi"}, publishes=True)
 
 
-def test_a_lost_answer_to_a_call_that_publishes_nothing_is_retryable(graph: responses.RequestsMock) -> None:
-    graph.add(responses.POST, f"{GRAPH}/{VERSION}/1/photos", body=requests.ConnectionError("reset"))
+def test_a_lost_answer_to_a_call_that_publishes_nothing_is_retryable(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/1/photos", body=requests.ConnectionError("reset"))
 
     with pytest.raises(RetryableError) as raised:
         FacebookClient().post("1/photos", token="t", data={"published": "false"}, publishes=False)
@@ -246,10 +208,10 @@ def test_a_lost_answer_to_a_call_that_publishes_nothing_is_retryable(graph: resp
     assert not isinstance(raised.value, OutcomeUnknown)
 
 
-def test_it_does_not_follow_a_next_page_link_to_another_host(graph: responses.RequestsMock) -> None:
-    graph.add(
+def test_it_does_not_follow_a_next_page_link_to_another_host(mocked: responses.RequestsMock) -> None:
+    mocked.add(
         responses.GET,
-        f"{GRAPH}/{VERSION}/1/published_posts",
+        f"{GRAPH}/{GRAPH_VERSION}/1/published_posts",
         json={"data": [{"id": "1_1"}], "paging": {"next": "https://elsewhere.test/steal?access_token=t"}},
     )
 
@@ -257,4 +219,4 @@ def test_it_does_not_follow_a_next_page_link_to_another_host(graph: responses.Re
 
     assert items == [{"id": "1_1"}]
     assert complete is False
-    assert len(graph.calls) == 1
+    assert len(mocked.calls) == 1

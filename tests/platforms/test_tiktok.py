@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from platforms.tiktok import (
     chunk_ranges,
     utf16_length,
 )
+from tests.platforms.conftest import Checkpoints, FakeTime, configure
 
 API = "https://open.tiktok.test"
 WEB = "https://www.tiktok.test"
@@ -43,71 +44,22 @@ STATUS = f"{API}/v2/post/publish/status/fetch/"
 TOKEN = f"{API}/v2/oauth/token/"
 
 
-class FakeTime:
-    """Injectable sleep and clock: sleeping advances the clock instantly."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
-
-
-class Checkpoints:
-    """Records each checkpoint with how many HTTP calls had been made when it was saved."""
-
-    def __init__(self, mocked: responses.RequestsMock) -> None:
-        self.mocked = mocked
-        self.saved: list[tuple[dict[str, str], int]] = []
-
-    def __call__(self, progress: Mapping[str, str]) -> None:
-        self.saved.append((dict(progress), len(self.mocked.calls)))
-
-    def merged(self) -> dict[str, str]:
-        state: dict[str, str] = {}
-        for progress, _ in self.saved:
-            state.update(progress)
-        return state
-
-
 @pytest.fixture(autouse=True)
 def tiktok_settings(settings: Any) -> None:
-    settings.SOSOCIAL_PLATFORMS = {
-        **settings.SOSOCIAL_PLATFORMS,
-        "tiktok": {
-            "api_url": API,
-            "authorize_url": WEB,
-            "web_url": WEB,
-            "client_key": "key-1",
-            "client_secret": "secret-1",
-        },
-    }
-
-
-@pytest.fixture
-def mocked() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
+    configure(
+        settings,
+        "tiktok",
+        api_url=API,
+        authorize_url=WEB,
+        web_url=WEB,
+        client_key="key-1",
+        client_secret="secret-1",
+    )
 
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> TikTokClient:
     return TikTokClient(sleep=fake_time.sleep, clock=fake_time.clock)
-
-
-@pytest.fixture
-def checkpoints(mocked: responses.RequestsMock) -> Checkpoints:
-    return Checkpoints(mocked)
 
 
 def ok(data: Mapping[str, Any]) -> dict[str, Any]:

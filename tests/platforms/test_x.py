@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from platforms.base import (
     TokenExpired,
 )
 from platforms.x import SENT_MARKER, XClient, count_cashtags, find_urls, weighted_length
+from tests.platforms.conftest import Checkpoints, FakeTime, configure
 
 API = "https://api.x.test"
 WEB = "https://x.test"
@@ -36,65 +37,22 @@ UPLOAD = f"{API}/2/media/upload"
 TOKEN = f"{API}/2/oauth2/token"
 
 
-class FakeTime:
-    """Injectable sleep and clock: sleeping advances the clock instantly."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
-
-
-class Checkpoints:
-    """Records each checkpoint with how many HTTP calls had been made when it was saved."""
-
-    def __init__(self, mocked: responses.RequestsMock) -> None:
-        self.mocked = mocked
-        self.saved: list[tuple[dict[str, str], int]] = []
-
-    def __call__(self, progress: Mapping[str, str]) -> None:
-        self.saved.append((dict(progress), len(self.mocked.calls)))
-
-
 @pytest.fixture(autouse=True)
 def x_settings(settings: Any) -> None:
-    settings.SOSOCIAL_PLATFORMS = {
-        **settings.SOSOCIAL_PLATFORMS,
-        "x": {
-            "api_url": API,
-            "authorize_url": WEB,
-            "web_url": WEB,
-            "client_id": "client-1",
-            "client_secret": "secret-1",
-        },
-    }
-
-
-@pytest.fixture
-def mocked() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
+    configure(
+        settings,
+        "x",
+        api_url=API,
+        authorize_url=WEB,
+        web_url=WEB,
+        client_id="client-1",
+        client_secret="secret-1",
+    )
 
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> XClient:
     return XClient(sleep=fake_time.sleep, clock=fake_time.clock)
-
-
-@pytest.fixture
-def checkpoints(mocked: responses.RequestsMock) -> Checkpoints:
-    return Checkpoints(mocked)
 
 
 def make_request(
