@@ -1,6 +1,6 @@
 """Facebook Pages client (Graph API): text and link posts, one or several photos, one video.
 
-Facts and numbers come from /work/shared/docs/platforms.md §1. Graph plumbing, Facebook Login and
+What the client relies on is in docs/platforms.md, Facebook. Graph plumbing, Facebook Login and
 error classification are shared with Instagram in `platforms.meta`.
 """
 
@@ -16,7 +16,7 @@ from platforms import base
 from platforms.media import file_size, is_public_url, is_video
 from platforms.meta import DUPLICATE_CODE, Answer, GraphClient
 
-# -- limits (platforms.md §1.3) -----------------------------------------------------------------------
+# -- limits ------------------------------------------------------------------------------------------
 MAX_TEXT_LENGTH = 63_206  # Postiz's number; Meta's official one is UNVERIFIED
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff"})
 MAX_PHOTO_BYTES = 4 * 1024 * 1024  # from Postiz's reading of subcode 1366046; UNVERIFIED
@@ -226,7 +226,7 @@ class FacebookClient(GraphClient):
                 "to post to (you need a role on each Page that can create content).",
                 code="meta_no_pages",
             )
-        # Page tokens from a long-lived user token have no expiry date (platforms.md §1.1).
+        # Page tokens from a long-lived user token have no expiry date.
         return [
             base.ConnectedAccount(
                 account_id=str(page["id"]),

@@ -1,9 +1,9 @@
 """Instagram client for professional accounts linked to a Facebook Page (Facebook Login, Graph API).
 
-Publishing is Meta's container flow (platforms.md §2.2): create a container, wait until Instagram
+Publishing is Meta's container flow (docs/platforms.md, Instagram): create a container, wait until Instagram
 has fetched and processed the media, then `media_publish` it. Only `media_publish` makes anything
 public, and the container's status turns PUBLISHED when it does, so the container id saved before
-that call tells a later attempt (or reconciliation) exactly whether the post went out (§2.5).
+that call tells a later attempt (or reconciliation) exactly whether the post went out.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from platforms.meta import (
 
 logger = logging.getLogger(__name__)
 
-# -- limits (platforms.md §2.3) -----------------------------------------------------------------------
+# -- limits ------------------------------------------------------------------------------------------
 MAX_CAPTION_LENGTH = 2200
 MAX_HASHTAGS = 30
 MAX_MENTIONS = 20
@@ -52,7 +52,7 @@ STATUS_FIELDS = "status_code,status"
 MEDIA_FIELDS = "id,caption,timestamp,permalink"
 CONTAINER_KEY = "container_id"  # what publish checkpoints; reconcile reads it back
 
-# Container status codes (§2.2).
+# Container status codes.
 IN_PROGRESS = "IN_PROGRESS"
 FINISHED = "FINISHED"
 ERROR = "ERROR"
@@ -165,7 +165,7 @@ class InstagramClient(GraphClient):
                 container_id = ""  # expired, failed or gone: containers are invisible, so start over
         if not container_id:
             container_id = self._create_container(request)
-            # Saved before media_publish, so whatever happens next can be told apart (§2.5).
+            # Saved before media_publish, so whatever happens next can be told apart.
             checkpoint({CONTAINER_KEY: container_id})
             status = ""
         if status != FINISHED:
@@ -194,7 +194,7 @@ class InstagramClient(GraphClient):
             item = media[0]
             data = {"caption": request.text}
             if is_video(item):
-                # Since July 2023 every single feed video is published as a reel (§2.2).
+                # Since July 2023 every single feed video is published as a reel.
                 data.update(media_type="REELS", video_url=item.url)
                 if request.options.get("share_to_feed"):
                     data["share_to_feed"] = request.options["share_to_feed"]

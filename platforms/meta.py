@@ -1,10 +1,11 @@
 """What the Facebook and Instagram clients share: both speak Meta's Graph API.
 
-One Graph error envelope, one set of error codes and usage headers (platforms.md §1.4, §2.4, §5), one
-Facebook Login (code → short-lived user token → long-lived user token → Page tokens, §1.1), and one
+One Graph error envelope, one set of error codes and usage headers, one Facebook Login (code →
+short-lived user token → long-lived user token → Page tokens), and one
 way to call the Graph: every request goes through `platforms.http.send`, so transport failures are
 already RetryableError/OutcomeUnknown; error statuses are sorted by `classify_error`, the one place
-that reads Meta's errors.
+that reads Meta's errors. What each code means and why it is sorted so: docs/platforms.md,
+Facebook and Instagram.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ DEFAULT_AUTHORIZE_URL = "https://www.facebook.com"
 # scheduled time is far beyond one SoSocial user, and a cap keeps a publish inside its time limit.
 MAX_LISTING_PAGES = 5
 
-# -- error codes (platforms.md §1.4, §2.4, §5) -------------------------------------------------------
+# -- error codes (Meta's "Handling Errors" and Instagram "Error Codes" pages) --------------------------
 TRANSIENT_CODES = frozenset({1, 2, -1, -2, 24})
 # 4 app, 17 user, 32 Page-with-user-token, 341 app limit, 613 custom, 80001 BUC Pages, 80002 BUC IG.
 THROTTLE_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80002})
@@ -219,7 +220,7 @@ def subcode_in_status(status: str) -> int | None:
 
 
 def classify_error(response: requests.Response, *, platform: str) -> PlatformError:
-    """The error to raise for a Graph answer that is not a success (platforms.md §1.4, §2.4, §5).
+    """The error to raise for a Graph answer that is not a success.
 
     `platform` is the name the user knows ("Facebook", "Instagram"). Classified by the Graph code
     and subcode, not the HTTP status, which Meta sets to 400 for almost everything.
@@ -266,7 +267,7 @@ def classify_error(response: requests.Response, *, platform: str) -> PlatformErr
         )
 
     if code in THROTTLE_CODES:
-        # Calling while throttled extends the block (§1.3), so wait the whole estimate.
+        # Meta says calling while throttled extends the block, so wait the whole estimate.
         retry_at = regain_access_at(response.headers, now=now)
         return RetryableError(
             f"{platform} is limiting how often SoSocial may call it right now. SoSocial will try "
@@ -276,7 +277,7 @@ def classify_error(response: requests.Response, *, platform: str) -> PlatformErr
             retry_at=retry_at,
         )
     if code in SESSION_CODES:
-        # Meta has no refresh token (§1.1): only a new login brings the account back.
+        # Meta gives no refresh token: only a new login brings the account back.
         reason = SESSION_SUBCODES.get(subcode or 0, "the login is no longer valid")
         return ReconnectNeeded(
             f"{platform} no longer accepts SoSocial's access to this account because {reason}. "
@@ -310,7 +311,7 @@ def classify_error(response: requests.Response, *, platform: str) -> PlatformErr
         )
     if code == POLICY_BLOCK_CODE:
         # Meta says "wait and retry", but posting while blocked can lengthen the block: a person
-        # decides when (§5 "never auto-retry").
+        # decides when.
         return PermanentError(
             f"{platform} has temporarily blocked this account from posting for going against its "
             f"policies. Wait a few hours, then retry the post from SoSocial.{said}",
@@ -581,7 +582,7 @@ class GraphClient:
         )
 
     def login_pages(self, *, code: str, redirect_uri: str) -> list[JSON]:
-        """The Pages the user granted, with Page tokens that do not expire (§1.1)."""
+        """The Pages the user granted, with Page tokens that do not expire."""
         try:
             short = self._exchange_token(
                 {"redirect_uri": redirect_uri, "code": code},

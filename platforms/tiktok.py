@@ -1,7 +1,7 @@
 """TikTok Content Posting API client: Direct Post of one video (FILE_UPLOAD) or 1-35 photos
 (PULL_FROM_URL).
 
-Facts and numbers come from /work/shared/docs/platforms.md §4. Every request goes through
+What the client relies on is in docs/platforms.md, TikTok. Every request goes through
 `platforms.http.send`; TikTok's error envelope and status `fail_reason`s are sorted by
 `classify_error`, the one place that decides what a TikTok error means.
 
@@ -25,7 +25,7 @@ from platforms.oauth import OAuth2Client
 
 MB = 1024 * 1024
 
-# -- limits (platforms.md §4.2-4.3) ----------------------------------------------------------------
+# -- limits (TikTok's Direct Post and Media Transfer guides) ---------------------------------------
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
 PHOTO_TYPES = frozenset({"image/jpeg", "image/webp"})
 MAX_PHOTOS = 35
@@ -62,7 +62,7 @@ STATUS_INTERVAL_SECONDS = 3.0
 # After PUBLISH_COMPLETE the public post id can take from seconds to hours (moderation); wait
 # this long for it, then return the publish_id and the profile URL instead.
 POST_ID_GRACE_SECONDS = 10.0
-CHUNK_RETRIES = 2  # a chunk answered with 5xx is sent again (platforms.md: "retry that chunk")
+CHUNK_RETRIES = 2  # TikTok's answer to a chunk's 5xx is to send that chunk again
 RATE_LIMIT_WAIT = timedelta(seconds=60)  # TikTok's limits are per one-minute sliding window
 
 # -- what publish checkpoints ------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def utf16_length(text: str) -> int:
 
 
 def chunk_plan(video_size: int, chunk_size: int = CHUNK_BYTES) -> tuple[int, int]:
-    """(chunk_size, total_chunk_count) for TikTok's FILE_UPLOAD init (platforms.md §4.2).
+    """(chunk_size, total_chunk_count) for TikTok's FILE_UPLOAD init.
 
     TikTok wants total_chunk_count = floor(video_size / chunk_size), the last chunk taking the
     remainder (so it is between one and two chunk sizes, ≤ 128 MB with chunks ≤ 64 MB).

@@ -1,6 +1,6 @@
 """X (API v2) client: posts with up to 4 images or one video/GIF, OAuth 2.0 with PKCE.
 
-Facts and numbers come from /work/shared/docs/platforms.md §3. Every request goes through
+What the client relies on is in docs/platforms.md, X. Every request goes through
 `platforms.http.send`, so transport failures are already sorted into RetryableError/OutcomeUnknown;
 HTTP error statuses are sorted by `classify_error` below, the one place that reads X's errors.
 """
@@ -22,7 +22,7 @@ from platforms import base, http
 from platforms.media import media_name
 from platforms.oauth import OAuth2Client, code_challenge_s256
 
-# -- limits (platforms.md §3.2-3.3) ----------------------------------------------------------------
+# -- limits (X's post and media documentation) -----------------------------------------------------
 MAX_WEIGHTED_LENGTH = 280
 URL_WEIGHT = 23  # every URL, whatever its length, becomes a 23-character t.co link
 EMOJI_WEIGHT = 2
@@ -65,7 +65,7 @@ SENT_MARKER = "x_post_sent_at"
 # -- twitter-text v3 weighting ---------------------------------------------------------------------
 # Written here rather than taken from `twitter-text-parser` 3.0.0: that package imports
 # `pkg_resources` (removed from setuptools in 82.0, Feb 2026) at import time, ships Unicode 12
-# (2019) emoji data, and is untyped and unmaintained. The rules are small (platforms.md §3.3); the
+# (2019) emoji data, and is untyped and unmaintained. The rules are small (below); the
 # part that is approximated is which protocol-less domains count as URLs (see _URL).
 _WEIGHT_ONE_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 
@@ -146,7 +146,7 @@ def _char_weight(char: str) -> int:
 
 
 def weighted_length(text: str) -> int:
-    """The length X measures against its 280 limit (twitter-text v3 rules, platforms.md §3.3)."""
+    """The length X measures against its 280 limit (twitter-text v3 rules)."""
     normalized = _normalize(text)
     url_ends = dict(find_urls(normalized))
     total = 0
@@ -227,7 +227,7 @@ def _rate_limit_retry_at(headers: Mapping[str, str]) -> tuple[datetime | None, b
 
 
 def classify_error(response: requests.Response) -> base.PlatformError:
-    """The error to raise for an X response that is not a success (platforms.md §3.4).
+    """The error to raise for an X response that is not a success.
 
     Covers the API's problem envelope, the legacy `errors[]` list and the OAuth token endpoint's
     RFC 6749 errors.
