@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 import time_machine
 from pytest_django import Settings
+
+from platforms.base import AccountCredentials, MediaItem, PublishRequest
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 GRAPH = "http://sandbox.test/facebook/graph"
@@ -77,6 +80,19 @@ def configure(settings: Settings, platform: str, **config: str) -> None:
     settings.SOSOCIAL_PLATFORMS = {**settings.SOSOCIAL_PLATFORMS, platform: config}
 
 
+def oauth_app(settings: Settings, platform: str, *, api: str, web: str, **credentials: str) -> None:
+    """Settings for an OAuth 2.0 platform (X, TikTok) whose API and web pages the tests mock."""
+    configure(
+        settings,
+        platform,
+        api_url=api,
+        authorize_url=web,
+        web_url=web,
+        client_secret="secret-1",
+        **credentials,
+    )
+
+
 @pytest.fixture
 def graph_settings(settings: Settings) -> None:
     app = {"api_version": GRAPH_VERSION, "app_id": "app-1", "app_secret": "app-secret"}
@@ -99,3 +115,30 @@ def graph_error(code: int, subcode: int | None = None, **extra: Any) -> dict[str
         error["error_subcode"] = subcode
     error.update(extra)
     return {"error": error}
+
+
+def publish_request(
+    account: AccountCredentials,
+    text: str,
+    *,
+    scheduled_at: datetime,
+    media: tuple[MediaItem, ...] = (),
+    options: Mapping[str, str] | None = None,
+    progress: Mapping[str, str] | None = None,
+) -> PublishRequest:
+    return PublishRequest(
+        reference="entry-7",
+        account=account,
+        text=text,
+        scheduled_at=scheduled_at,
+        media=media,
+        options=options or {},
+        progress=progress or {},
+    )
+
+
+def media_file(tmp_path: Path, name: str, size: int, content_type: str) -> MediaItem:
+    """A file of `size` bytes stored where a client reads uploads from."""
+    path = tmp_path / name
+    path.write_bytes(bytes(index % 251 for index in range(size)))
+    return MediaItem(url=f"https://media.test/{name}", content_type=content_type, path=str(path))

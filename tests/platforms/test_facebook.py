@@ -22,7 +22,7 @@ from platforms.base import (
     RetryableError,
 )
 from platforms.facebook import FacebookClient
-from tests.platforms.conftest import GRAPH, GRAPH_VERSION, GRAPH_VIDEO, NOW, graph_error
+from tests.platforms.conftest import GRAPH, GRAPH_VERSION, GRAPH_VIDEO, NOW, graph_error, publish_request
 
 pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
 
@@ -51,14 +51,8 @@ def request_for(
     media: tuple[MediaItem, ...] = (),
     options: Mapping[str, str] | None = None,
 ) -> PublishRequest:
-    return PublishRequest(
-        reference="entry-7",
-        account=AccountCredentials(platform="facebook", account_id=PAGE, access_token="page-token"),
-        text=text,
-        scheduled_at=SCHEDULED,
-        media=media,
-        options=options or {},
-    )
+    account = AccountCredentials(platform="facebook", account_id=PAGE, access_token="page-token")
+    return publish_request(account, text, scheduled_at=SCHEDULED, media=media, options=options)
 
 
 def no_checkpoint(progress: Mapping[str, str]) -> None:

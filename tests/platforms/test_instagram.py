@@ -23,7 +23,15 @@ from platforms.base import (
     RetryableError,
 )
 from platforms.instagram import InstagramClient
-from tests.platforms.conftest import GRAPH, GRAPH_VERSION, NOW, Checkpoints, FakeTime, graph_error
+from tests.platforms.conftest import (
+    GRAPH,
+    GRAPH_VERSION,
+    NOW,
+    Checkpoints,
+    FakeTime,
+    graph_error,
+    publish_request,
+)
 
 pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
 
@@ -53,14 +61,9 @@ def request_for(
     options: Mapping[str, str] | None = None,
     progress: Mapping[str, str] | None = None,
 ) -> PublishRequest:
-    return PublishRequest(
-        reference="entry-7",
-        account=AccountCredentials(platform="instagram", account_id=IG_USER, access_token="page-token"),
-        text=text,
-        scheduled_at=SCHEDULED,
-        media=media,
-        options=options or {},
-        progress=progress or {},
+    account = AccountCredentials(platform="instagram", account_id=IG_USER, access_token="page-token")
+    return publish_request(
+        account, text, scheduled_at=SCHEDULED, media=media, options=options, progress=progress
     )
 
 

@@ -32,7 +32,7 @@ from platforms.tiktok import (
     chunk_ranges,
     utf16_length,
 )
-from tests.platforms.conftest import Checkpoints, FakeTime, configure
+from tests.platforms.conftest import Checkpoints, FakeTime, media_file, oauth_app, publish_request
 
 API = "https://open.tiktok.test"
 WEB = "https://www.tiktok.test"
@@ -42,19 +42,12 @@ VIDEO_INIT = f"{API}/v2/post/publish/video/init/"
 CONTENT_INIT = f"{API}/v2/post/publish/content/init/"
 STATUS = f"{API}/v2/post/publish/status/fetch/"
 TOKEN = f"{API}/v2/oauth/token/"
+SCHEDULED = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def tiktok_settings(settings: Any) -> None:
-    configure(
-        settings,
-        "tiktok",
-        api_url=API,
-        authorize_url=WEB,
-        web_url=WEB,
-        client_key="key-1",
-        client_secret="secret-1",
-    )
+    oauth_app(settings, "tiktok", api=API, web=WEB, client_key="key-1")
 
 
 @pytest.fixture
@@ -91,9 +84,7 @@ def status(state: str, **extra: Any) -> dict[str, Any]:
 
 
 def video_file(tmp_path: Path, size: int, name: str = "clip.mp4") -> MediaItem:
-    path = tmp_path / name
-    path.write_bytes(bytes(index % 251 for index in range(size)))
-    return MediaItem(url=f"https://media.test/{name}", content_type="video/mp4", path=str(path))
+    return media_file(tmp_path, name, size, "video/mp4")
 
 
 def sparse_video(tmp_path: Path, size: int) -> MediaItem:
@@ -116,16 +107,12 @@ def make_request(
     options: Mapping[str, str] | None = None,
     progress: Mapping[str, str] | None = None,
 ) -> PublishRequest:
-    return PublishRequest(
-        reference="entry-1",
-        account=AccountCredentials(
-            platform="tiktok", account_id="open-1", access_token="act-1", refresh_token="rft-1"
-        ),
-        text=text,
-        scheduled_at=datetime(2026, 11, 1, 12, tzinfo=UTC),
-        media=media,
-        options={"privacy_level": "PUBLIC_TO_EVERYONE"} if options is None else options,
-        progress=progress or {},
+    account = AccountCredentials(
+        platform="tiktok", account_id="open-1", access_token="act-1", refresh_token="rft-1"
+    )
+    options = {"privacy_level": "PUBLIC_TO_EVERYONE"} if options is None else options
+    return publish_request(
+        account, text, scheduled_at=SCHEDULED, media=media, options=options, progress=progress
     )
 
 

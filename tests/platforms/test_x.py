@@ -28,26 +28,19 @@ from platforms.base import (
     TokenExpired,
 )
 from platforms.x import SENT_MARKER, XClient, count_cashtags, find_urls, weighted_length
-from tests.platforms.conftest import Checkpoints, FakeTime, configure
+from tests.platforms.conftest import Checkpoints, FakeTime, media_file, oauth_app, publish_request
 
 API = "https://api.x.test"
 WEB = "https://x.test"
 TWEETS = f"{API}/2/tweets"
 UPLOAD = f"{API}/2/media/upload"
 TOKEN = f"{API}/2/oauth2/token"
+SCHEDULED = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def x_settings(settings: Any) -> None:
-    configure(
-        settings,
-        "x",
-        api_url=API,
-        authorize_url=WEB,
-        web_url=WEB,
-        client_id="client-1",
-        client_secret="secret-1",
-    )
+    oauth_app(settings, "x", api=API, web=WEB, client_id="client-1")
 
 
 @pytest.fixture
@@ -60,22 +53,10 @@ def make_request(
     media: tuple[MediaItem, ...] = (),
     progress: Mapping[str, str] | None = None,
 ) -> PublishRequest:
-    return PublishRequest(
-        reference="entry-1",
-        account=AccountCredentials(
-            platform="x", account_id="42", access_token="access-1", refresh_token="refresh-1"
-        ),
-        text=text,
-        scheduled_at=datetime(2026, 11, 1, 12, tzinfo=UTC),
-        media=media,
-        progress=progress or {},
+    account = AccountCredentials(
+        platform="x", account_id="42", access_token="access-1", refresh_token="refresh-1"
     )
-
-
-def media_file(tmp_path: Path, name: str, size: int, content_type: str) -> MediaItem:
-    path = tmp_path / name
-    path.write_bytes(bytes(index % 251 for index in range(size)))
-    return MediaItem(url=f"https://media.test/{name}", content_type=content_type, path=str(path))
+    return publish_request(account, text, scheduled_at=SCHEDULED, media=media, progress=progress)
 
 
 def created(post_id: str = "1850000000000000001") -> dict[str, Any]:
