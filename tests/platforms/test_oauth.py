@@ -3,8 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import responses
 
-from platforms.oauth import code_challenge_s256, expiry_from
+from platforms.base import AccountCredentials, ReconnectNeeded
+from platforms.oauth import OAuth2Client, code_challenge_s256, expiry_from
+from platforms.tiktok import TikTokClient
+from platforms.x import XClient
 
 # RFC 7636 Appendix B: the worked example every implementation must reproduce.
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
@@ -30,3 +34,18 @@ def test_expiry_counts_from_now() -> None:
 @pytest.mark.parametrize("value", [None, "", "soon", 0, -5])
 def test_no_usable_lifetime_means_no_expiry(value: object) -> None:
     assert expiry_from(value) is None
+
+
+@pytest.mark.parametrize(
+    ("client_class", "code"),
+    [(XClient, "x_no_refresh_token"), (TikTokClient, "tiktok_no_refresh_token")],
+)
+def test_an_account_without_a_refresh_token_must_be_reconnected_without_asking_the_platform(
+    client_class: type[OAuth2Client], code: str, mocked: responses.RequestsMock
+) -> None:
+    account = AccountCredentials(platform=client_class.platform_key, account_id="1", access_token="old")
+    with pytest.raises(ReconnectNeeded) as raised:
+        client_class().refresh_token(account)
+    assert raised.value.code == code
+    assert client_class.platform_name in raised.value.message
+    assert len(mocked.calls) == 0

@@ -51,7 +51,6 @@ class Fault:
 class SinkState:
     posts: list[ReceivedPost] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
-    requests_seen: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, reference: str) -> Fault | None:
@@ -104,8 +103,6 @@ class SinkServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 reference, text = body["reference"], body["text"]
-                with state.lock:
-                    state.requests_seen += 1
                 fault = state.take_fault(reference)
                 if fault is not None and fault.kind == "status":
                     self._reply(fault.status, {"error": f"injected {fault.status}"}, fault.headers)
