@@ -264,7 +264,6 @@ SOSOCIAL_PLATFORMS: dict[str, dict[str, str]] = {
     "facebook": {
         "graph_url": env_str("FACEBOOK_GRAPH_URL", "https://graph.facebook.com"),
         "graph_video_url": env_str("FACEBOOK_GRAPH_VIDEO_URL", "https://graph-video.facebook.com"),
-        "rupload_url": env_str("FACEBOOK_RUPLOAD_URL", "https://rupload.facebook.com"),
         "authorize_url": env_str("FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com"),
         "api_version": env_str("FACEBOOK_API_VERSION", "v25.0"),
         "app_id": env_str("FACEBOOK_APP_ID", ""),
@@ -275,7 +274,6 @@ SOSOCIAL_PLATFORMS: dict[str, dict[str, str]] = {
         "graph_url": env_str(
             "INSTAGRAM_GRAPH_URL", env_str("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")
         ),
-        "rupload_url": env_str("INSTAGRAM_RUPLOAD_URL", "https://rupload.facebook.com"),
         "authorize_url": env_str(
             "INSTAGRAM_AUTHORIZE_URL", env_str("FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com")
         ),

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -36,9 +37,10 @@ from kombu import pools
 from pytest_django import Settings
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
 from sosocial.settings import database_config
 from tests.integration.conftest import (  # noqa: F401  (fixtures used by the chaos tests)
     BASE_DIR,
@@ -50,16 +52,17 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures used by the ch
     short_intervals,
     wait_for,
 )
-from tests.support.sandbox import (
-    SandboxControl,
-    connect_sandbox_account,
-    sandbox_env,
-    sandbox_platform_settings,
-)
+from tests.support.sandbox_plugin import connect_sandbox_account
 
 Status = ScheduleEntry.Status
 StartProcess = Callable[[str], Process]
 NOT_SETTLED = (Status.PENDING, Status.PUBLISHING, Status.RETRYING)
+CHAOS = [
+    pytest.mark.integration,
+    pytest.mark.chaos,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_sweep"),
+]
 LONG_CHAOS = os.environ.get("SOSOCIAL_LONG_CHAOS") == "1"
 
 
@@ -80,43 +83,24 @@ BURST_SANDBOX = {"rate_limits": False, "x_duplicate_window_seconds": 0}
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = SandboxServer(port=0, config=dict(BURST_SANDBOX)).start()
-    yield server
-    server.stop()
+def sandbox_config() -> dict[str, Any]:
+    return dict(BURST_SANDBOX)
 
 
 @pytest.fixture
-def control(sandbox: SandboxServer) -> SandboxControl:
-    return SandboxControl(sandbox)
-
-
-@pytest.fixture
-def platform_env(sandbox: SandboxServer) -> dict[str, str]:
-    """The workers' X client (platforms/x.py, unchanged) talks to this test's sandbox."""
-    return sandbox_env(sandbox)
-
-
-@pytest.fixture(autouse=True)
-def pointed_at_sandbox(settings: Settings, sandbox: SandboxServer, tmp_path: Path) -> None:
-    settings.SOSOCIAL_PLATFORMS = sandbox_platform_settings(sandbox)
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def alices_x(alice: User, control: SandboxControl) -> SocialAccount:
+def alices_x(alice: User, control: SandboxClient) -> SocialAccount:
     return connect_sandbox_account(control, owner=alice, platform="x", name="Alice")
 
 
 @pytest.fixture
-def second_x(alice: User, control: SandboxControl) -> SocialAccount:
+def second_x(alice: User, control: SandboxClient) -> SocialAccount:
     return connect_sandbox_account(control, owner=alice, platform="x", name="Alice Two")
 
 
-def slow_every_create(control: SandboxControl, seconds: float) -> None:
+def slow_every_create(control: SandboxClient, seconds: float) -> None:
     """Every X create answers `seconds` late, after the post exists: most of each request is then
     spent past the commit, where a kill or an outage leaves the outcome unknown."""
-    control.inject("x", "slow", count=1_000_000, seconds=seconds)
+    control.fault("x", "slow", count=1_000_000, seconds=seconds)
 
 
 def posts_held(sandbox: SandboxServer) -> int:
@@ -199,7 +183,7 @@ def assert_settled(entries: list[ScheduleEntry], received: Iterable[str]) -> Out
     return outcome
 
 
-def sandbox_record(control: SandboxControl, entries: list[ScheduleEntry]) -> dict[str, list[str]]:
+def sandbox_record(control: SandboxClient, entries: list[ScheduleEntry]) -> dict[str, list[str]]:
     """Reference -> ids of the X posts the sandbox holds for it, from its control API; a post that
     no entry sent fails the test."""
     reference_of = {
@@ -214,7 +198,7 @@ def sandbox_record(control: SandboxControl, entries: list[ScheduleEntry]) -> dic
     return record
 
 
-def assert_settled_on_sandbox(entries: list[ScheduleEntry], control: SandboxControl) -> Outcome:
+def assert_settled_on_sandbox(entries: list[ScheduleEntry], control: SandboxClient) -> Outcome:
     """`assert_settled` from the sandbox's record, and each published entry names its own post."""
     record = sandbox_record(control, entries)
     outcome = assert_settled(entries, (ref for ref, ids in record.items() for _ in ids))

@@ -8,8 +8,10 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
 from tests.chaos.conftest import (
+    CHAOS,
     OwnPostgres,
     OwnRedis,
     StartProcess,
@@ -21,14 +23,8 @@ from tests.chaos.conftest import (
     wait_settled,
 )
 from tests.integration.conftest import wait_for
-from tests.support.sandbox import SandboxControl, sandbox_env
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 SLOW_AFTER_COMMIT = 0.05
 COUNT = 100
 
@@ -45,9 +41,11 @@ def alice(own_postgres: OwnPostgres) -> User:
 
 
 @pytest.fixture
-def platform_env(sandbox: SandboxServer, own_redis: OwnRedis, own_postgres: OwnPostgres) -> dict[str, str]:
+def platform_env(
+    platform_env: dict[str, str], own_redis: OwnRedis, own_postgres: OwnPostgres
+) -> dict[str, str]:
     # DATABASE_URL follows this process's connection, now on the throwaway cluster (process_env).
-    return {**sandbox_env(sandbox), "REDIS_URL": own_redis.url}
+    return {**platform_env, "REDIS_URL": own_redis.url}
 
 
 def failed_tasks(log: str) -> list[str]:
@@ -59,7 +57,7 @@ def failed_tasks(log: str) -> list[str]:
 def test_a_postgres_restart_mid_burst_loses_no_post_and_doubles_none(
     alices_x: SocialAccount,
     sandbox: SandboxServer,
-    control: SandboxControl,
+    control: SandboxClient,
     own_postgres: OwnPostgres,
     processes: StartProcess,
 ) -> None:

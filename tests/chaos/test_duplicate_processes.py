@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
 from tests.chaos.conftest import (
+    CHAOS,
     StartProcess,
     assert_settled_on_sandbox,
     posts_held,
@@ -15,19 +15,13 @@ from tests.chaos.conftest import (
     wait_settled,
 )
 from tests.integration.conftest import wait_for
-from tests.support.sandbox import SandboxControl
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 COUNT = 100
 
 
 def test_two_workers_and_two_beats_publish_each_date_once(
-    alices_x: SocialAccount, sandbox: SandboxServer, control: SandboxControl, processes: StartProcess
+    alices_x: SocialAccount, sandbox: SandboxServer, control: SandboxClient, processes: StartProcess
 ) -> None:
     slow_every_create(control, 0.03)
     processes("worker")

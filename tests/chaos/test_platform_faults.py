@@ -5,21 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
 from publishing.models import ScheduleEntry
-from tests.chaos.conftest import StartProcess, assert_settled_on_sandbox, schedule_burst, wait_settled
+from sandbox.client import SandboxClient
+from tests.chaos.conftest import CHAOS, StartProcess, assert_settled_on_sandbox, schedule_burst, wait_settled
 from tests.integration.conftest import SHORT_INTERVALS
-from tests.support.sandbox import SandboxControl, aim_faults_by_text
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 Status = ScheduleEntry.Status
 # The X client waits 30 s for an answer; the workers' soft time limit (4 s here) ends the attempt
 # first, with the request sent: the outcome is unknown, as after a read timeout.
@@ -33,11 +25,9 @@ def outcomes(entry: ScheduleEntry) -> list[str]:
 def test_each_kind_of_platform_failure_settles_without_duplicates(
     alices_x: SocialAccount,
     second_x: SocialAccount,
-    sandbox: SandboxServer,
-    control: SandboxControl,
+    control: SandboxClient,
     processes: StartProcess,
 ) -> None:
-    aim_faults_by_text(sandbox)
     old_token = alices_x.access_token
     entries = schedule_burst(alices_x, 20, in_seconds=2.5)
     [revoked] = schedule_burst(second_x, 1, in_seconds=2.5)
@@ -55,8 +45,8 @@ def test_each_kind_of_platform_failure_settles_without_duplicates(
     }
     for index, kinds in faults.items():
         for fault in kinds:
-            control.inject("x", text=entries[index].post.text, **fault)
-    control.inject("x", "revoked_token", text=revoked.post.text)  # the refresh fails too
+            control.fault("x", match_text=entries[index].post.text, **fault)
+    control.fault("x", "revoked_token", match_text=revoked.post.text)  # the refresh fails too
     processes("worker")
     processes("beat")
 

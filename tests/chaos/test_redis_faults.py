@@ -8,8 +8,10 @@ import time
 import pytest
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
 from tests.chaos.conftest import (
+    CHAOS,
     OwnRedis,
     StartProcess,
     assert_settled_on_sandbox,
@@ -19,14 +21,8 @@ from tests.chaos.conftest import (
     wait_settled,
 )
 from tests.integration.conftest import wait_for
-from tests.support.sandbox import SandboxControl, sandbox_env
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 SLOW_AFTER_COMMIT = 0.05
 COUNT = 100
 
@@ -38,14 +34,14 @@ def in_flight(server: OwnRedis) -> int:
 
 
 @pytest.fixture
-def platform_env(sandbox: SandboxServer, own_redis: OwnRedis) -> dict[str, str]:
-    return {**sandbox_env(sandbox), "REDIS_URL": own_redis.url}
+def platform_env(platform_env: dict[str, str], own_redis: OwnRedis) -> dict[str, str]:
+    return {**platform_env, "REDIS_URL": own_redis.url}
 
 
 def test_a_redis_restart_mid_burst_loses_no_post_and_doubles_none(
     alices_x: SocialAccount,
     sandbox: SandboxServer,
-    control: SandboxControl,
+    control: SandboxClient,
     own_redis: OwnRedis,
     processes: StartProcess,
 ) -> None:
@@ -67,7 +63,7 @@ def test_a_redis_restart_mid_burst_loses_no_post_and_doubles_none(
 def test_a_redis_flushall_mid_burst_loses_no_post_and_doubles_none(
     alices_x: SocialAccount,
     sandbox: SandboxServer,
-    control: SandboxControl,
+    control: SandboxClient,
     own_redis: OwnRedis,
     processes: StartProcess,
 ) -> None:
@@ -91,7 +87,7 @@ def test_a_redis_flushall_mid_burst_loses_no_post_and_doubles_none(
 def test_the_worker_keeps_running_through_a_redis_restart(
     alices_x: SocialAccount,
     sandbox: SandboxServer,
-    control: SandboxControl,
+    control: SandboxClient,
     own_redis: OwnRedis,
     processes: StartProcess,
 ) -> None:

@@ -8,9 +8,11 @@ import pytest
 from django.contrib.auth.models import User
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
 from publishing.models import PublishAttempt
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
 from tests.chaos.conftest import (
+    CHAOS,
     StartProcess,
     assert_settled_on_sandbox,
     posts_held,
@@ -19,14 +21,9 @@ from tests.chaos.conftest import (
     wait_settled,
 )
 from tests.integration.conftest import wait_for
-from tests.support.sandbox import SandboxControl, connect_sandbox_account
+from tests.support.sandbox_plugin import connect_sandbox_account
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 # Most of each create is spent after the post exists: a kill then leaves the outcome unknown.
 SLOW_AFTER_COMMIT = 0.06
 
@@ -36,7 +33,7 @@ def burst_with_kills(
     kills: int,
     accounts: list[SocialAccount],
     sandbox: SandboxServer,
-    control: SandboxControl,
+    control: SandboxClient,
     processes: StartProcess,
 ) -> None:
     slow_every_create(control, SLOW_AFTER_COMMIT)
@@ -67,14 +64,14 @@ def burst_with_kills(
 
 
 def test_a_burst_of_100_survives_three_worker_kills(
-    alices_x: SocialAccount, sandbox: SandboxServer, control: SandboxControl, processes: StartProcess
+    alices_x: SocialAccount, sandbox: SandboxServer, control: SandboxClient, processes: StartProcess
 ) -> None:
     burst_with_kills(100, 3, [alices_x], sandbox, control, processes)
 
 
 @pytest.mark.long
 def test_a_burst_of_1000_over_ten_accounts_survives_three_worker_kills(
-    alice: User, sandbox: SandboxServer, control: SandboxControl, processes: StartProcess
+    alice: User, sandbox: SandboxServer, control: SandboxClient, processes: StartProcess
 ) -> None:
     # Ten accounts, as X reconciliation reads an account's newest 300 posts (platforms/x.py
     # RECONCILE_PAGES) and X itself allows one account 100 posts per 15 minutes.

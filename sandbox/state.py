@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from platforms.sandbox.faults import Fault
+from sandbox.faults import Fault
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -455,10 +455,12 @@ class State:
             self.faults.append(fault)
             return fault
 
-    def take_fault(self, *, platform: str, names: frozenset[str], method: str, path: str) -> Fault | None:
+    def take_fault(
+        self, *, platform: str, names: frozenset[str], method: str, path: str, text: str = ""
+    ) -> Fault | None:
         """The first armed fault for this request, consumed once; spent faults are forgotten."""
         for fault in self.faults:
-            if fault.matches(platform=platform, names=names, method=method, path=path):
+            if fault.matches(platform=platform, names=names, method=method, path=path, text=text):
                 fault.count -= 1
                 fault.hits += 1
                 if fault.count < 1:
@@ -484,10 +486,6 @@ class State:
             calls.popleft()
         calls.append(now)
         return len(calls)
-
-    def count_recent(self, key: str, length: float) -> int:
-        now = self.now()
-        return sum(1 for moment in self.hits.get(key, ()) if moment > now - length)
 
 
 def iso(moment: float) -> str:

@@ -15,8 +15,8 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from platforms.sandbox.faults import Fault
-from platforms.sandbox.routing import (
+from sandbox.faults import Fault
+from sandbox.routing import (
     ApiError,
     Request,
     Response,
@@ -25,7 +25,7 @@ from platforms.sandbox.routing import (
     json_response,
     redirect,
 )
-from platforms.sandbox.state import DAY, Account, Post, State, TikTokPublish, Token, iso
+from sandbox.state import DAY, Account, Post, State, TikTokPublish, Token, iso
 
 API = r"/tiktok/api/v2/"
 ACCESS_SECONDS = 7200

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from platforms.sandbox import facebook, instagram, tiktok, x
-from platforms.sandbox.faults import PLATFORMS, FaultSpecError
-from platforms.sandbox.routing import ApiError, Request, Response, Router, json_response
-from platforms.sandbox.state import Post, State, iso
+from sandbox import facebook, instagram, tiktok, x
+from sandbox.faults import PLATFORMS, FaultSpecError
+from sandbox.routing import ApiError, Request, Response, Router, json_response
+from sandbox.state import Post, State, iso
 
 
 def register(router: Router) -> None:
@@ -56,10 +56,8 @@ def base_urls(base: str) -> dict[str, str]:
     return {
         "FACEBOOK_GRAPH_URL": f"{base}/facebook/graph",
         "FACEBOOK_GRAPH_VIDEO_URL": f"{base}/facebook/graph-video",
-        "FACEBOOK_RUPLOAD_URL": f"{base}/facebook/rupload",
         "FACEBOOK_AUTHORIZE_URL": f"{base}/facebook/www",
         "INSTAGRAM_GRAPH_URL": f"{base}/instagram/graph",
-        "INSTAGRAM_RUPLOAD_URL": f"{base}/instagram/rupload",
         "X_API_URL": f"{base}/x/api",
         "X_AUTHORIZE_URL": f"{base}/x/www",
         "X_WEB_URL": f"{base}/x/www",

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from platforms.sandbox.faults import Fault
-from platforms.sandbox.routing import (
+from sandbox.faults import Fault
+from sandbox.routing import (
     META_VERSION,
     ApiError,
     Request,
@@ -26,7 +26,7 @@ from platforms.sandbox.routing import (
     json_response,
     redirect,
 )
-from platforms.sandbox.state import DAY, HOUR, Account, Person, State, Token, meta_time
+from sandbox.state import DAY, HOUR, Account, Person, State, Token, meta_time
 
 GRAPH = r"/(?P<host>facebook|instagram)/graph(?:-video)?/" + META_VERSION
 WWW = r"/(?:facebook|instagram)/www/" + META_VERSION

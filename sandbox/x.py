@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from platforms.sandbox.faults import Fault
-from platforms.sandbox.routing import (
+from sandbox.faults import Fault
+from sandbox.routing import (
     ApiError,
     Request,
     Response,
@@ -22,7 +22,7 @@ from platforms.sandbox.routing import (
     json_response,
     redirect,
 )
-from platforms.sandbox.state import DAY, Account, Post, State, Token, XMedia, iso
+from sandbox.state import DAY, Account, Post, State, Token, XMedia, iso
 
 API = r"/x/api/2/"
 ACCESS_SECONDS = 7200

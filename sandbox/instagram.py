@@ -13,10 +13,10 @@ import string
 from typing import Any
 from urllib.parse import urlsplit
 
-from platforms.sandbox import graph
-from platforms.sandbox.graph import GRAPH, Edge, Linked, Node, fail, select
-from platforms.sandbox.routing import META_VERSION, Request, Response, Router, json_response
-from platforms.sandbox.state import DAY, Account, InstagramContainer, Post, State, Token, meta_time
+from sandbox import graph
+from sandbox.graph import GRAPH, Edge, Linked, Node, fail, select
+from sandbox.routing import META_VERSION, Request, Response, Router, json_response
+from sandbox.state import DAY, Account, InstagramContainer, Post, State, Token, meta_time
 
 MAX_CAPTION = 2200
 MAX_HASHTAGS = 30

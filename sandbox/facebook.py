@@ -7,10 +7,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from platforms.sandbox import graph
-from platforms.sandbox.graph import GRAPH, Linked, Node, fail, select
-from platforms.sandbox.routing import META_VERSION, Request, Response, Router, json_response
-from platforms.sandbox.state import DAY, Account, FacebookPhoto, FacebookVideo, Post, State, Token, meta_time
+from sandbox import graph
+from sandbox.graph import GRAPH, Linked, Node, fail, select
+from sandbox.routing import META_VERSION, Request, Response, Router, json_response
+from sandbox.state import DAY, Account, FacebookPhoto, FacebookVideo, Post, State, Token, meta_time
 
 MAX_MESSAGE = 63206
 SCHEDULE_MIN_SECONDS = 600
