@@ -31,7 +31,6 @@ class Config:
     # Natural platform limits (X 15-minute windows, TikTok per-minute init limit, daily caps).
     rate_limits: bool = True
     facebook_video_seconds: float = 2.0
-    facebook_reels_per_day: int = 30
     meta_calls_per_hour: int = 200  # drives the X-App-Usage / X-Business-Use-Case-Usage percentages
     instagram_image_seconds: float = 0.5
     instagram_video_seconds: float = 3.0
@@ -172,7 +171,7 @@ class FacebookPhoto:
 class FacebookVideo:
     id: str
     page_id: str
-    kind: str  # "video" | "reel"
+    kind: str  # "video"
     created_at: float
     title: str = ""
     description: str = ""
@@ -182,7 +181,6 @@ class FacebookVideo:
     uploaded_bytes: int = 0
     post_id: str = ""
     fail: bool = False
-    finished: bool = False  # reels: `upload_phase=finish` was called
 
 
 @dataclass
@@ -196,10 +194,9 @@ class InstagramContainer:
     is_carousel_item: bool = False
     children: list[str] = field(default_factory=list)
     status_code: str = "IN_PROGRESS"  # IN_PROGRESS | FINISHED | ERROR | EXPIRED | PUBLISHED
-    ready_at: float | None = None  # None: waiting for a resumable upload
+    ready_at: float | None = None
     error: str = ""  # "<code>/<subcode>" when it ends in ERROR
     media_id: str = ""
-    resumable: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
 

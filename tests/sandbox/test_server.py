@@ -267,3 +267,17 @@ def test_it_runs_from_the_command_line() -> None:
 
     assert first_line.startswith("SoSocial sandbox on http://127.0.0.1:")
     assert overview["base_urls"]["X_API_URL"] == f"{url}/x/api"
+
+
+def test_it_imports_nothing_of_django_or_sosocial() -> None:
+    check = (
+        "import sys, sandbox.__main__, sandbox.client; "
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'django', 'platforms', 'publishing', 'sosocial'}))"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True, timeout=30
+    )
+
+    assert loaded.stdout.strip() == "[]"

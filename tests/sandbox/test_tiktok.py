@@ -205,19 +205,6 @@ def test_it_publishes_photos(control: SandboxClient, api: str, alice: dict[str, 
     assert [m["url"] for m in recorded["media"]] == photos
 
 
-def test_it_lists_published_videos(control: SandboxClient, api: str, alice: dict[str, Any]) -> None:
-    init = video_init(api, alice, 1000, 1000, 1)
-    put_chunk(init.json()["data"]["upload_url"], b"l" * 1000, 0, 1000)
-    control.advance(60)
-
-    listed = call(api, alice, "video/list/?fields=id,title,create_time,share_url", {"max_count": 20})
-
-    [video] = listed.json()["data"]["videos"]
-    assert video["title"] == "Sourdough #bread"
-    assert video["share_url"].endswith(f"/video/{video['id']}")
-    assert listed.json()["data"]["has_more"] is False
-
-
 def test_it_limits_video_inits_to_six_a_minute(
     control: SandboxClient, api: str, alice: dict[str, Any]
 ) -> None:
@@ -333,20 +320,6 @@ def test_it_fails_the_publish_when_told_to(control: SandboxClient, api: str, ali
 
     assert data["status"] == "FAILED"
     assert data["fail_reason"] == "duration_check_failed"
-
-
-def test_it_sends_drafts_to_the_creators_inbox(
-    control: SandboxClient, api: str, alice: dict[str, Any]
-) -> None:
-    source = {"source": "FILE_UPLOAD", "video_size": 1000, "chunk_size": 1000, "total_chunk_count": 1}
-    init = call(api, alice, "post/publish/inbox/video/init/", {"source_info": source})
-    put_chunk(init.json()["data"]["upload_url"], b"d" * 1000, 0, 1000)
-    control.advance(60)
-
-    data = fetch_status(api, alice, init.json()["data"]["publish_id"])
-
-    assert data["status"] == "SEND_TO_USER_INBOX"
-    assert [p["status"] for p in control.posts("tiktok")] == ["inbox"]
 
 
 def test_it_revokes_the_grant_so_refresh_fails_too(

@@ -381,13 +381,3 @@ def test_it_revokes_the_grant_so_refresh_fails_too(
 
     assert refreshed.status_code == 400
     assert refreshed.json()["error"] == "invalid_grant"
-
-
-def test_it_deletes_a_post_from_the_timeline(api: str, alice: dict[str, Any]) -> None:
-    post_id = post(api, alice, {"text": "Oops"}).json()["data"]["id"]
-
-    deleted = requests.delete(f"{api}/tweets/{post_id}", headers=bearer(alice), timeout=5)
-    timeline = requests.get(f"{api}/users/{alice['account_id']}/tweets", headers=bearer(alice), timeout=5)
-
-    assert deleted.json() == {"data": {"deleted": True}}
-    assert timeline.json() == {"meta": {"result_count": 0}}
