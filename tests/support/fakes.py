@@ -6,36 +6,26 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import count
 
-from platforms.base import (
-    AccountCredentials,
-    Checkpoint,
-    ConnectedAccount,
-    MediaItem,
-    PermanentError,
-    PublishRequest,
-    PublishResult,
-    ReconcileStatus,
-    Reconciliation,
-    ReconnectNeeded,
-    TokenGrant,
-)
+from platforms import base
 
 
 class FakeClient:
     def __init__(self) -> None:
-        self.outcomes: list[PublishResult | Exception] = []
-        self.publish_calls: list[PublishRequest] = []
-        self.reconcile_calls: list[PublishRequest] = []
-        self.reconcile_answer = Reconciliation(status=ReconcileStatus.NOT_PUBLISHED)
-        self.refresh_answer: TokenGrant | Exception = TokenGrant("fresh-access", "fresh-refresh")
+        self.outcomes: list[base.PublishResult | Exception] = []
+        self.publish_calls: list[base.PublishRequest] = []
+        self.reconcile_calls: list[base.PublishRequest] = []
+        self.reconcile_answer = base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED)
+        self.refresh_answer: base.TokenGrant | Exception = base.TokenGrant("fresh-access", "fresh-refresh")
         self.checkpoints: list[Mapping[str, str]] = []
         self.progress_to_save: Mapping[str, str] | None = None
         self._ids = count(1)
 
-    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+    def validate(
+        self, *, text: str, media: Sequence[base.MediaItem], options: Mapping[str, str]
+    ) -> list[str]:
         return []
 
-    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         self.publish_calls.append(request)
         if self.progress_to_save is not None:
             checkpoint(self.progress_to_save)
@@ -46,13 +36,15 @@ class FakeClient:
         if outcome is not None:
             return outcome
         post_id = f"fake-{next(self._ids)}"
-        return PublishResult(platform_post_id=post_id, url=f"https://fake.example/{post_id}", http_status=201)
+        return base.PublishResult(
+            platform_post_id=post_id, url=f"https://fake.example/{post_id}", http_status=201
+        )
 
-    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+    def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
         self.reconcile_calls.append(request)
         return self.reconcile_answer
 
-    def refresh_token(self, account: AccountCredentials) -> TokenGrant:
+    def refresh_token(self, account: base.AccountCredentials) -> base.TokenGrant:
         if isinstance(self.refresh_answer, Exception):
             raise self.refresh_answer
         return self.refresh_answer
@@ -60,11 +52,11 @@ class FakeClient:
     def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
         return f"https://fake.example/authorize?state={state}"
 
-    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[base.ConnectedAccount]:
         if code != "good-code":
-            raise ReconnectNeeded("The platform refused the login.", code="bad_code")
-        return [ConnectedAccount(account_id="fake-1", display_name="Fake", access_token="tok")]
+            raise base.ReconnectNeeded("The platform refused the login.", code="bad_code")
+        return [base.ConnectedAccount(account_id="fake-1", display_name="Fake", access_token="tok")]
 
 
-def permanent(message: str = "The platform refused this post.") -> PermanentError:
-    return PermanentError(message, code="fake_permanent", http_status=400)
+def permanent(message: str = "The platform refused this post.") -> base.PermanentError:
+    return base.PermanentError(message, code="fake_permanent", http_status=400)

@@ -22,21 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from platforms.base import (
-    AccountCredentials,
-    Checkpoint,
-    ConnectedAccount,
-    MediaItem,
-    PermanentError,
-    PublishRequest,
-    PublishResult,
-    ReconcileStatus,
-    Reconciliation,
-    ReconnectNeeded,
-    RetryableError,
-    TokenExpired,
-    TokenGrant,
-)
+from platforms import base
 from platforms.http import send
 
 
@@ -178,10 +164,12 @@ class SinkClient:
         self.base_url = base_url or os.environ["SOSOCIAL_SINK_URL"]
         self.session = requests.Session()
 
-    def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
+    def validate(
+        self, *, text: str, media: Sequence[base.MediaItem], options: Mapping[str, str]
+    ) -> list[str]:
         return [] if text else ["Write something to post."]
 
-    def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
+    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         response = send(
             self.session,
             "POST",
@@ -191,39 +179,41 @@ class SinkClient:
         )
         if response.status_code == 201:
             post_id = response.json()["id"]
-            return PublishResult(post_id, f"{self.base_url}/posts/{post_id}", response.status_code)
+            return base.PublishResult(post_id, f"{self.base_url}/posts/{post_id}", response.status_code)
         status = response.status_code
         if status == 429:
             retry_at = datetime.now(UTC) + timedelta(seconds=float(response.headers.get("Retry-After", "0")))
-            raise RetryableError(
+            raise base.RetryableError(
                 "Rate limited by the sink.", code="sink_429", http_status=status, retry_at=retry_at
             )
         if status >= 500:
-            raise RetryableError("The sink had a server error.", code=f"sink_{status}", http_status=status)
+            raise base.RetryableError(
+                "The sink had a server error.", code=f"sink_{status}", http_status=status
+            )
         if status == 401:
-            raise TokenExpired("The sink rejected the token.", code="sink_401", http_status=status)
+            raise base.TokenExpired("The sink rejected the token.", code="sink_401", http_status=status)
         if status == 403:
-            raise ReconnectNeeded("The sink revoked access.", code="sink_403", http_status=status)
-        raise PermanentError("The sink refused the post.", code=f"sink_{status}", http_status=status)
+            raise base.ReconnectNeeded("The sink revoked access.", code="sink_403", http_status=status)
+        raise base.PermanentError("The sink refused the post.", code=f"sink_{status}", http_status=status)
 
-    def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
+    def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
         response = send(
             self.session, "GET", f"{self.base_url}/posts", params={"reference": request.reference}
         )
         found = response.json()["posts"]
         if not found:
-            return Reconciliation(status=ReconcileStatus.NOT_PUBLISHED)
+            return base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED)
         post_id = str(found[0]["id"])
-        return Reconciliation(
-            status=ReconcileStatus.PUBLISHED,
-            result=PublishResult(post_id, f"{self.base_url}/posts/{post_id}", response.status_code),
+        return base.Reconciliation(
+            status=base.ReconcileStatus.PUBLISHED,
+            result=base.PublishResult(post_id, f"{self.base_url}/posts/{post_id}", response.status_code),
         )
 
-    def refresh_token(self, account: AccountCredentials) -> TokenGrant:
-        return TokenGrant(access_token=f"{account.access_token}-refreshed", refresh_token="rotated")
+    def refresh_token(self, account: base.AccountCredentials) -> base.TokenGrant:
+        return base.TokenGrant(access_token=f"{account.access_token}-refreshed", refresh_token="rotated")
 
     def authorization_url(self, *, redirect_uri: str, state: str, code_verifier: str) -> str:
         return f"{self.base_url}/authorize?state={state}"
 
-    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[ConnectedAccount]:
-        raise PermanentError("The sink has no login.", code="sink_no_login")
+    def connect(self, *, code: str, redirect_uri: str, code_verifier: str) -> list[base.ConnectedAccount]:
+        raise base.PermanentError("The sink has no login.", code="sink_no_login")
