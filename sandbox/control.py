@@ -7,24 +7,13 @@ from typing import Any
 
 from sandbox import facebook, instagram, tiktok, x
 from sandbox.faults import PLATFORMS, FaultSpecError
-from sandbox.routing import ApiError, Request, Response, Router, json_response
+from sandbox.routing import ApiError, Handler, Request, Response, Router, json_response
 from sandbox.state import Post, State, iso
 
 
 def register(router: Router) -> None:
-    router.add("GET", r"/_sandbox/?", overview)
-    router.add("POST", r"/_sandbox/accounts", create_account)
-    router.add("GET", r"/_sandbox/accounts", list_accounts)
-    router.add("POST", r"/_sandbox/faults", add_fault)
-    router.add("GET", r"/_sandbox/faults", list_faults)
-    router.add("DELETE", r"/_sandbox/faults", clear_faults)
-    router.add("GET", r"/_sandbox/posts", list_posts)
-    router.add("GET", r"/_sandbox/requests", list_requests)
-    router.add("POST", r"/_sandbox/reset", reset)
-    router.add("GET", r"/_sandbox/clock", clock)
-    router.add("POST", r"/_sandbox/clock", advance_clock)
-    router.add("GET", r"/_sandbox/config", config)
-    router.add("POST", r"/_sandbox/config", update_config)
+    for method, path, handler in ROUTES:
+        router.add(method, rf"/_sandbox/{path}", handler)
 
 
 def bad_request(message: str) -> ApiError:
@@ -206,3 +195,20 @@ def update_config(state: State, request: Request) -> Response:
     except ValueError as error:
         raise bad_request(str(error)) from error
     return config(state, request)
+
+
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "?", overview),
+    ("POST", "accounts", create_account),
+    ("GET", "accounts", list_accounts),
+    ("POST", "faults", add_fault),
+    ("GET", "faults", list_faults),
+    ("DELETE", "faults", clear_faults),
+    ("GET", "posts", list_posts),
+    ("GET", "requests", list_requests),
+    ("POST", "reset", reset),
+    ("GET", "clock", clock),
+    ("POST", "clock", advance_clock),
+    ("GET", "config", config),
+    ("POST", "config", update_config),
+]

@@ -10,7 +10,17 @@ from typing import Any
 from sandbox import graph
 from sandbox.graph import GRAPH, Linked, Node, fail, select
 from sandbox.routing import Request, Response, Router, json_response
-from sandbox.state import DAY, Account, FacebookPhoto, FacebookVideo, Post, State, Token, meta_time
+from sandbox.state import (
+    DAY,
+    Account,
+    FacebookPhoto,
+    FacebookVideo,
+    Post,
+    State,
+    Token,
+    account_answer,
+    meta_time,
+)
 
 MAX_MESSAGE = 63206
 SCHEDULE_MIN_SECONDS = 600
@@ -412,13 +422,7 @@ def create_account(state: State, *, name: str) -> dict[str, Any]:
     user_token = graph.long_lived_user_token(state, person)
     page_token = graph.page_token_for(state, user_token, page)
     return {
-        "platform": "facebook",
-        "account_id": page.id,
-        "display_name": page.name,
-        "username": page.username,
-        "access_token": page_token.value,
-        "refresh_token": "",
-        "expires_at": None,
+        **account_answer(page, page_token),
         "user_id": person.id,
         "user_access_token": user_token.value,
     }

@@ -17,15 +17,7 @@ from urllib.parse import urlencode
 
 from sandbox import oauth
 from sandbox.faults import Fault
-from sandbox.routing import (
-    META_VERSION,
-    ApiError,
-    Request,
-    Response,
-    Router,
-    html_response,
-    json_response,
-)
+from sandbox.routing import META_VERSION, ApiError, Request, Response, Router, html_response, json_response
 from sandbox.state import HOUR, Account, Person, State, Token, meta_time
 
 GRAPH = r"/(?P<host>facebook|instagram)/graph(?:-video)?/" + META_VERSION

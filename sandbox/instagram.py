@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from sandbox import graph
 from sandbox.graph import GRAPH, Edge, Linked, Node, fail, select
 from sandbox.routing import Request, Response, Router, json_response
-from sandbox.state import DAY, Account, InstagramContainer, Post, State, Token, meta_time
+from sandbox.state import DAY, Account, InstagramContainer, Post, State, Token, account_answer, meta_time
 
 MAX_CAPTION = 2200
 MAX_HASHTAGS = 30
@@ -354,13 +354,7 @@ def create_account(state: State, *, name: str, username: str) -> dict[str, Any]:
     user_token = graph.long_lived_user_token(state, person)
     page_token = graph.page_token_for(state, user_token, page)
     return {
-        "platform": "instagram",
-        "account_id": account.id,
-        "display_name": account.name,
-        "username": account.username,
-        "access_token": page_token.value,
-        "refresh_token": "",
-        "expires_at": None,
+        **account_answer(account, page_token),
         "page_id": page.id,
         "user_id": person.id,
         "user_access_token": user_token.value,

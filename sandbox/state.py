@@ -485,6 +485,19 @@ class State:
         return len(calls)
 
 
+def account_answer(account: Account, access: Token, refresh: Token | None = None) -> dict[str, Any]:
+    """What `POST /_sandbox/accounts` answers for a new account and its tokens (platforms add extras)."""
+    return {
+        "platform": account.platform,
+        "account_id": account.id,
+        "display_name": account.name,
+        "username": account.username,
+        "access_token": access.value,
+        "refresh_token": refresh.value if refresh else "",
+        "expires_at": None if access.expires_at is None else iso(access.expires_at),
+    }
+
+
 def iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat()
 

@@ -14,15 +14,8 @@ from typing import Any
 
 from sandbox import oauth
 from sandbox.faults import Fault
-from sandbox.routing import (
-    ApiError,
-    Request,
-    Response,
-    Router,
-    html_response,
-    json_response,
-)
-from sandbox.state import DAY, Account, Post, State, TikTokPublish, Token, iso
+from sandbox.routing import ApiError, Request, Response, Router, html_response, json_response
+from sandbox.state import DAY, Account, Post, State, TikTokPublish, Token, account_answer, iso
 
 API = r"/tiktok/api/v2/"
 ACCESS_SECONDS = 7200
@@ -44,29 +37,17 @@ ALL_SCOPES = ["user.info.basic", "video.publish", "video.upload", "video.list"]
 
 
 def register(router: Router) -> None:
-    tt = "tiktok"
+    tt, publish = "tiktok", API + r"post/publish/"
     router.add("GET", r"/tiktok/www/v2/auth/authorize/?", authorize, platform=tt, names={"authorize"})
     router.add("POST", API + r"oauth/token/?", token, platform=tt, names={"token"})
     router.add("GET", API + r"user/info/?", user_info, platform=tt, names={"user_info"})
+    router.add("POST", publish + "creator_info/query/?", creator_info, platform=tt, names={"creator_info"})
+    router.add("POST", publish + "video/init/?", video_init, platform=tt, names={"create_post", "video_init"})
     router.add(
-        "POST", API + r"post/publish/creator_info/query/?", creator_info, platform=tt, names={"creator_info"}
-    )
-    router.add(
-        "POST",
-        API + r"post/publish/video/init/?",
-        video_init,
-        platform=tt,
-        names={"create_post", "video_init"},
-    )
-    router.add(
-        "POST",
-        API + r"post/publish/content/init/?",
-        photo_init,
-        platform=tt,
-        names={"create_post", "photo_init"},
+        "POST", publish + "content/init/?", photo_init, platform=tt, names={"create_post", "photo_init"}
     )
     router.add("PUT", r"/tiktok/upload/(?P<upload>[\w-]+)", upload, platform=tt, names={"upload"})
-    router.add("POST", API + r"post/publish/status/fetch/?", status, platform=tt, names={"status"})
+    router.add("POST", publish + "status/fetch/?", status, platform=tt, names={"status"})
 
 
 # The error envelopes -------------------------------------------------------------------------
@@ -640,13 +621,7 @@ def create_account(
     )
     access, refresh = oauth.issue(state, GRANT, person_id=account.id, scopes=ALL_SCOPES, client_id=client_id)
     return {
-        "platform": "tiktok",
-        "account_id": account.id,
-        "display_name": account.name,
-        "username": account.username,
-        "access_token": access.value,
-        "refresh_token": refresh.value if refresh else "",
-        "expires_at": iso(state.now() + ACCESS_SECONDS),
+        **account_answer(account, access, refresh),
         "refresh_expires_at": iso(state.now() + REFRESH_SECONDS),
         "privacy_level_options": account.privacy_level_options,
     }

@@ -12,15 +12,8 @@ from typing import Any
 
 from sandbox import oauth
 from sandbox.faults import Fault
-from sandbox.routing import (
-    ApiError,
-    Request,
-    Response,
-    Router,
-    html_response,
-    json_response,
-)
-from sandbox.state import DAY, Account, Post, State, Token, XMedia, iso
+from sandbox.routing import ApiError, Request, Response, Router, html_response, json_response
+from sandbox.state import DAY, Account, Post, State, Token, XMedia, account_answer, iso
 
 API = r"/x/api/2/"
 ACCESS_SECONDS = 7200
@@ -814,12 +807,4 @@ def create_account(state: State, *, name: str, username: str, client_id: str = "
     """
     account = create_user(state, name=name, username=username, key=f"account:{state.random(8)}")
     access, refresh = oauth.issue(state, GRANT, person_id=account.id, scopes=ALL_SCOPES, client_id=client_id)
-    return {
-        "platform": "x",
-        "account_id": account.id,
-        "display_name": account.name,
-        "username": account.username,
-        "access_token": access.value,
-        "refresh_token": refresh.value if refresh else "",
-        "expires_at": iso(state.now() + ACCESS_SECONDS),
-    }
+    return account_answer(account, access, refresh)
