@@ -12,8 +12,9 @@ from sandbox.state import Post, State, iso
 
 
 def register(router: Router) -> None:
-    for method, path, handler in ROUTES:
-        router.add(method, rf"/_sandbox/{path}", handler)
+    for path, handlers in ROUTES.items():
+        for method, handler in handlers.items():
+            router.add(method, rf"/_sandbox/{path}", handler)
 
 
 def bad_request(message: str) -> ApiError:
@@ -197,18 +198,14 @@ def update_config(state: State, request: Request) -> Response:
     return config(state, request)
 
 
-ROUTES: list[tuple[str, str, Handler]] = [
-    ("GET", "?", overview),
-    ("POST", "accounts", create_account),
-    ("GET", "accounts", list_accounts),
-    ("POST", "faults", add_fault),
-    ("GET", "faults", list_faults),
-    ("DELETE", "faults", clear_faults),
-    ("GET", "posts", list_posts),
-    ("GET", "requests", list_requests),
-    ("POST", "reset", reset),
-    ("GET", "clock", clock),
-    ("POST", "clock", advance_clock),
-    ("GET", "config", config),
-    ("POST", "config", update_config),
-]
+# Path under /_sandbox/ -> method -> handler.
+ROUTES: dict[str, dict[str, Handler]] = {
+    "?": {"GET": overview},
+    "accounts": {"POST": create_account, "GET": list_accounts},
+    "faults": {"POST": add_fault, "GET": list_faults, "DELETE": clear_faults},
+    "posts": {"GET": list_posts},
+    "requests": {"GET": list_requests},
+    "reset": {"POST": reset},
+    "clock": {"GET": clock, "POST": advance_clock},
+    "config": {"GET": config, "POST": update_config},
+}

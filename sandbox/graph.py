@@ -36,23 +36,13 @@ RATE_LIMIT_MESSAGES = {
 }
 
 
-# How Meta refuses a code; anything else about one is a bad format.
 MISMATCH = (
     "Error validating verification code. Please make sure your redirect_uri is identical to the one you "
     "used in the OAuth dialog request"
 )
-REFUSALS = {
-    "used_code": ("This authorization code has been used.", 36009),
-    "expired_code": ("This authorization code has expired.", 36007),
-    "wrong_client": (MISMATCH, 36008),
-    "wrong_redirect": (MISMATCH, 36008),
-}
 
 
-def refuse(reason: str) -> ApiError:
-    if reason not in REFUSALS:
-        return fail(100, "Invalid verification code format.")
-    message, subcode = REFUSALS[reason]
+def code_error(message: str, subcode: int | None = None) -> ApiError:
     return fail(100, message, subcode=subcode)
 
 
@@ -64,7 +54,14 @@ GRANT = oauth.Grant(
     access_prefix="EAAB",
     denial={"error_code": "200", "error_description": "Permissions error", "error_reason": "user_denied"},
     fragment="#_=_",
-    refuse=refuse,
+    refusal=code_error,
+    refusals={
+        "invalid_code": ("Invalid verification code format.",),
+        "used_code": ("This authorization code has been used.", 36009),
+        "expired_code": ("This authorization code has expired.", 36007),
+        "wrong_client": (MISMATCH, 36008),
+        "wrong_redirect": (MISMATCH, 36008),
+    },
 )
 
 

@@ -27,8 +27,10 @@ class Grant:
     family: str  # whose codes and tokens: "meta", "x" or "tiktok"
     code_seconds: float
     access_seconds: float
-    # The platform's refusal for each of REFUSALS.
-    refuse: Callable[[str], ApiError]
+    # How the platform refuses: `refusal(*refusals[reason])` for each of REFUSALS, the
+    # "invalid_code" entry standing for any reason the platform does not tell apart.
+    refusal: Callable[..., ApiError]
+    refusals: Mapping[str, tuple[Any, ...]]
     access_kind: str = "access"  # Meta's login gives a "user" token
     refresh_seconds: float | None = None  # None: no refresh tokens
     refresh_scope: str = ""  # a refresh token only when this scope was granted ("" = always)
@@ -44,6 +46,13 @@ class Grant:
     denial: Mapping[str, str] = field(default_factory=dict)
     fragment: str = ""  # Meta appends "#_=_" to its redirects
     echo_scopes: bool = False  # TikTok names the granted scopes in the redirect
+
+    def __post_init__(self) -> None:
+        assert "invalid_code" in self.refusals, self.family
+        assert set(self.refusals) <= set(REFUSALS), self.refusals
+
+    def refuse(self, reason: str) -> ApiError:
+        return self.refusal(*self.refusals.get(reason, self.refusals["invalid_code"]))
 
 
 def with_query(url: str, query: Mapping[str, str]) -> str:

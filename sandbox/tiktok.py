@@ -71,20 +71,6 @@ def oauth_error(error: str, description: str, status: int = 400) -> ApiError:
     return ApiError(json_response(status, body))
 
 
-INVALID_CODE = ("invalid_grant", "Authorization code is invalid.")
-REFUSALS = {
-    "expired_code": ("invalid_grant", "Authorization code is expired."),
-    "wrong_redirect": ("invalid_request", "Redirect URI does not match the one used to authorize."),
-    "bad_verifier": ("invalid_grant", "Code verifier is invalid."),
-    "bad_refresh": ("invalid_grant", "Refresh token is invalid or expired."),
-    "unsupported_grant": ("unsupported_grant_type", "Unsupported grant_type"),
-}
-
-
-def refuse(reason: str) -> ApiError:
-    return oauth_error(*REFUSALS.get(reason, INVALID_CODE))
-
-
 GRANT = oauth.Grant(
     family="tiktok",
     code_seconds=600,
@@ -98,7 +84,15 @@ GRANT = oauth.Grant(
     pkce_forms=frozenset({"s256", "hex", "plain"}),
     denial={"error_description": "The user denied access"},
     echo_scopes=True,
-    refuse=refuse,
+    refusal=oauth_error,
+    refusals={
+        "invalid_code": ("invalid_grant", "Authorization code is invalid."),
+        "expired_code": ("invalid_grant", "Authorization code is expired."),
+        "wrong_redirect": ("invalid_request", "Redirect URI does not match the one used to authorize."),
+        "bad_verifier": ("invalid_grant", "Code verifier is invalid."),
+        "bad_refresh": ("invalid_grant", "Refresh token is invalid or expired."),
+        "unsupported_grant": ("unsupported_grant_type", "Unsupported grant_type"),
+    },
 )
 
 
@@ -116,7 +110,7 @@ class TikTokErrors:
             return envelope(429, {}, "rate_limit_exceeded", "API rate limit exceeded, please retry later.")
         if fault.kind in ("expired_token", "revoked_token"):
             if "token" in names:
-                return refuse("bad_refresh").response
+                return GRANT.refuse("bad_refresh").response
             return invalid_token().response
         return envelope(
             status or 403,

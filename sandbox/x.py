@@ -137,21 +137,6 @@ def oauth_error(error: str, description: str, status: int = 400) -> ApiError:
     return ApiError(json_response(status, {"error": error, "error_description": description}))
 
 
-INVALID_CODE = ("invalid_grant", "Value passed for the authorization code was invalid.")
-# Every other refusal of a code says the code was invalid.
-REFUSALS = {
-    "bad_verifier": ("invalid_grant", "Value passed for the code_verifier was invalid."),
-    "bad_refresh": ("invalid_grant", "Value passed for the token was invalid."),
-    "unsupported_grant": ("unsupported_grant_type", "Unsupported grant_type"),
-}
-
-
-def refuse(reason: str) -> ApiError:
-    return oauth_error(
-        *REFUSALS.get(reason, ("invalid_grant", "Value passed for the authorization code was invalid."))
-    )
-
-
 GRANT = oauth.Grant(
     family="x",
     code_seconds=30,
@@ -159,7 +144,13 @@ GRANT = oauth.Grant(
     refresh_seconds=REFRESH_SECONDS,
     refresh_scope="offline.access",
     token_length=64,
-    refuse=refuse,
+    refusal=oauth_error,
+    refusals={
+        "invalid_code": ("invalid_grant", "Value passed for the authorization code was invalid."),
+        "bad_verifier": ("invalid_grant", "Value passed for the code_verifier was invalid."),
+        "bad_refresh": ("invalid_grant", "Value passed for the token was invalid."),
+        "unsupported_grant": ("unsupported_grant_type", "Unsupported grant_type"),
+    },
 )
 
 
@@ -201,7 +192,7 @@ class XErrors:
             return too_many_requests(headers)
         if fault.kind in ("expired_token", "revoked_token"):
             if "token" in names:
-                return refuse("bad_refresh").response
+                return GRANT.refuse("bad_refresh").response
             return unauthorized()
         return problem(
             status or 403,
