@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox import graph
-from sandbox.graph import GRAPH, Linked, Node, fail, select
+from sandbox.graph import GRAPH, Linked, Node, fail, node_of, select
 from sandbox.routing import Request, Response, Router, json_response
 from sandbox.state import (
     DAY,
@@ -359,43 +359,26 @@ def find_node(state: State, node_id: str) -> Node | None:
     post = state.posts.get(node_id)
     if post is not None and post.platform == "facebook" and post.status != "deleted":
         page = state.accounts[post.account_id]
-
-        return Node(
-            platform="facebook",
-            names=frozenset({"node", "post"}),
-            owner=page.owner,
-            page_id=page.id,
-            fields=lambda token: post_fields(state, post),
-            default=("created_time", "message", "id"),
+        return node_of(
+            page, "post", lambda token: post_fields(state, post), ("created_time", "message", "id")
         )
     photo = state.facebook_photos.get(node_id)
     if photo is not None:
-        page = state.accounts[photo.page_id]
-        return Node(
-            platform="facebook",
-            names=frozenset({"node", "photo"}),
-            owner=page.owner,
-            page_id=page.id,
-            fields=lambda token: {
-                "id": photo.id,
-                "name": photo.caption or None,
-                "created_time": meta_time(photo.created_at),
-                "link": photo.url,
-                "page_story_id": photo.post_id or None,
-            },
-            default=("created_time", "id"),
+        photo_fields = {
+            "id": photo.id,
+            "name": photo.caption or None,
+            "created_time": meta_time(photo.created_at),
+            "link": photo.url,
+            "page_story_id": photo.post_id or None,
+        }
+        return node_of(
+            state.accounts[photo.page_id], "photo", lambda token: photo_fields, ("created_time", "id")
         )
     video = state.facebook_videos.get(node_id)
     if video is not None:
         page = state.accounts[video.page_id]
-        return Node(
-            platform="facebook",
-            names=frozenset({"node", "video_status"}),
-            owner=page.owner,
-            page_id=page.id,
-            fields=lambda token: video_fields(state, video),
-            default=("updated_time", "description", "id"),
-        )
+        default = ("updated_time", "description", "id")
+        return node_of(page, "video_status", lambda token: video_fields(state, video), default)
     return None
 
 

@@ -467,28 +467,27 @@ class Node:
 NodeFinder = Callable[[State, str], "Node | None"]
 
 
+def node_of(
+    account: Account, name: str, fields: Callable[[Token], dict[str, Any]], default: tuple[str, ...] = ("id",)
+) -> Node:
+    """A node managed through `account`'s Page (a Page's own, or the one an IG account is linked to)."""
+    return Node(
+        platform=account.platform,
+        names=frozenset({"node", name}),
+        owner=account.owner,
+        page_id=account.page_id or account.id,
+        fields=fields,
+        default=default,
+    )
+
+
 def account_node(state: State, node_id: str) -> Node | None:
     account = state.accounts.get(node_id)
     if account is not None and account.platform == "facebook":
-        return Node(
-            platform="facebook",
-            names=frozenset({"node", "page"}),
-            owner=account.owner,
-            page_id=account.id,
-            fields=lambda token: page_fields(state, account, token),
-            default=("name", "id"),
-        )
+        return node_of(account, "page", lambda token: page_fields(state, account, token), ("name", "id"))
     if account is not None and account.platform == "instagram":
-        return Node(
-            platform="instagram",
-            names=frozenset({"node", "ig_user"}),
-            owner=account.owner,
-            page_id=account.page_id,
-            fields=lambda token: {
-                **instagram_fields(account),
-                "media_count": len(state.posts_of("instagram", account.id)),
-            },
-        )
+        posts = len(state.posts_of("instagram", account.id))
+        return node_of(account, "ig_user", lambda token: {**instagram_fields(account), "media_count": posts})
     person = state.persons.get(node_id)
     if person is not None and person.family == "meta":
         return Node(

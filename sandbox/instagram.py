@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox import graph
-from sandbox.graph import GRAPH, Edge, Linked, Node, fail, select
+from sandbox.graph import GRAPH, Edge, Linked, Node, fail, node_of, select
 from sandbox.routing import Request, Response, Router, json_response
 from sandbox.state import DAY, Account, InstagramContainer, Post, State, Token, account_answer, meta_time
 
@@ -306,23 +306,10 @@ def find_node(state: State, node_id: str) -> Node | None:
     container = state.instagram_containers.get(node_id)
     if container is not None:
         account = state.accounts[container.account_id]
-        return Node(
-            platform="instagram",
-            names=frozenset({"node", "container_status"}),
-            owner=account.owner,
-            page_id=account.page_id,
-            fields=lambda token: container_fields(container),
-        )
+        return node_of(account, "container_status", lambda token: container_fields(container))
     post = state.posts.get(node_id)
     if post is not None and post.platform == "instagram":
-        account = state.accounts[post.account_id]
-        return Node(
-            platform="instagram",
-            names=frozenset({"node", "media"}),
-            owner=account.owner,
-            page_id=account.page_id,
-            fields=lambda token: media_fields(state, post),
-        )
+        return node_of(state.accounts[post.account_id], "media", lambda token: media_fields(state, post))
     return None
 
 
