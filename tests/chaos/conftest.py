@@ -97,18 +97,6 @@ def second_x(alice: User, control: SandboxClient) -> SocialAccount:
     return connect_sandbox_account(control, owner=alice, platform="x", name="Alice Two")
 
 
-def slow_every_create(control: SandboxClient, seconds: float) -> None:
-    """Every X create answers `seconds` late, after the post exists: most of each request is then
-    spent past the commit, where a kill or an outage leaves the outcome unknown."""
-    control.fault("x", "slow", count=1_000_000, seconds=seconds)
-
-
-def posts_held(sandbox: SandboxServer) -> int:
-    """How many posts the sandbox holds (from its state: cheap enough to poll)."""
-    with sandbox.state.lock:
-        return len(sandbox.state.posts)
-
-
 # -- a burst of posts -------------------------------------------------------------------------------
 def schedule_burst(
     accounts: SocialAccount | Sequence[SocialAccount], count: int, *, in_seconds: float = 2.0
@@ -205,6 +193,42 @@ def assert_settled_on_sandbox(entries: list[ScheduleEntry], control: SandboxClie
     for entry in outcome.published:
         assert record[entry.reference] == [entry.platform_post_id], entry.reference
     return outcome
+
+
+@dataclass
+class Burst:
+    """A burst of X posts to the test's sandbox, judged from the sandbox's own record."""
+
+    sandbox: SandboxServer
+    control: SandboxClient
+
+    def slow_creates(self, seconds: float) -> None:
+        """Every X create answers `seconds` late, after the post exists: most of each request is then
+        spent past the commit, where a kill or an outage leaves the outcome unknown."""
+        self.control.fault("x", "slow", count=1_000_000, seconds=seconds)
+
+    def schedule(
+        self, accounts: SocialAccount | Sequence[SocialAccount], count: int, *, in_seconds: float = 2.0
+    ) -> list[ScheduleEntry]:
+        return schedule_burst(accounts, count, in_seconds=in_seconds)
+
+    def held(self) -> int:
+        """How many posts the sandbox holds (from its state: cheap enough to poll)."""
+        with self.sandbox.state.lock:
+            return len(self.sandbox.state.posts)
+
+    def wait_held(self, count: int, *, timeout: float) -> None:
+        wait_for(lambda: self.held() >= count, timeout=timeout, what=f"{count} posts on the sandbox")
+
+    def settled(self, entries: list[ScheduleEntry], *, timeout: float) -> Outcome:
+        """Waits for every entry to settle, then `assert_settled_on_sandbox`."""
+        wait_settled(entries, timeout=timeout)
+        return assert_settled_on_sandbox(entries, self.control)
+
+
+@pytest.fixture
+def burst(sandbox: SandboxServer, control: SandboxClient) -> Burst:
+    return Burst(sandbox, control)
 
 
 # -- a Redis server of our own, to kill and flush ---------------------------------------------------

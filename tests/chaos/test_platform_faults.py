@@ -7,8 +7,7 @@ from typing import Any
 
 from platforms.models import SocialAccount
 from publishing.models import ScheduleEntry
-from sandbox.client import SandboxClient
-from tests.chaos.conftest import CHAOS, StartProcess, assert_settled_on_sandbox, schedule_burst, wait_settled
+from tests.chaos.conftest import CHAOS, Burst, StartProcess
 from tests.integration.conftest import SHORT_INTERVALS
 
 pytestmark = CHAOS
@@ -25,12 +24,12 @@ def outcomes(entry: ScheduleEntry) -> list[str]:
 def test_each_kind_of_platform_failure_settles_without_duplicates(
     alices_x: SocialAccount,
     second_x: SocialAccount,
-    control: SandboxClient,
+    burst: Burst,
     processes: StartProcess,
 ) -> None:
     old_token = alices_x.access_token
-    entries = schedule_burst(alices_x, 20, in_seconds=2.5)
-    [revoked] = schedule_burst(second_x, 1, in_seconds=2.5)
+    entries = burst.schedule(alices_x, 20, in_seconds=2.5)
+    [revoked] = burst.schedule(second_x, 1, in_seconds=2.5)
     ref = [entry.reference for entry in entries]
     faults: dict[int, list[dict[str, Any]]] = {
         0: [{"kind": "server_error"}],
@@ -45,16 +44,15 @@ def test_each_kind_of_platform_failure_settles_without_duplicates(
     }
     for index, kinds in faults.items():
         for fault in kinds:
-            control.fault("x", match_text=entries[index].post.text, **fault)
-    control.fault("x", "revoked_token", match_text=revoked.post.text)  # the refresh fails too
+            burst.control.fault("x", match_text=entries[index].post.text, **fault)
+    burst.control.fault("x", "revoked_token", match_text=revoked.post.text)  # the refresh fails too
     processes("worker")
     processes("beat")
 
     everything = [*entries, revoked]
-    wait_settled(everything, timeout=45)
-    outcome = assert_settled_on_sandbox(everything, control)
+    outcome = burst.settled(everything, timeout=45)
 
-    assert control.faults() == []  # every failure really happened, to the post it was aimed at
+    assert burst.control.faults() == []  # every failure really happened, to the post it was aimed at
     by_ref = {
         entry.reference: entry for entry in ScheduleEntry.objects.filter(pk__in=[e.pk for e in everything])
     }
