@@ -302,7 +302,7 @@ def _check_daily_cap(state: State, account: Account) -> None:
 
 
 def _chunk_plan(source: dict[str, Any]) -> tuple[int, int, int]:
-    """video_size, chunk_size, total_chunk_count, checked against the chunking rules (§4.2)."""
+    """video_size, chunk_size, total_chunk_count, checked against TikTok's chunking rules."""
     values = [source.get(name) for name in ("video_size", "chunk_size", "total_chunk_count")]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
         raise fail(
