@@ -15,12 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
-from platforms.sandbox import SandboxServer
-from platforms.sandbox.control import base_urls
-
-SANDBOX_CREDENTIALS = {"X_CLIENT_ID": "sandbox-client", "X_CLIENT_SECRET": "sandbox-secret"}
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
+from sosocial.devservices import SANDBOX_CREDENTIALS
 
 
 @dataclass
@@ -33,24 +30,18 @@ class Harness:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**base_urls(self.server.url), **SANDBOX_CREDENTIALS}
+        return {**self.server.base_urls(), **SANDBOX_CREDENTIALS}
 
     @property
     def tweets_url(self) -> str:
         return f"{self.server.url}/x/api/2/tweets"
 
     def create_x_accounts(self, count: int, prefix: str) -> list[dict[str, Any]]:
-        session = requests.Session()
-        made = []
-        for number in range(count):
-            response = session.post(
-                f"{self.server.url}/_sandbox/accounts",
-                json={"platform": "x", "name": f"{prefix} {number}", "username": f"{prefix}{number}"},
-                timeout=5,
-            )
-            response.raise_for_status()
-            made.append(response.json())
-        return made
+        control = SandboxClient(self.server.url)
+        return [
+            control.create_account("x", f"{prefix} {number}", username=f"{prefix}{number}")
+            for number in range(count)
+        ]
 
     def harvest(self) -> None:
         state = self.server.state

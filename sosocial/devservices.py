@@ -83,7 +83,7 @@ SANDBOX_CREDENTIALS = {
 
 def point_platforms_at_sandbox(port: int) -> None:
     """Unless the environment names real platforms, every client talks to the local sandbox."""
-    from platforms.sandbox.control import base_urls
+    from sandbox.control import base_urls
 
     for name, value in {**base_urls(f"http://127.0.0.1:{port}"), **SANDBOX_CREDENTIALS}.items():
         os.environ.setdefault(name, value)

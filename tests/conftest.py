@@ -13,6 +13,8 @@ from publishing.models import Post
 from tests.support.broker import Broker
 from tests.support.fakes import FakeClient
 
+pytest_plugins = ["tests.support.sandbox_plugin"]
+
 
 @pytest.fixture
 def alice(db: None) -> User:

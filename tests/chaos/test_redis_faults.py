@@ -8,25 +8,10 @@ import time
 import pytest
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
-from tests.chaos.conftest import (
-    OwnRedis,
-    StartProcess,
-    assert_settled_on_sandbox,
-    posts_held,
-    schedule_burst,
-    slow_every_create,
-    wait_settled,
-)
+from tests.chaos.conftest import CHAOS, Burst, OwnRedis, StartProcess
 from tests.integration.conftest import wait_for
-from tests.support.sandbox import SandboxControl, sandbox_env
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 SLOW_AFTER_COMMIT = 0.05
 COUNT = 100
 
@@ -38,72 +23,57 @@ def in_flight(server: OwnRedis) -> int:
 
 
 @pytest.fixture
-def platform_env(sandbox: SandboxServer, own_redis: OwnRedis) -> dict[str, str]:
-    return {**sandbox_env(sandbox), "REDIS_URL": own_redis.url}
+def platform_env(platform_env: dict[str, str], own_redis: OwnRedis) -> dict[str, str]:
+    return {**platform_env, "REDIS_URL": own_redis.url}
 
 
 def test_a_redis_restart_mid_burst_loses_no_post_and_doubles_none(
-    alices_x: SocialAccount,
-    sandbox: SandboxServer,
-    control: SandboxControl,
-    own_redis: OwnRedis,
-    processes: StartProcess,
+    alices_x: SocialAccount, burst: Burst, own_redis: OwnRedis, processes: StartProcess
 ) -> None:
-    slow_every_create(control, SLOW_AFTER_COMMIT)
+    burst.slow_creates(SLOW_AFTER_COMMIT)
     worker = processes("worker")
     processes("beat")
-    entries = schedule_burst(alices_x, COUNT)
+    entries = burst.schedule(alices_x, COUNT)
     wait_for(lambda: in_flight(own_redis) > 0, timeout=10, what="the messages on our Redis")
 
-    wait_for(lambda: posts_held(sandbox) >= COUNT // 4, timeout=30, what="a quarter of the burst")
+    burst.wait_held(COUNT // 4, timeout=30)
     own_redis.restart(down_for=1.0)  # no persistence: every queued and unacked message is gone
 
-    wait_settled(entries, timeout=60)
-    outcome = assert_settled_on_sandbox(entries, control)
+    outcome = burst.settled(entries, timeout=60)
     assert len(outcome.published) == COUNT
     assert worker.popen.poll() is None, worker.output()[-3000:]  # reconnected, no restart needed
 
 
 def test_a_redis_flushall_mid_burst_loses_no_post_and_doubles_none(
-    alices_x: SocialAccount,
-    sandbox: SandboxServer,
-    control: SandboxControl,
-    own_redis: OwnRedis,
-    processes: StartProcess,
+    alices_x: SocialAccount, burst: Burst, own_redis: OwnRedis, processes: StartProcess
 ) -> None:
-    slow_every_create(control, SLOW_AFTER_COMMIT)
+    burst.slow_creates(SLOW_AFTER_COMMIT)
     processes("worker")
     processes("beat")
-    entries = schedule_burst(alices_x, COUNT)
+    entries = burst.schedule(alices_x, COUNT)
 
-    wait_for(lambda: posts_held(sandbox) >= COUNT // 4, timeout=30, what="a quarter of the burst")
+    burst.wait_held(COUNT // 4, timeout=30)
     own_redis.client().flushall()
-    wait_for(lambda: posts_held(sandbox) >= COUNT // 2, timeout=30, what="half of the burst")
+    burst.wait_held(COUNT // 2, timeout=30)
     own_redis.client().flushall()
 
-    wait_settled(entries, timeout=60)
-    outcome = assert_settled_on_sandbox(entries, control)
+    outcome = burst.settled(entries, timeout=60)
     assert len(outcome.published) == COUNT
 
 
 # celery 5.7 / kombu 5.7 killed the worker here ("Unrecoverable error: AttributeError ... hostname")
 # until the workaround in sosocial/celery.py (patch_kombu_redis_released_connection).
 def test_the_worker_keeps_running_through_a_redis_restart(
-    alices_x: SocialAccount,
-    sandbox: SandboxServer,
-    control: SandboxControl,
-    own_redis: OwnRedis,
-    processes: StartProcess,
+    alices_x: SocialAccount, burst: Burst, own_redis: OwnRedis, processes: StartProcess
 ) -> None:
-    slow_every_create(control, 0.5)
+    burst.slow_creates(0.5)
     worker = processes("worker")
-    entries = schedule_burst(alices_x, 20, in_seconds=1.5)
-    wait_for(lambda: posts_held(sandbox) >= 2, timeout=20, what="tasks running")
+    entries = burst.schedule(alices_x, 20, in_seconds=1.5)
+    burst.wait_held(2, timeout=20)
 
     own_redis.restart(down_for=1.0)  # while two publishes are waiting on the platform's answer
     time.sleep(4)
 
     assert worker.popen.poll() is None, worker.output()[-3000:]
     processes("beat")
-    wait_settled(entries, timeout=40)
-    assert len(assert_settled_on_sandbox(entries, control).published) == 20
+    assert len(burst.settled(entries, timeout=40).published) == 20

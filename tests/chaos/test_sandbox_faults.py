@@ -2,56 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 from django.contrib.auth.models import User
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
 from publishing import services
 from publishing.models import ScheduleEntry
-from tests.chaos.conftest import StartProcess, assert_settled, wait_settled
-from tests.support.sandbox import SandboxControl, connect_sandbox_account
+from sandbox.client import SandboxClient
+from tests.chaos.conftest import CHAOS, StartProcess, assert_settled, wait_settled
+from tests.support.sandbox_plugin import connect_sandbox_account
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 Status = ScheduleEntry.Status
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
+def sandbox_config() -> dict[str, Any]:
     """X's own limits and duplicate check on, unlike the bursts' sandbox (tests/chaos/conftest.py)."""
-    server = SandboxServer(port=0, config={"x_processing_seconds": 0.5}).start()
-    yield server
-    server.stop()
-
-
-def inject(control: SandboxControl, kind: str, **params: Any) -> None:
-    fault = {"platform": "x", "endpoint": "create_post", "kind": kind, "count": 1, **params}
-    requests.post(f"{control.url}/faults", json=fault, timeout=5).raise_for_status()
+    return {"x_processing_seconds": 0.5}
 
 
 def test_x_failing_in_each_way_during_a_burst_settles_every_post_once(
-    alice: User, control: SandboxControl, processes: StartProcess
+    alice: User, control: SandboxClient, processes: StartProcess
 ) -> None:
     account = connect_sandbox_account(control, owner=alice, platform="x", name="Alice on X")
     old_token = account.access_token
     # Faults are taken by create_post requests in arrival order, whichever entry sends them.
-    inject(control, "server_error")
-    inject(control, "rate_limit", retry_after_seconds=2)
-    inject(control, "expired_token")
-    inject(control, "commit_then_drop")
-    inject(control, "drop_before_commit")
-    inject(control, "slow", seconds=1)
-    inject(control, "permanent")
+    control.fault("x", "server_error")
+    control.fault("x", "rate_limit", retry_after_seconds=2)
+    control.fault("x", "expired_token")
+    control.fault("x", "commit_then_drop")
+    control.fault("x", "drop_before_commit")
+    control.fault("x", "slow", seconds=1)
+    control.fault("x", "permanent")
     when = datetime.now(UTC) + timedelta(seconds=2)
     posts = [
         services.compose_post(owner_id=alice.pk, account=account, text=f"Chaos on X number {n}", when=[when])
@@ -77,4 +63,4 @@ def test_x_failing_in_each_way_during_a_burst_settles_every_post_once(
     assert account.access_token != old_token
     assert account.status == SocialAccount.Status.CONNECTED
     # Every fault was hit: each kind of failure really happened.
-    assert requests.get(f"{control.url}/faults", timeout=5).json()["faults"] == []
+    assert control.faults() == []

@@ -8,54 +8,29 @@ import pytest
 from django.contrib.auth.models import User
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
 from publishing.models import PublishAttempt
-from tests.chaos.conftest import (
-    StartProcess,
-    assert_settled_on_sandbox,
-    posts_held,
-    schedule_burst,
-    slow_every_create,
-    wait_settled,
-)
-from tests.integration.conftest import wait_for
-from tests.support.sandbox import SandboxControl, connect_sandbox_account
+from tests.chaos.conftest import CHAOS, Burst, StartProcess
+from tests.support.sandbox_plugin import connect_sandbox_account
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.chaos,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_sweep"),
-]
+pytestmark = CHAOS
 # Most of each create is spent after the post exists: a kill then leaves the outcome unknown.
 SLOW_AFTER_COMMIT = 0.06
 
 
 def burst_with_kills(
-    count: int,
-    kills: int,
-    accounts: list[SocialAccount],
-    sandbox: SandboxServer,
-    control: SandboxControl,
-    processes: StartProcess,
+    count: int, kills: int, accounts: list[SocialAccount], burst: Burst, processes: StartProcess
 ) -> None:
-    slow_every_create(control, SLOW_AFTER_COMMIT)
+    burst.slow_creates(SLOW_AFTER_COMMIT)
     worker = processes("worker")
     processes("beat")
-    entries = schedule_burst(accounts, count)
+    entries = burst.schedule(accounts, count)
     for kill in range(1, kills + 1):
-        target = count * kill // (kills + 2)
-
-        def reached(target: int = target) -> bool:
-            return posts_held(sandbox) >= target
-
-        wait_for(reached, timeout=30 + count / 10, what=f"{target} posts")
+        burst.wait_held(count * kill // (kills + 2), timeout=30 + count / 10)
         worker.kill()
         time.sleep(0.3)
         worker = processes("worker")
 
-    wait_settled(entries, timeout=40 + count / 5)
-    outcome = assert_settled_on_sandbox(entries, control)
+    outcome = burst.settled(entries, timeout=40 + count / 5)
     # The sandbox answers every request, so reconciliation always settles: nothing fails here.
     assert len(outcome.published) == count, (len(outcome.failed), len(outcome.unconfirmed))
     # The kills did land mid-publish: some entries were caught in flight and settled by the lease
@@ -67,18 +42,19 @@ def burst_with_kills(
 
 
 def test_a_burst_of_100_survives_three_worker_kills(
-    alices_x: SocialAccount, sandbox: SandboxServer, control: SandboxControl, processes: StartProcess
+    alices_x: SocialAccount, burst: Burst, processes: StartProcess
 ) -> None:
-    burst_with_kills(100, 3, [alices_x], sandbox, control, processes)
+    burst_with_kills(100, 3, [alices_x], burst, processes)
 
 
 @pytest.mark.long
 def test_a_burst_of_1000_over_ten_accounts_survives_three_worker_kills(
-    alice: User, sandbox: SandboxServer, control: SandboxControl, processes: StartProcess
+    alice: User, burst: Burst, processes: StartProcess
 ) -> None:
     # Ten accounts, as X reconciliation reads an account's newest 300 posts (platforms/x.py
     # RECONCILE_PAGES) and X itself allows one account 100 posts per 15 minutes.
     accounts = [
-        connect_sandbox_account(control, owner=alice, platform="x", name=f"Alice {n}") for n in range(10)
+        connect_sandbox_account(burst.control, owner=alice, platform="x", name=f"Alice {n}")
+        for n in range(10)
     ]
-    burst_with_kills(1000, 3, accounts, sandbox, control, processes)
+    burst_with_kills(1000, 3, accounts, burst, processes)

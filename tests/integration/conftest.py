@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 from pytest_django import Settings
@@ -171,14 +170,9 @@ def fast_sweep(transactional_db: None) -> None:
 
 
 @pytest.fixture
-def alices_x(alice: User) -> SocialAccount:
-    return SocialAccount.objects.create(
-        owner=alice,
-        platform=SocialAccount.Kind.X,
-        platform_account_id="x-alice",
-        display_name="@alice",
-        access_token="alice-token",
-    )
+def alices_x(alices_account: SocialAccount) -> SocialAccount:
+    """Alice's X account; the chaos tests replace it with one on the sandbox."""
+    return alices_account
 
 
 @pytest.fixture

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from pytest_django import Settings
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
 from tests.integration.conftest import Process, wait_for
-from tests.support.sandbox import (
-    SandboxControl,
-    connect_sandbox_account,
-    sandbox_env,
-    sandbox_platform_settings,
-)
+from tests.support.sandbox_plugin import connect_sandbox_account, sandbox_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 StartProcess = Callable[[str], Process]
@@ -37,30 +33,18 @@ FAST = {
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = SandboxServer(port=0, config=FAST).start()
-    yield server
-    server.stop()
+def sandbox_config() -> dict[str, Any]:
+    return FAST
 
 
 @pytest.fixture
-def control(sandbox: SandboxServer) -> SandboxControl:
-    return SandboxControl(sandbox)
-
-
-@pytest.fixture
-def platform_env(sandbox: SandboxServer) -> dict[str, str]:
+def platform_env(sandbox: SandboxServer, pointed_at_sandbox: None) -> dict[str, str]:
+    """The sandbox here, not the sink tests/integration/conftest.py gives the other modules."""
     return sandbox_env(sandbox)
 
 
-@pytest.fixture(autouse=True)
-def pointed_at_sandbox(settings: Settings, sandbox: SandboxServer, tmp_path: Path) -> None:
-    settings.SOSOCIAL_PLATFORMS = sandbox_platform_settings(sandbox)
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
-def accounts(alice: User, control: SandboxControl) -> dict[str, SocialAccount]:
+def accounts(alice: User, control: SandboxClient) -> dict[str, SocialAccount]:
     return {
         platform: connect_sandbox_account(
             control, owner=alice, platform=platform, name=f"Alice on {platform}"
@@ -87,12 +71,12 @@ def all_settled(posts: list[Post]) -> Callable[[], bool]:
     return lambda: all(entry_of(post).status == Status.PUBLISHED for post in posts)
 
 
-def published_on(control: SandboxControl, account: SocialAccount) -> list[dict[str, object]]:
+def published_on(control: SandboxClient, account: SocialAccount) -> list[dict[str, object]]:
     return control.posts(account.platform, account_id=account.platform_account_id, status="published")
 
 
 def test_each_platform_gets_its_scheduled_post_once_with_the_id_and_link_stored(
-    accounts: dict[str, SocialAccount], control: SandboxControl, processes: StartProcess, tmp_path: Path
+    accounts: dict[str, SocialAccount], control: SandboxClient, processes: StartProcess, tmp_path: Path
 ) -> None:
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * (21 * 1024 * 1024))
@@ -138,10 +122,10 @@ def test_each_platform_gets_its_scheduled_post_once_with_the_id_and_link_stored(
 
 
 def test_a_post_committed_before_the_connection_dropped_is_reconciled_on_each_platform(
-    accounts: dict[str, SocialAccount], control: SandboxControl, processes: StartProcess
+    accounts: dict[str, SocialAccount], control: SandboxClient, processes: StartProcess
 ) -> None:
     for platform in accounts:
-        control.inject(platform, "commit_then_drop")
+        control.fault(platform, "commit_then_drop")
     posts = {
         "facebook": compose(accounts["facebook"], "Dropped on Facebook"),
         "instagram": compose(
@@ -169,11 +153,11 @@ def test_a_post_committed_before_the_connection_dropped_is_reconciled_on_each_pl
 
 @pytest.mark.parametrize("platform", ["x", "tiktok"])
 def test_an_expired_access_token_is_refreshed_and_the_post_goes_out(
-    platform: str, accounts: dict[str, SocialAccount], control: SandboxControl, processes: StartProcess
+    platform: str, accounts: dict[str, SocialAccount], control: SandboxClient, processes: StartProcess
 ) -> None:
     account = accounts[platform]
     old_token = account.access_token
-    control.inject(platform, "expired_token")
+    control.fault(platform, "expired_token")
     options = {"privacy_level": "SELF_ONLY"} if platform == "tiktok" else {}
     media = (
         [SimpleUploadedFile("c.mp4", b"\x00" * 4096, content_type="video/mp4")]
@@ -192,10 +176,10 @@ def test_an_expired_access_token_is_refreshed_and_the_post_goes_out(
 
 
 def test_a_revoked_authorisation_fails_the_entry_and_flags_the_account(
-    accounts: dict[str, SocialAccount], control: SandboxControl, processes: StartProcess
+    accounts: dict[str, SocialAccount], control: SandboxClient, processes: StartProcess
 ) -> None:
     account = accounts["x"]
-    control.inject("x", "revoked_token")
+    control.fault("x", "revoked_token")
     post = compose(account, "Nobody will see this")
     processes("worker")
 

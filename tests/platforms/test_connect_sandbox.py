@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
 from django.contrib.auth.models import User
 from django.test import Client
-from pytest_django import Settings
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
-from tests.support.sandbox import sandbox_platform_settings
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sandbox(settings: Settings) -> Iterator[SandboxServer]:
-    server = SandboxServer(port=0).start()
-    settings.SOSOCIAL_PLATFORMS = sandbox_platform_settings(server)
-    yield server
-    server.stop()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pointed_at_sandbox")]
 
 
 @pytest.fixture
@@ -46,7 +34,7 @@ def log_in_at_platform(browser: Client, platform: str) -> str:
 
 @pytest.mark.parametrize("platform", ["facebook", "instagram", "x", "tiktok"])
 def test_connecting_through_the_sandbox_login_stores_working_accounts(
-    sandbox: SandboxServer, alices_browser: Client, alice: User, platform: str
+    alices_browser: Client, alice: User, platform: str
 ) -> None:
     callback = log_in_at_platform(alices_browser, platform)
 
@@ -59,9 +47,7 @@ def test_connecting_through_the_sandbox_login_stores_working_accounts(
 
 
 @pytest.mark.parametrize("platform", ["facebook", "x", "tiktok"])
-def test_a_callback_whose_state_was_tampered_with_is_refused(
-    sandbox: SandboxServer, alices_browser: Client, platform: str
-) -> None:
+def test_a_callback_whose_state_was_tampered_with_is_refused(alices_browser: Client, platform: str) -> None:
     callback = urlparse(log_in_at_platform(alices_browser, platform))
     query = parse_qs(callback.query)
     query["state"] = ["tampered"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from platforms.sandbox.__main__ import run
+from sandbox.__main__ import run
 
 
 class Command(BaseCommand):

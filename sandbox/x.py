@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import math
 import re
 import unicodedata
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from platforms.sandbox.faults import Fault
-from platforms.sandbox.routing import (
-    ApiError,
-    Request,
-    Response,
-    Router,
-    html_response,
-    json_response,
-    redirect,
-)
-from platforms.sandbox.state import DAY, Account, Post, State, Token, XMedia, iso
+from sandbox import oauth
+from sandbox.faults import Fault
+from sandbox.routing import ApiError, Request, Response, Router, html_response, json_response
+from sandbox.state import DAY, Account, Post, State, Token, XMedia, account_answer, iso
 
 API = r"/x/api/2/"
 ACCESS_SECONDS = 7200
 REFRESH_SECONDS = 180 * DAY
-CODE_SECONDS = 30
 WINDOW_SECONDS = 900  # X's rate-limit windows are 15 minutes
 MEDIA_SECONDS = DAY  # media ids expire a day after upload
 MAX_WEIGHTED_LENGTH = 280
@@ -38,7 +28,6 @@ MAX_MEDIA_BYTES = {"image": 5 * MB, "gif": 15 * MB, "video": 512 * MB}
 ALL_SCOPES = ["tweet.read", "tweet.write", "users.read", "media.write", "offline.access"]
 # Per-user limits per 15 minutes (rate-limits page, Aug 2026); posting is `x_posts_per_15_minutes`.
 LIMITS = {
-    "delete_post": 50,
     "media_upload": 500,
     "media_chunk": 1875,
     "media_status": 1000,
@@ -79,11 +68,8 @@ EMOJI = re.compile(
 def register(router: Router) -> None:
     router.add("GET", r"/x/www/i/oauth2/authorize", authorize, platform="x", names={"authorize"})
     router.add("POST", API + r"oauth2/token", token, platform="x", names={"token"})
-    router.add("POST", API + r"oauth2/revoke", revoke, platform="x", names={"revoke"})
     router.add("GET", API + r"users/me", me, platform="x", names={"me"})
     router.add("POST", API + r"tweets", create_post, platform="x", names={"create_post"})
-    router.add("GET", API + r"tweets/(?P<id>\d+)", get_post, platform="x", names={"get_post"})
-    router.add("DELETE", API + r"tweets/(?P<id>\d+)", delete_post, platform="x", names={"delete_post"})
     router.add(
         "GET",
         API + r"users/(?P<id>\d+)/tweets",
@@ -151,6 +137,23 @@ def oauth_error(error: str, description: str, status: int = 400) -> ApiError:
     return ApiError(json_response(status, {"error": error, "error_description": description}))
 
 
+GRANT = oauth.Grant(
+    family="x",
+    code_seconds=30,
+    access_seconds=ACCESS_SECONDS,
+    refresh_seconds=REFRESH_SECONDS,
+    refresh_scope="offline.access",
+    token_length=64,
+    refusal=oauth_error,
+    refusals={
+        "invalid_code": ("invalid_grant", "Value passed for the authorization code was invalid."),
+        "bad_verifier": ("invalid_grant", "Value passed for the code_verifier was invalid."),
+        "bad_refresh": ("invalid_grant", "Value passed for the token was invalid."),
+        "unsupported_grant": ("unsupported_grant_type", "Unsupported grant_type"),
+    },
+)
+
+
 def too_many_requests(headers: dict[str, str]) -> Response:
     return problem(429, "Too Many Requests", "Too Many Requests", headers=headers)
 
@@ -189,7 +192,7 @@ class XErrors:
             return too_many_requests(headers)
         if fault.kind in ("expired_token", "revoked_token"):
             if "token" in names:
-                return oauth_error("invalid_grant", "Value passed for the token was invalid.").response
+                return GRANT.refuse("bad_refresh").response
             return unauthorized()
         return problem(
             status or 403,
@@ -274,26 +277,14 @@ def authorize(state: State, request: Request) -> Response:
         return html_response(
             400, "<h1>Something went wrong</h1><p>You weren't able to give access to the App.</p>"
         )
-    if request.param("sandbox_deny"):
-        return redirect(
-            _with_query(redirect_uri, {"error": "access_denied", "state": request.param("state")})
-        )
-    account = _persona(state, request.param("sandbox_user") or "Sam Sandbox")
-    code = state.issue_code(
-        family="x",
-        person_id=account.owner,
+    return oauth.login_redirect(
+        state,
+        GRANT,
+        request,
         client_id=client_id,
-        redirect_uri=redirect_uri,
         scopes=request.param("scope").split(),
-        lifetime=CODE_SECONDS,
-        code_challenge=challenge,
-        code_challenge_method=method,
+        log_in=lambda: _persona(state, request.param("sandbox_user") or "Sam Sandbox").owner,
     )
-    return redirect(_with_query(redirect_uri, {"state": request.param("state"), "code": code.value}))
-
-
-def _with_query(url: str, query: dict[str, str]) -> str:
-    return url + ("&" if "?" in url else "?") + urlencode(query)
 
 
 def _client(state: State, request: Request) -> str:
@@ -315,91 +306,9 @@ def _client(state: State, request: Request) -> str:
     return client_id
 
 
-def pkce_ok(verifier: str, challenge: str, method: str) -> bool:
-    if method == "plain":
-        return bool(verifier) and verifier == challenge
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return bool(verifier) and base64.urlsafe_b64encode(digest).decode().rstrip("=") == challenge
-
-
-def issue_tokens(
-    state: State, *, person_id: str, scopes: list[str], client_id: str, grant: str = ""
-) -> dict[str, Any]:
-    access = state.issue_token(
-        family="x",
-        kind="access",
-        person_id=person_id,
-        lifetime=ACCESS_SECONDS,
-        grant=grant,
-        scopes=scopes,
-        client_id=client_id,
-        length=64,
-    )
-    body: dict[str, Any] = {
-        "token_type": "bearer",
-        "expires_in": ACCESS_SECONDS,
-        "access_token": access.value,
-        "scope": " ".join(scopes),
-    }
-    if "offline.access" in scopes:
-        refresh = state.issue_token(
-            family="x",
-            kind="refresh",
-            person_id=person_id,
-            lifetime=REFRESH_SECONDS,
-            grant=access.grant,
-            scopes=scopes,
-            client_id=client_id,
-            length=64,
-        )
-        body["refresh_token"] = refresh.value
-    return body
-
-
 def token(state: State, request: Request) -> Response:
-    client_id = _client(state, request)
-    grant_type = request.param("grant_type")
-    if grant_type == "authorization_code":
-        code = state.codes.get(request.param("code"))
-        if (
-            code is None
-            or code.family != "x"
-            or code.used
-            or code.expires_at <= state.now()
-            or code.client_id != client_id
-            or code.redirect_uri != request.param("redirect_uri")
-        ):
-            raise oauth_error("invalid_grant", "Value passed for the authorization code was invalid.")
-        code.used = True  # a failed PKCE check spends the code too
-        if not pkce_ok(request.param("code_verifier"), code.code_challenge, code.code_challenge_method):
-            raise oauth_error("invalid_grant", "Value passed for the code_verifier was invalid.")
-        body = issue_tokens(state, person_id=code.person_id, scopes=code.scopes, client_id=client_id)
-        return json_response(200, body)
-    if grant_type == "refresh_token":
-        old = state.tokens.get(request.param("refresh_token"))
-        if (
-            old is None
-            or old.family != "x"
-            or old.kind != "refresh"
-            or old.used
-            or state.token_problem(old)
-            or (old.client_id and old.client_id != client_id)
-        ):
-            raise oauth_error("invalid_grant", "Value passed for the token was invalid.")
-        old.used = True
-        body = issue_tokens(
-            state, person_id=old.person_id, scopes=old.scopes, client_id=client_id, grant=old.grant
-        )
-        return json_response(200, body)
-    raise oauth_error("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}")
-
-
-def revoke(state: State, request: Request) -> Response:
-    _client(state, request)
-    found = state.tokens.get(request.param("token"))
-    if found is not None and found.family == "x":
-        found.revoked = True
-    return json_response(200, {"revoked": True})
+    access, refresh = oauth.exchange(state, GRANT, request, _client(state, request))
+    return json_response(200, oauth.token_body(GRANT, access, refresh))
 
 
 # Users and posts -----------------------------------------------------------------------------
@@ -615,11 +524,6 @@ def _daily_limit(state: State, request: Request, found: Token) -> None:
         raise ApiError(too_many_requests({}))
 
 
-def _find_post(state: State, post_id: str) -> Post | None:
-    post = state.posts.get(post_id)
-    return post if post is not None and post.platform == "x" and post.status == "published" else None
-
-
 def not_found_errors(resource: str, parameter: str, value: str) -> dict[str, Any]:
     return {
         "errors": [
@@ -634,27 +538,6 @@ def not_found_errors(resource: str, parameter: str, value: str) -> dict[str, Any
             }
         ]
     }
-
-
-def get_post(state: State, request: Request) -> Response:
-    found = authenticate(state, request, "tweet.read")
-    count_call(state, request, found, "read")
-    post = _find_post(state, request.path_params["id"])
-    if post is None:
-        return json_response(200, not_found_errors("tweet", "id", request.path_params["id"]))
-    return json_response(200, {"data": post_data(post, request)})
-
-
-def delete_post(state: State, request: Request) -> Response:
-    found = authenticate(state, request, "tweet.write")
-    count_call(state, request, found, "delete_post")
-    post = _find_post(state, request.path_params["id"])
-    if post is None:
-        return json_response(200, {"data": {"deleted": False}})
-    if post.account_id != found.person_id:
-        raise forbidden("You are not allowed to delete a post you did not create.")
-    post.status = "deleted"
-    return json_response(200, {"data": {"deleted": True}})
 
 
 def _time_param(request: Request, name: str) -> float | None:
@@ -800,13 +683,7 @@ def processing_info(state: State, item: XMedia) -> dict[str, Any]:
 
 
 def simple_upload(state: State, request: Request) -> Response:
-    """One-shot upload; also the legacy `command=INIT|APPEND|FINALIZE` form on the same path."""
-    command = request.param("command").upper()
-    if command == "INIT":
-        return _init(state, request, request.params)
-    if command in ("APPEND", "FINALIZE"):
-        request.path_params["id"] = request.param("media_id")
-        return append(state, request) if command == "APPEND" else finalize(state, request)
+    """One-shot upload (multipart or base64)."""
     found = authenticate(state, request, "media.write")
     count_call(state, request, found, "media_upload")
     data = request.files.get("media")
@@ -833,10 +710,7 @@ def simple_upload(state: State, request: Request) -> Response:
 
 
 def initialize(state: State, request: Request) -> Response:
-    return _init(state, request, request.json if isinstance(request.json, dict) else request.params)
-
-
-def _init(state: State, request: Request, body: dict[str, Any]) -> Response:
+    body = request.json if isinstance(request.json, dict) else request.params
     found = authenticate(state, request, "media.write")
     count_call(state, request, found, "media_chunk")
     total = body.get("total_bytes")
@@ -923,13 +797,5 @@ def create_account(state: State, *, name: str, username: str, client_id: str = "
     Without `client_id` the refresh token works for whichever client presents it.
     """
     account = create_user(state, name=name, username=username, key=f"account:{state.random(8)}")
-    body = issue_tokens(state, person_id=account.id, scopes=ALL_SCOPES, client_id=client_id)
-    return {
-        "platform": "x",
-        "account_id": account.id,
-        "display_name": account.name,
-        "username": account.username,
-        "access_token": body["access_token"],
-        "refresh_token": body["refresh_token"],
-        "expires_at": iso(state.now() + ACCESS_SECONDS),
-    }
+    access, refresh = oauth.issue(state, GRANT, person_id=account.id, scopes=ALL_SCOPES, client_id=client_id)
+    return account_answer(account, access, refresh)

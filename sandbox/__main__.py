@@ -1,4 +1,4 @@
-"""`python -m platforms.sandbox --port 8100 [--host 127.0.0.1] [--latency-ms N]`"""
+"""`python -m sandbox --port 8100 [--host 127.0.0.1] [--latency-ms N]`"""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from platforms.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m platforms.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every platform API response")

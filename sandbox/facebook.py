@@ -1,4 +1,4 @@
-"""Facebook Pages: feed posts, photos, multi-photo posts, videos, reels, and the edges that list them."""
+"""Facebook Pages: feed posts, photos, multi-photo posts, videos, and the edge that lists posts."""
 
 from __future__ import annotations
 
@@ -7,16 +7,25 @@ import re
 from datetime import datetime
 from typing import Any
 
-from platforms.sandbox import graph
-from platforms.sandbox.graph import GRAPH, Linked, Node, fail, select
-from platforms.sandbox.routing import META_VERSION, Request, Response, Router, json_response
-from platforms.sandbox.state import DAY, Account, FacebookPhoto, FacebookVideo, Post, State, Token, meta_time
+from sandbox import graph
+from sandbox.graph import GRAPH, Linked, Node, fail, node_of, select
+from sandbox.routing import Request, Response, Router, json_response
+from sandbox.state import (
+    DAY,
+    Account,
+    FacebookPhoto,
+    FacebookVideo,
+    Post,
+    State,
+    Token,
+    account_answer,
+    meta_time,
+)
 
 MAX_MESSAGE = 63206
 SCHEDULE_MIN_SECONDS = 600
 SCHEDULE_MAX_SECONDS = 30 * DAY
 PAGE = GRAPH + r"(?P<page>\d+)/"
-RUPLOAD = r"/(?:facebook|instagram)/rupload/video-upload/" + META_VERSION + r"(?P<video>\d+)"
 
 
 def register(router: Router) -> None:
@@ -28,35 +37,16 @@ def register(router: Router) -> None:
     router.add("POST", PAGE + "photos", create_photo, platform=fb, names={"photos", "upload_photo"})
     router.add("POST", PAGE + "videos", create_video, platform=fb, names={"create_post", "videos"})
     router.add(
-        "POST", PAGE + "video_reels", start_reel, platform=fb, names={"reels_start"}, when=_phase("start")
-    )
-    router.add(
-        "POST",
-        PAGE + "video_reels",
-        finish_reel,
-        platform=fb,
-        names={"create_post", "reels_finish"},
-        when=_phase("finish"),
-    )
-    router.add("POST", RUPLOAD, upload_reel, platform=fb, names={"rupload", "upload"})
-    router.add(
         "GET",
         PAGE + "(?:published_posts|feed|posts)",
         list_posts,
         platform=fb,
         names={"list_posts", "published_posts"},
     )
-    router.add("GET", PAGE + "scheduled_posts", list_scheduled, platform=fb, names={"scheduled_posts"})
-    router.add("GET", PAGE + "(?:videos|video_reels)", list_videos, platform=fb, names={"list_videos"})
-    router.add("POST", GRAPH + r"(?P<node>\d+_\d+)", update_post, platform=fb, names={"update_post"})
 
 
 def _published(request: Request) -> bool:
     return request.flag("published", True)
-
-
-def _phase(phase: str) -> Any:
-    return lambda request: request.param("upload_phase") == phase
 
 
 # Permission ----------------------------------------------------------------------------------
@@ -255,7 +245,7 @@ def create_photo(state: State, request: Request) -> Response:
     return post_response(state, request, post, {"id": photo.id, "post_id": post.id})
 
 
-# Videos and reels ----------------------------------------------------------------------------
+# Videos -------------------------------------------------------------------------------------------
 
 
 def _new_video(state: State, request: Request, page: Account, kind: str) -> FacebookVideo:
@@ -271,7 +261,7 @@ def _start_processing(state: State, request: Request, video: FacebookVideo, *, p
     if not publish:
         return
     post_id = f"{video.page_id}_{state.new_id('10', 16)}"
-    path = f"reel/{video.id}" if video.kind == "reel" else f"{video.page_id}/videos/{video.id}/"
+    path = f"{video.page_id}/videos/{video.id}/"
     state.add_post(
         Post(
             platform="facebook",
@@ -303,74 +293,6 @@ def create_video(state: State, request: Request) -> Response:
     video.uploaded_bytes = len(source) if source is not None else 0
     _start_processing(state, request, video, publish=request.flag("published", True))
     return json_response(200, {"id": video.id})
-
-
-def start_reel(state: State, request: Request) -> Response:
-    page, _ = page_for_write(state, request, request.path_params["page"])
-    video = _new_video(state, request, page, "reel")
-    version = re.search(r"/(v\d+(?:\.\d+)?)/", request.path)
-    upload_url = (
-        f"{request.base_url}/facebook/rupload/video-upload/{version.group(1) if version else 'v25.0'}/"
-    )
-    return json_response(200, {"video_id": video.id, "upload_url": upload_url + video.id})
-
-
-def upload_reel(state: State, request: Request) -> Response:
-    token = graph.authenticate(state, request, platform="facebook")
-    video = state.facebook_videos.get(request.path_params["video"])
-    if video is None or video.kind != "reel" or token.account_id != video.page_id:
-        return _rupload_error("Invalid video id or token", retriable=False, status=400)
-    file_url = request.headers.get("file_url") or request.headers.get("file-url")
-    if file_url:
-        video.file_url = file_url
-        video.uploaded_bytes = 1
-        return json_response(200, {"success": True})
-    try:
-        offset = int(request.headers.get("offset", "0"))
-        file_size = int(request.headers.get("file_size") or request.headers.get("file-size") or "-1")
-    except ValueError:
-        return _rupload_error("offset and file_size must be integers", retriable=False, status=400)
-    if file_size < 0 or offset != video.uploaded_bytes or len(request.body) != file_size - offset:
-        return _rupload_error("The bytes sent do not match offset and file_size", retriable=False, status=400)
-    video.uploaded_bytes = file_size
-    return json_response(200, {"success": True})
-
-
-def _rupload_error(message: str, *, retriable: bool, status: int) -> Response:
-    return json_response(
-        status, {"debug_info": {"retriable": retriable, "type": "ProcessingFailedError", "message": message}}
-    )
-
-
-def finish_reel(state: State, request: Request) -> Response:
-    page, _ = page_for_write(state, request, request.path_params["page"])
-    video_id = request.param("video_id")
-    video = state.facebook_videos.get(video_id)
-    if video is None or video.page_id != page.id or video.kind != "reel":
-        raise fail(100, f"(#100) Invalid video_id {video_id}")
-    if video.finished:
-        raise fail(100, "(#100) This reel has already been finished")
-    if not video.uploaded_bytes:
-        raise fail(6000, "(#6000) There was a problem uploading your video file. Please try again.")
-    state_name = request.param("video_state", "PUBLISHED")
-    if state_name == "PUBLISHED" and state.config.rate_limits:
-        window_start = state.now() - DAY
-        recent = [
-            v
-            for v in state.facebook_videos.values()
-            if v.page_id == page.id and v.kind == "reel" and v.post_id and v.created_at > window_start
-        ]
-        if len(recent) >= state.config.facebook_reels_per_day:
-            raise fail(
-                9,
-                f"(#9) This Page has reached its limit of {state.config.facebook_reels_per_day} "
-                "API-published reels in 24 hours",
-            )
-    video.finished = True
-    video.description = request.param("description")
-    video.title = request.param("title")
-    _start_processing(state, request, video, publish=state_name == "PUBLISHED")
-    return json_response(200, {"success": True})
 
 
 def video_status(video: FacebookVideo) -> dict[str, Any]:
@@ -430,41 +352,6 @@ def list_posts(state: State, request: Request) -> Response:
     return json_response(200, graph.listing(items, request))
 
 
-def list_scheduled(state: State, request: Request) -> Response:
-    page = page_for_read(state, request)
-    spec = graph.requested_fields(request)
-    posts = [p for p in state.posts_of("facebook", page.id) if p.status == "scheduled"]
-    items = [
-        select(post_fields(state, p), spec, ("created_time", "message", "id")) for p in _newest_first(posts)
-    ]
-    return json_response(200, graph.listing(items, request))
-
-
-def list_videos(state: State, request: Request) -> Response:
-    page = page_for_read(state, request)
-    spec = graph.requested_fields(request)
-    reels = request.path.endswith("video_reels")
-    videos = [
-        v for v in state.facebook_videos.values() if v.page_id == page.id and (v.kind == "reel") == reels
-    ]
-    videos.sort(key=lambda v: v.created_at, reverse=True)
-    items = [select(video_fields(state, v), spec, ("description", "updated_time", "id")) for v in videos]
-    return json_response(200, graph.listing(items, request))
-
-
-def update_post(state: State, request: Request) -> Response:
-    node_id = request.path_params["node"]
-    post = state.posts.get(node_id)
-    if post is None or post.platform != "facebook" or post.status == "deleted":
-        graph.authenticate(state, request, platform="facebook")
-        raise graph.not_found(node_id)
-    page_for_write(state, request, post.account_id)
-    if "message" in request.params:
-        post.text = request.param("message")
-        post.extra["updated_at"] = state.now()
-    return json_response(200, {"success": True})
-
-
 # Nodes and time ------------------------------------------------------------------------------
 
 
@@ -472,48 +359,26 @@ def find_node(state: State, node_id: str) -> Node | None:
     post = state.posts.get(node_id)
     if post is not None and post.platform == "facebook" and post.status != "deleted":
         page = state.accounts[post.account_id]
-
-        def delete() -> Response:
-            post.status = "deleted"
-            return json_response(200, {"success": True})
-
-        return Node(
-            platform="facebook",
-            names=frozenset({"node", "post"}),
-            owner=page.owner,
-            page_id=page.id,
-            fields=lambda token: post_fields(state, post),
-            default=("created_time", "message", "id"),
-            delete=delete,
+        return node_of(
+            page, "post", lambda token: post_fields(state, post), ("created_time", "message", "id")
         )
     photo = state.facebook_photos.get(node_id)
     if photo is not None:
-        page = state.accounts[photo.page_id]
-        return Node(
-            platform="facebook",
-            names=frozenset({"node", "photo"}),
-            owner=page.owner,
-            page_id=page.id,
-            fields=lambda token: {
-                "id": photo.id,
-                "name": photo.caption or None,
-                "created_time": meta_time(photo.created_at),
-                "link": photo.url,
-                "page_story_id": photo.post_id or None,
-            },
-            default=("created_time", "id"),
+        photo_fields = {
+            "id": photo.id,
+            "name": photo.caption or None,
+            "created_time": meta_time(photo.created_at),
+            "link": photo.url,
+            "page_story_id": photo.post_id or None,
+        }
+        return node_of(
+            state.accounts[photo.page_id], "photo", lambda token: photo_fields, ("created_time", "id")
         )
     video = state.facebook_videos.get(node_id)
     if video is not None:
         page = state.accounts[video.page_id]
-        return Node(
-            platform="facebook",
-            names=frozenset({"node", "video_status"}),
-            owner=page.owner,
-            page_id=page.id,
-            fields=lambda token: video_fields(state, video),
-            default=("updated_time", "description", "id"),
-        )
+        default = ("updated_time", "description", "id")
+        return node_of(page, "video_status", lambda token: video_fields(state, video), default)
     return None
 
 
@@ -540,13 +405,7 @@ def create_account(state: State, *, name: str) -> dict[str, Any]:
     user_token = graph.long_lived_user_token(state, person)
     page_token = graph.page_token_for(state, user_token, page)
     return {
-        "platform": "facebook",
-        "account_id": page.id,
-        "display_name": page.name,
-        "username": page.username,
-        "access_token": page_token.value,
-        "refresh_token": "",
-        "expires_at": None,
+        **account_answer(page, page_token),
         "user_id": person.id,
         "user_access_token": user_token.value,
     }

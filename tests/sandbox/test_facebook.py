@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from platforms.sandbox import SandboxServer
-from tests.platforms.sandbox.helpers import Control
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
 
 REDIRECT = "http://sosocial.test/accounts/facebook/callback"
 
@@ -20,8 +20,8 @@ def graph(sandbox: SandboxServer) -> str:
 
 
 @pytest.fixture
-def alices_page(control: Control) -> dict[str, Any]:
-    return control.account("facebook", "Alice's Bakery")
+def alices_page(control: SandboxClient) -> dict[str, Any]:
+    return control.create_account("facebook", "Alice's Bakery")
 
 
 def publish(graph: str, page: dict[str, Any], edge: str, **params: Any) -> requests.Response:
@@ -67,11 +67,8 @@ def test_it_logs_in_and_hands_out_never_expiring_page_tokens(sandbox: SandboxSer
         },
         timeout=5,
     ).json()["data"]
-    debug = requests.get(
-        f"{graph}/debug_token",
-        params={"input_token": pages[0]["access_token"], "access_token": "app|secret"},
-        timeout=5,
-    ).json()["data"]
+    with sandbox.state.lock:
+        page_token = sandbox.state.tokens[pages[0]["access_token"]]
 
     assert query["state"] == ["s1"]
     assert short["expires_in"] == 3600
@@ -80,9 +77,8 @@ def test_it_logs_in_and_hands_out_never_expiring_page_tokens(sandbox: SandboxSer
     assert "instagram_business_account" in pages[0]
     assert "instagram_business_account" not in pages[1]
     assert "CREATE_CONTENT" in pages[0]["tasks"]
-    assert debug["type"] == "PAGE"
-    assert debug["expires_at"] == 0
-    assert debug["is_valid"] is True
+    assert (page_token.kind, page_token.expires_at) == ("page", None)
+    assert not sandbox.state.token_problem(page_token)
 
 
 def test_it_refuses_a_code_used_twice(sandbox: SandboxServer, graph: str) -> None:
@@ -104,7 +100,7 @@ def test_it_refuses_a_code_used_twice(sandbox: SandboxServer, graph: str) -> Non
 
 
 def test_it_publishes_a_text_post_with_read_after_write_fields(
-    control: Control, graph: str, alices_page: dict[str, Any]
+    control: SandboxClient, graph: str, alices_page: dict[str, Any]
 ) -> None:
     response = publish(
         graph, alices_page, "feed", message="Fresh loaves", fields="id,permalink_url,created_time"
@@ -140,18 +136,18 @@ def test_it_refuses_the_same_message_twice_in_a_row(graph: str, alices_page: dic
     assert duplicate.json()["error"]["code"] == 506
 
 
-def test_it_publishes_a_photo(control: Control, graph: str, alices_page: dict[str, Any]) -> None:
+def test_it_publishes_a_photo(control: SandboxClient, graph: str, alices_page: dict[str, Any]) -> None:
     response = publish(graph, alices_page, "photos", url="https://media.example.com/bun.jpg", caption="Buns")
 
     body = response.json()
     assert set(body) == {"id", "post_id"}
-    [recorded] = control.posts("facebook", alices_page["account_id"])
+    [recorded] = control.posts("facebook", account_id=alices_page["account_id"])
     assert recorded["id"] == body["post_id"]
     assert recorded["media"][0]["url"] == "https://media.example.com/bun.jpg"
 
 
 def test_it_publishes_several_photos_as_one_post(
-    control: Control, graph: str, alices_page: dict[str, Any]
+    control: SandboxClient, graph: str, alices_page: dict[str, Any]
 ) -> None:
     photo_ids = [
         publish(
@@ -164,7 +160,7 @@ def test_it_publishes_several_photos_as_one_post(
     response = publish(graph, alices_page, "feed", message="Our week", attached_media=attached)
 
     assert response.status_code == 200
-    [recorded] = control.posts("facebook", alices_page["account_id"])
+    [recorded] = control.posts("facebook", account_id=alices_page["account_id"])
     assert recorded["kind"] == "album"
     assert [m["id"] for m in recorded["media"]] == photo_ids
     reused = publish(graph, alices_page, "feed", message="Again", attached_media=attached)
@@ -203,46 +199,8 @@ def test_it_processes_a_video_before_it_shows_in_the_feed(
     assert [p["message"] for p in published_posts(graph, alices_page)] == ["Kitchen tour"]
 
 
-def test_it_publishes_a_reel_in_three_steps(
-    sandbox: SandboxServer, control: Control, alices_page: dict[str, Any]
-) -> None:
-    graph = f"{sandbox.url}/facebook/graph/v25.0"
-    start = publish(graph, alices_page, "video_reels", upload_phase="start").json()
-    video = b"r" * 5000
-    early_finish = publish(
-        graph, alices_page, "video_reels", upload_phase="finish", video_id=start["video_id"]
-    )
-    uploaded = requests.post(
-        start["upload_url"],
-        data=video,
-        headers={
-            "Authorization": f"OAuth {alices_page['access_token']}",
-            "offset": "0",
-            "file_size": str(len(video)),
-        },
-        timeout=5,
-    )
-    finished = publish(
-        graph,
-        alices_page,
-        "video_reels",
-        upload_phase="finish",
-        video_id=start["video_id"],
-        video_state="PUBLISHED",
-        description="Shaping dough",
-    )
-    control.advance(5)
-
-    assert start["upload_url"].startswith(f"{sandbox.url}/facebook/rupload/video-upload/v25.0/")
-    assert early_finish.status_code == 400
-    assert uploaded.json() == {"success": True}
-    assert finished.json() == {"success": True}
-    [recorded] = control.posts("facebook", alices_page["account_id"])
-    assert (recorded["kind"], recorded["status"], recorded["text"]) == ("reel", "published", "Shaping dough")
-
-
 def test_it_schedules_posts_only_between_10_minutes_and_30_days_ahead(
-    control: Control, graph: str, alices_page: dict[str, Any]
+    control: SandboxClient, graph: str, alices_page: dict[str, Any]
 ) -> None:
     now = int(time.time())
 
@@ -273,34 +231,36 @@ def test_it_refuses_to_post_with_a_user_token(graph: str, alices_page: dict[str,
     assert response.json()["error"]["code"] == 200
 
 
-def test_it_expires_the_page_token_on_an_expired_token_fault(
-    control: Control, graph: str, alices_page: dict[str, Any]
+@pytest.mark.parametrize(
+    ("kind", "subcode", "user_token_works"),
+    [("expired_token", 463, True), ("revoked_token", 460, False)],
+)
+def test_it_kills_the_page_token_on_a_token_fault_and_on_revocation_every_token_of_the_person(
+    control: SandboxClient,
+    graph: str,
+    alices_page: dict[str, Any],
+    kind: str,
+    subcode: int,
+    user_token_works: bool,
 ) -> None:
-    control.fault("facebook", "create_post", "expired_token")
+    control.fault("facebook", kind)
 
     first = publish(graph, alices_page, "feed", message="Hello")
     second = publish(graph, alices_page, "feed", message="Hello")
+    pages = requests.get(
+        f"{graph}/me/accounts", params={"access_token": alices_page["user_access_token"]}, timeout=5
+    )
 
-    assert (first.json()["error"]["code"], first.json()["error"]["error_subcode"]) == (190, 463)
-    assert second.json()["error"]["error_subcode"] == 463
-
-
-def test_it_invalidates_every_token_of_the_person_on_a_revoked_token_fault(
-    control: Control, graph: str, alices_page: dict[str, Any]
-) -> None:
-    control.fault("facebook", "create_post", "revoked_token")
-
-    revoked = publish(graph, alices_page, "feed", message="Hello")
-    me = requests.get(f"{graph}/me", params={"access_token": alices_page["user_access_token"]}, timeout=5)
-
-    assert (revoked.json()["error"]["code"], revoked.json()["error"]["error_subcode"]) == (190, 460)
-    assert me.json()["error"]["error_subcode"] == 460
+    assert (first.json()["error"]["code"], first.json()["error"]["error_subcode"]) == (190, subcode)
+    assert second.json()["error"]["error_subcode"] == subcode
+    assert (pages.status_code == 200) is user_token_works
+    assert pages.json().get("error", {}).get("error_subcode") == (None if user_token_works else 460)
 
 
 def test_it_throttles_with_business_use_case_headers(
-    control: Control, graph: str, alices_page: dict[str, Any]
+    control: SandboxClient, graph: str, alices_page: dict[str, Any]
 ) -> None:
-    control.fault("facebook", "create_post", "rate_limit", retry_after_seconds=300)
+    control.fault("facebook", "rate_limit", retry_after_seconds=300)
 
     response = publish(graph, alices_page, "feed", message="Busy")
 
@@ -313,12 +273,10 @@ def test_it_throttles_with_business_use_case_headers(
 
 
 def test_it_answers_server_errors_and_chosen_permanent_errors(
-    control: Control, graph: str, alices_page: dict[str, Any]
+    control: SandboxClient, graph: str, alices_page: dict[str, Any]
 ) -> None:
-    control.fault("facebook", "create_post", "server_error")
-    control.fault(
-        "facebook", "create_post", "permanent", code=368, subcode=1390008, message="Posting too fast"
-    )
+    control.fault("facebook", "server_error")
+    control.fault("facebook", "permanent", code=368, subcode=1390008, message="Posting too fast")
 
     broken = publish(graph, alices_page, "feed", message="One")
     blocked = publish(graph, alices_page, "feed", message="Two")
@@ -331,23 +289,11 @@ def test_it_answers_server_errors_and_chosen_permanent_errors(
 
 
 def test_it_keeps_a_post_whose_response_was_dropped(
-    control: Control, graph: str, alices_page: dict[str, Any]
+    control: SandboxClient, graph: str, alices_page: dict[str, Any]
 ) -> None:
-    control.fault("facebook", "create_post", "commit_then_drop")
+    control.fault("facebook", "commit_then_drop")
 
     with pytest.raises(requests.ConnectionError):
         publish(graph, alices_page, "feed", message="Did it go out?")
 
     assert [p["message"] for p in published_posts(graph, alices_page)] == ["Did it go out?"]
-
-
-def test_it_deletes_a_post(control: Control, graph: str, alices_page: dict[str, Any]) -> None:
-    post_id = publish(graph, alices_page, "feed", message="Wrong price").json()["id"]
-
-    deleted = requests.delete(
-        f"{graph}/{post_id}", params={"access_token": alices_page["access_token"]}, timeout=5
-    )
-
-    assert deleted.json() == {"success": True}
-    assert published_posts(graph, alices_page) == []
-    assert [p["status"] for p in control.posts("facebook")] == ["deleted"]

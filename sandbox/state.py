@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from platforms.sandbox.faults import Fault
+from sandbox.faults import Fault
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -31,7 +31,6 @@ class Config:
     # Natural platform limits (X 15-minute windows, TikTok per-minute init limit, daily caps).
     rate_limits: bool = True
     facebook_video_seconds: float = 2.0
-    facebook_reels_per_day: int = 30
     meta_calls_per_hour: int = 200  # drives the X-App-Usage / X-Business-Use-Case-Usage percentages
     instagram_image_seconds: float = 0.5
     instagram_video_seconds: float = 3.0
@@ -172,7 +171,7 @@ class FacebookPhoto:
 class FacebookVideo:
     id: str
     page_id: str
-    kind: str  # "video" | "reel"
+    kind: str  # "video"
     created_at: float
     title: str = ""
     description: str = ""
@@ -182,7 +181,6 @@ class FacebookVideo:
     uploaded_bytes: int = 0
     post_id: str = ""
     fail: bool = False
-    finished: bool = False  # reels: `upload_phase=finish` was called
 
 
 @dataclass
@@ -196,10 +194,9 @@ class InstagramContainer:
     is_carousel_item: bool = False
     children: list[str] = field(default_factory=list)
     status_code: str = "IN_PROGRESS"  # IN_PROGRESS | FINISHED | ERROR | EXPIRED | PUBLISHED
-    ready_at: float | None = None  # None: waiting for a resumable upload
+    ready_at: float | None = None
     error: str = ""  # "<code>/<subcode>" when it ends in ERROR
     media_id: str = ""
-    resumable: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -455,10 +452,12 @@ class State:
             self.faults.append(fault)
             return fault
 
-    def take_fault(self, *, platform: str, names: frozenset[str], method: str, path: str) -> Fault | None:
+    def take_fault(
+        self, *, platform: str, names: frozenset[str], method: str, path: str, text: str = ""
+    ) -> Fault | None:
         """The first armed fault for this request, consumed once; spent faults are forgotten."""
         for fault in self.faults:
-            if fault.matches(platform=platform, names=names, method=method, path=path):
+            if fault.matches(platform=platform, names=names, method=method, path=path, text=text):
                 fault.count -= 1
                 fault.hits += 1
                 if fault.count < 1:
@@ -485,9 +484,18 @@ class State:
         calls.append(now)
         return len(calls)
 
-    def count_recent(self, key: str, length: float) -> int:
-        now = self.now()
-        return sum(1 for moment in self.hits.get(key, ()) if moment > now - length)
+
+def account_answer(account: Account, access: Token, refresh: Token | None = None) -> dict[str, Any]:
+    """What `POST /_sandbox/accounts` answers for a new account and its tokens (platforms add extras)."""
+    return {
+        "platform": account.platform,
+        "account_id": account.id,
+        "display_name": account.name,
+        "username": account.username,
+        "access_token": access.value,
+        "refresh_token": refresh.value if refresh else "",
+        "expires_at": None if access.expires_at is None else iso(access.expires_at),
+    }
 
 
 def iso(moment: float) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlsplit
 
-from platforms.sandbox.control import base_urls
-from platforms.sandbox.faults import PLATFORMS
-from platforms.sandbox.routing import Request, Response, Router, html_response
-from platforms.sandbox.state import Post, State, iso
+from sandbox.control import base_urls
+from sandbox.faults import PLATFORMS
+from sandbox.routing import Request, Response, Router, html_response
+from sandbox.state import Post, State, iso
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}"

@@ -5,26 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from platforms.sandbox import facebook, instagram, tiktok, x
-from platforms.sandbox.faults import PLATFORMS, FaultSpecError
-from platforms.sandbox.routing import ApiError, Request, Response, Router, json_response
-from platforms.sandbox.state import Post, State, iso
+from sandbox import facebook, instagram, tiktok, x
+from sandbox.faults import PLATFORMS, FaultSpecError
+from sandbox.routing import ApiError, Handler, Request, Response, Router, json_response
+from sandbox.state import Post, State, iso
 
 
 def register(router: Router) -> None:
-    router.add("GET", r"/_sandbox/?", overview)
-    router.add("POST", r"/_sandbox/accounts", create_account)
-    router.add("GET", r"/_sandbox/accounts", list_accounts)
-    router.add("POST", r"/_sandbox/faults", add_fault)
-    router.add("GET", r"/_sandbox/faults", list_faults)
-    router.add("DELETE", r"/_sandbox/faults", clear_faults)
-    router.add("GET", r"/_sandbox/posts", list_posts)
-    router.add("GET", r"/_sandbox/requests", list_requests)
-    router.add("POST", r"/_sandbox/reset", reset)
-    router.add("GET", r"/_sandbox/clock", clock)
-    router.add("POST", r"/_sandbox/clock", advance_clock)
-    router.add("GET", r"/_sandbox/config", config)
-    router.add("POST", r"/_sandbox/config", update_config)
+    for path, handlers in ROUTES.items():
+        for method, handler in handlers.items():
+            router.add(method, rf"/_sandbox/{path}", handler)
 
 
 def bad_request(message: str) -> ApiError:
@@ -56,10 +46,8 @@ def base_urls(base: str) -> dict[str, str]:
     return {
         "FACEBOOK_GRAPH_URL": f"{base}/facebook/graph",
         "FACEBOOK_GRAPH_VIDEO_URL": f"{base}/facebook/graph-video",
-        "FACEBOOK_RUPLOAD_URL": f"{base}/facebook/rupload",
         "FACEBOOK_AUTHORIZE_URL": f"{base}/facebook/www",
         "INSTAGRAM_GRAPH_URL": f"{base}/instagram/graph",
-        "INSTAGRAM_RUPLOAD_URL": f"{base}/instagram/rupload",
         "X_API_URL": f"{base}/x/api",
         "X_AUTHORIZE_URL": f"{base}/x/www",
         "X_WEB_URL": f"{base}/x/www",
@@ -208,3 +196,16 @@ def update_config(state: State, request: Request) -> Response:
     except ValueError as error:
         raise bad_request(str(error)) from error
     return config(state, request)
+
+
+# Path under /_sandbox/ -> method -> handler.
+ROUTES: dict[str, dict[str, Handler]] = {
+    "?": {"GET": overview},
+    "accounts": {"POST": create_account, "GET": list_accounts},
+    "faults": {"POST": add_fault, "GET": list_faults, "DELETE": clear_faults},
+    "posts": {"GET": list_posts},
+    "requests": {"GET": list_requests},
+    "reset": {"POST": reset},
+    "clock": {"GET": clock, "POST": advance_clock},
+    "config": {"GET": config, "POST": update_config},
+}

@@ -1,7 +1,7 @@
 """Instagram with Facebook Login: media containers, publishing, and the media list.
 
 Container lifecycle: IN_PROGRESS -> FINISHED after `instagram_image_seconds` (images) or
-`instagram_video_seconds` (videos, counted from the upload for resumable ones) -> PUBLISHED after
+`instagram_video_seconds` (videos) -> PUBLISHED after
 media_publish; ERROR when a `processing_failed` fault was armed; EXPIRED 24 h after creation.
 """
 
@@ -13,10 +13,10 @@ import string
 from typing import Any
 from urllib.parse import urlsplit
 
-from platforms.sandbox import graph
-from platforms.sandbox.graph import GRAPH, Edge, Linked, Node, fail, select
-from platforms.sandbox.routing import META_VERSION, Request, Response, Router, json_response
-from platforms.sandbox.state import DAY, Account, InstagramContainer, Post, State, Token, meta_time
+from sandbox import graph
+from sandbox.graph import GRAPH, Edge, Linked, Node, fail, node_of, select
+from sandbox.routing import Request, Response, Router, json_response
+from sandbox.state import DAY, Account, InstagramContainer, Post, State, Token, account_answer, meta_time
 
 MAX_CAPTION = 2200
 MAX_HASHTAGS = 30
@@ -26,7 +26,6 @@ CONTAINER_LIFETIME = DAY
 VIDEO_TYPES = frozenset({"VIDEO", "REELS"})
 NOT_JPEG = frozenset({".png", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff", ".mpo", ".jps"})
 IG_USER = GRAPH + r"(?P<ig>\d+)/"
-RUPLOAD = r"/(?:facebook|instagram)/rupload/ig-api-upload/" + META_VERSION + r"(?P<container>\d+)"
 SHORTCODE_ALPHABET = string.ascii_letters + string.digits + "_-"
 
 
@@ -35,10 +34,6 @@ def register(router: Router) -> None:
     router.add("POST", IG_USER + "media", create_container, platform=ig, names={"create_container"})
     router.add("POST", IG_USER + "media_publish", publish, platform=ig, names={"create_post", "publish"})
     router.add("GET", IG_USER + "media", list_media, platform=ig, names={"list_posts", "media_list"})
-    router.add(
-        "GET", IG_USER + "content_publishing_limit", publishing_limit, platform=ig, names={"publishing_limit"}
-    )
-    router.add("POST", RUPLOAD, upload, platform=ig, names={"rupload", "upload"})
 
 
 def instagram_account(state: State, request: Request) -> tuple[Account, Token]:
@@ -89,7 +84,6 @@ def create_container(state: State, request: Request) -> Response:
     media_type = request.param("media_type").upper()
     is_item = request.flag("is_carousel_item", False)
     caption = "" if is_item else request.param("caption")
-    resumable = request.param("upload_type") == "resumable"
     _check_caption(caption)
     now = state.now()
     container = InstagramContainer(
@@ -99,7 +93,6 @@ def create_container(state: State, request: Request) -> Response:
         created_at=now,
         caption=caption,
         is_carousel_item=is_item,
-        resumable=resumable,
         options={
             key: request.params[key]
             for key in ("share_to_feed", "cover_url", "thumb_offset", "alt_text", "audio_name", "location_id")
@@ -133,14 +126,7 @@ def create_container(state: State, request: Request) -> Response:
     else:
         raise fail(100, f"(#100) media_type {media_type} is not supported.", subcode=2207023)
     state.instagram_containers[container.id] = container
-    body: dict[str, Any] = {"id": container.id}
-    if resumable:
-        version = re.search(r"/(v\d+(?:\.\d+)?)/", request.path)
-        body["uri"] = (
-            f"{request.base_url}/instagram/rupload/ig-api-upload/"
-            f"{version.group(1) if version else 'v25.0'}/{container.id}"
-        )
-    return json_response(200, body)
+    return json_response(200, {"id": container.id})
 
 
 def _prepare_video(state: State, request: Request, container: InstagramContainer) -> None:
@@ -152,8 +138,6 @@ def _prepare_video(state: State, request: Request, container: InstagramContainer
             "(#100) media_type=VIDEO is only for carousel items; publish videos as REELS.",
             subcode=2207023,
         )
-    if container.resumable:
-        return  # processing starts when the bytes arrive
     container.media_url = request.param("video_url")
     if not container.media_url:
         raise fail(100, "(#100) The parameter video_url is required.")
@@ -176,39 +160,6 @@ def _prepare_carousel(state: State, container: InstagramContainer, children: lis
         if not child.is_carousel_item or child.status_code in ("ERROR", "EXPIRED", "PUBLISHED"):
             raise fail(100, f"(#100) Container {child_id} cannot be a carousel item.", subcode=2207028)
     container.children = children
-
-
-def upload(state: State, request: Request) -> Response:
-    token = graph.authenticate(state, request, platform="instagram")
-    container = state.instagram_containers.get(request.path_params["container"])
-    account = state.account(container.account_id, "instagram") if container else None
-    if (
-        container is None
-        or account is None
-        or not container.resumable
-        or not graph.may_act_for(token, owner=account.owner, page_id=account.page_id)
-    ):
-        return _upload_error("Unknown upload session", retriable=False)
-    file_url = request.headers.get("file_url") or request.headers.get("file-url")
-    if file_url:
-        container.media_url = file_url
-    else:
-        try:
-            offset = int(request.headers.get("offset", "0"))
-            file_size = int(request.headers.get("file_size") or request.headers.get("file-size") or "-1")
-        except ValueError:
-            return _upload_error("offset and file_size must be integers", retriable=False)
-        if file_size <= 0 or offset != 0 or len(request.body) != file_size:
-            return _upload_error("The bytes sent do not match offset and file_size", retriable=False)
-        container.media_url = f"{request.base_url}/instagram/www/uploads/{container.id}.mp4"
-    container.ready_at = state.now() + state.config.instagram_video_seconds
-    return json_response(200, {"success": True, "message": "Upload successful."})
-
-
-def _upload_error(message: str, *, retriable: bool) -> Response:
-    return json_response(
-        400, {"debug_info": {"retriable": retriable, "type": "ProcessingFailedError", "message": message}}
-    )
 
 
 # Publishing ----------------------------------------------------------------------------------
@@ -351,36 +302,14 @@ def list_media(state: State, request: Request) -> Response:
     return json_response(200, graph.listing(items, request))
 
 
-def publishing_limit(state: State, request: Request) -> Response:
-    account, _ = instagram_account(state, request)
-    usage = {
-        "quota_usage": _published_today(state, account),
-        "config": {"quota_total": state.config.instagram_quota_total, "quota_duration": int(DAY)},
-    }
-    return json_response(200, {"data": [usage]})
-
-
 def find_node(state: State, node_id: str) -> Node | None:
     container = state.instagram_containers.get(node_id)
     if container is not None:
         account = state.accounts[container.account_id]
-        return Node(
-            platform="instagram",
-            names=frozenset({"node", "container_status"}),
-            owner=account.owner,
-            page_id=account.page_id,
-            fields=lambda token: container_fields(container),
-        )
+        return node_of(account, "container_status", lambda token: container_fields(container))
     post = state.posts.get(node_id)
     if post is not None and post.platform == "instagram":
-        account = state.accounts[post.account_id]
-        return Node(
-            platform="instagram",
-            names=frozenset({"node", "media"}),
-            owner=account.owner,
-            page_id=account.page_id,
-            fields=lambda token: media_fields(state, post),
-        )
+        return node_of(state.accounts[post.account_id], "media", lambda token: media_fields(state, post))
     return None
 
 
@@ -412,13 +341,7 @@ def create_account(state: State, *, name: str, username: str) -> dict[str, Any]:
     user_token = graph.long_lived_user_token(state, person)
     page_token = graph.page_token_for(state, user_token, page)
     return {
-        "platform": "instagram",
-        "account_id": account.id,
-        "display_name": account.name,
-        "username": account.username,
-        "access_token": page_token.value,
-        "refresh_token": "",
-        "expires_at": None,
+        **account_answer(account, page_token),
         "page_id": page.id,
         "user_id": person.id,
         "user_access_token": user_token.value,

@@ -11,11 +11,11 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-from platforms.sandbox import control, facebook, instagram, pages, tiktok, x
-from platforms.sandbox.faults import ERROR_KINDS, Fault
-from platforms.sandbox.graph import Graph, MetaErrors
-from platforms.sandbox.routing import ApiError, PlatformErrors, Request, Response, Router, json_response
-from platforms.sandbox.state import Config, State
+from sandbox import control, facebook, instagram, pages, tiktok, x
+from sandbox.faults import ERROR_KINDS, Fault
+from sandbox.graph import Graph, MetaErrors
+from sandbox.routing import ApiError, PlatformErrors, Request, Response, Router, json_response
+from sandbox.state import Config, State
 
 ERRORS: dict[str, PlatformErrors] = {
     "facebook": MetaErrors("facebook"),
@@ -57,7 +57,13 @@ class Sandbox:
             else:
                 platform, names = route.describe(state, request)
                 fault = (
-                    state.take_fault(platform=platform, names=names, method=request.method, path=request.path)
+                    state.take_fault(
+                        platform=platform,
+                        names=names,
+                        method=request.method,
+                        path=request.path,
+                        text=request.post_text(),
+                    )
                     if platform
                     else None
                 )
@@ -65,6 +71,8 @@ class Sandbox:
         if latency:
             time.sleep(latency)
         if fault is not None and fault.kind == "drop_before_commit":
+            # `seconds` holds the request first: a client timing out before the platform acted.
+            time.sleep(fault.number("seconds", 0))
             self._log(request, platform, names, None, fault)
             return None
         with state.lock:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 if TYPE_CHECKING:
-    from platforms.sandbox.faults import Fault
-    from platforms.sandbox.state import State
+    from sandbox.faults import Fault
+    from sandbox.state import State
 
 # Meta paths carry an API version segment (`/v25.0/`); any version is accepted.
 META_VERSION = r"(?:v\d+(?:\.\d+)?/)?"
@@ -114,6 +114,15 @@ class Request:
         if isinstance(value, bool):
             return value
         return str(value).lower() not in ("false", "0", "no")
+
+    def post_text(self) -> str:
+        """The text of the post this request makes, whichever platform's field carries it (X
+        `text`, Facebook `message`, Instagram `caption`, TikTok `post_info.title`/`description`)."""
+        parts = [self.params.get(name) for name in ("text", "message", "caption")]
+        post_info = self.params.get("post_info")
+        if isinstance(post_info, dict):
+            parts += [post_info.get("title"), post_info.get("description")]
+        return "\n".join(part for part in parts if isinstance(part, str))
 
     def access_token(self) -> str:
         """The token the client sent: `Authorization: Bearer|OAuth <t>` or an `access_token` parameter."""

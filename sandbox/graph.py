@@ -1,7 +1,7 @@
 """What Facebook Pages and Instagram (Facebook Login) share: the Graph API host.
 
 The Graph error envelope, access tokens and their checks, the login dialog and token exchange,
-`/me`, `/me/accounts`, `debug_token`, field selection (`fields=a,b{c}`) and reading a node by id.
+`/me/accounts`, field selection (`fields=a,b{c}`) and reading a node by id.
 `/facebook/graph` and `/instagram/graph` (and `/facebook/graph-video`) are one Graph over one state.
 """
 
@@ -15,25 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from platforms.sandbox.faults import Fault
-from platforms.sandbox.routing import (
-    META_VERSION,
-    ApiError,
-    Request,
-    Response,
-    Router,
-    html_response,
-    json_response,
-    redirect,
-)
-from platforms.sandbox.state import DAY, HOUR, Account, Person, State, Token, meta_time
+from sandbox import oauth
+from sandbox.faults import Fault
+from sandbox.routing import META_VERSION, ApiError, Request, Response, Router, html_response, json_response
+from sandbox.state import HOUR, Account, Person, State, Token, meta_time
 
 GRAPH = r"/(?P<host>facebook|instagram)/graph(?:-video)?/" + META_VERSION
 WWW = r"/(?:facebook|instagram)/www/" + META_VERSION
 
 SHORT_LIVED_SECONDS = 3600
 LONG_LIVED_SECONDS = 5183944  # what Meta answers for a long-lived user token (~60 days)
-CODE_SECONDS = 600
 PAGE_TASKS = ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE", "MANAGE"]
 RATE_LIMIT_MESSAGES = {
     4: "(#4) Application request limit reached",
@@ -43,6 +34,35 @@ RATE_LIMIT_MESSAGES = {
     80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try again.",
     80002: "(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.",
 }
+
+
+MISMATCH = (
+    "Error validating verification code. Please make sure your redirect_uri is identical to the one you "
+    "used in the OAuth dialog request"
+)
+
+
+def code_error(message: str, subcode: int | None = None) -> ApiError:
+    return fail(100, message, subcode=subcode)
+
+
+GRANT = oauth.Grant(
+    family="meta",
+    code_seconds=600,
+    access_seconds=SHORT_LIVED_SECONDS,
+    access_kind="user",
+    access_prefix="EAAB",
+    denial={"error_code": "200", "error_description": "Permissions error", "error_reason": "user_denied"},
+    fragment="#_=_",
+    refusal=code_error,
+    refusals={
+        "invalid_code": ("Invalid verification code format.",),
+        "used_code": ("This authorization code has been used.", 36009),
+        "expired_code": ("This authorization code has expired.", 36007),
+        "wrong_client": (MISMATCH, 36008),
+        "wrong_redirect": (MISMATCH, 36008),
+    },
+)
 
 
 # The error envelope --------------------------------------------------------------------------
@@ -442,34 +462,32 @@ class Node:
     page_id: str  # the Page whose token may read it
     fields: Callable[[Token], dict[str, Any]]
     default: tuple[str, ...] = ("id",)
-    delete: Callable[[], Response] | None = None
 
 
 NodeFinder = Callable[[State, str], "Node | None"]
 
 
+def node_of(
+    account: Account, name: str, fields: Callable[[Token], dict[str, Any]], default: tuple[str, ...] = ("id",)
+) -> Node:
+    """A node managed through `account`'s Page (a Page's own, or the one an IG account is linked to)."""
+    return Node(
+        platform=account.platform,
+        names=frozenset({"node", name}),
+        owner=account.owner,
+        page_id=account.page_id or account.id,
+        fields=fields,
+        default=default,
+    )
+
+
 def account_node(state: State, node_id: str) -> Node | None:
     account = state.accounts.get(node_id)
     if account is not None and account.platform == "facebook":
-        return Node(
-            platform="facebook",
-            names=frozenset({"node", "page"}),
-            owner=account.owner,
-            page_id=account.id,
-            fields=lambda token: page_fields(state, account, token),
-            default=("name", "id"),
-        )
+        return node_of(account, "page", lambda token: page_fields(state, account, token), ("name", "id"))
     if account is not None and account.platform == "instagram":
-        return Node(
-            platform="instagram",
-            names=frozenset({"node", "ig_user"}),
-            owner=account.owner,
-            page_id=account.page_id,
-            fields=lambda token: {
-                **instagram_fields(account),
-                "media_count": len(state.posts_of("instagram", account.id)),
-            },
-        )
+        posts = len(state.posts_of("instagram", account.id))
+        return node_of(account, "ig_user", lambda token: {**instagram_fields(account), "media_count": posts})
     person = state.persons.get(node_id)
     if person is not None and person.family == "meta":
         return Node(
@@ -499,18 +517,14 @@ class Graph:
     def register(self, router: Router) -> None:
         router.add("GET", WWW + r"dialog/oauth/?", authorize, platform="facebook", names={"authorize"})
         router.add("GET", GRAPH + r"oauth/access_token", exchange_token, classify=by_host({"token"}))
-        router.add("GET", GRAPH + r"debug_token", debug_token, classify=by_host({"debug_token"}))
         router.add("GET", GRAPH + r"me/accounts", my_accounts, classify=by_host({"accounts"}))
-        router.add("GET", GRAPH + r"me", me, classify=by_host({"me"}))
         router.add("GET", GRAPH + r"(?P<node>[0-9_]+)", self.read, classify=self.classify)
-        router.add("DELETE", GRAPH + r"(?P<node>[0-9_]+)", self.delete, classify=self.classify)
 
     def classify(self, state: State, request: Request) -> tuple[str, frozenset[str]]:
         node = self.find(state, request.path_params["node"])
         if node is None:
             return request.path_params["host"], frozenset({"node"})
-        names = node.names | ({"delete_post"} if request.method == "DELETE" else set())
-        return node.platform, names
+        return node.platform, node.names
 
     def _node(self, state: State, request: Request) -> tuple[Node, Token]:
         node_id = request.path_params["node"]
@@ -523,12 +537,6 @@ class Graph:
     def read(self, state: State, request: Request) -> Response:
         node, token = self._node(state, request)
         return json_response(200, select(node.fields(token), requested_fields(request), node.default))
-
-    def delete(self, state: State, request: Request) -> Response:
-        node, _ = self._node(state, request)
-        if node.delete is None:
-            raise fail(100, "(#100) This object does not support DELETE")
-        return node.delete()
 
 
 def by_host(names: set[str]) -> Callable[[State, Request], tuple[str, frozenset[str]]]:
@@ -544,69 +552,30 @@ def authorize(state: State, request: Request) -> Response:
     redirect_uri = request.param("redirect_uri")
     if not redirect_uri or not state.app_secret_ok("meta", client_id, None):
         return html_response(400, "<h1>Invalid App ID or redirect_uri</h1>")
-    if request.param("sandbox_deny"):
-        query = {
-            "error": "access_denied",
-            "error_code": "200",
-            "error_description": "Permissions error",
-            "error_reason": "user_denied",
-            "state": request.param("state"),
-        }
-        return redirect(_with_query(redirect_uri, query) + "#_=_")
-    person = meta_persona(state, request.param("sandbox_user") or "Sam Sandbox")
-    code = state.issue_code(
-        family="meta",
-        person_id=person.id,
+    return oauth.login_redirect(
+        state,
+        GRANT,
+        request,
         client_id=client_id,
-        redirect_uri=redirect_uri,
         scopes=[s for s in re.split(r"[,\s]+", request.param("scope")) if s],
-        lifetime=CODE_SECONDS,
+        log_in=lambda: meta_persona(state, request.param("sandbox_user") or "Sam Sandbox").id,
     )
-    return redirect(_with_query(redirect_uri, {"code": code.value, "state": request.param("state")}) + "#_=_")
-
-
-def _with_query(url: str, query: dict[str, str]) -> str:
-    return url + ("&" if "?" in url else "?") + urlencode(query)
 
 
 def exchange_token(state: State, request: Request) -> Response:
     client_id = request.param("client_id")
     secret = request.param("client_secret")
-    if request.param("grant_type") == "client_credentials":
-        if not state.app_secret_ok("meta", client_id, secret):
-            raise fail(1, "Error validating client secret.")
-        return json_response(200, {"access_token": f"{client_id}|{secret}", "token_type": "bearer"})
     if not state.app_secret_ok("meta", client_id, secret) or not secret:
         raise fail(1, "Error validating client secret.")
     if request.param("grant_type") == "fb_exchange_token":
         return _exchange_long_lived(state, request, client_id)
-    code = state.codes.get(request.param("code"))
-    if code is None or code.family != "meta":
-        raise fail(100, "Invalid verification code format.")
-    if code.used:
-        raise fail(100, "This authorization code has been used.", subcode=36009)
-    if code.expires_at <= state.now():
-        raise fail(100, "This authorization code has expired.", subcode=36007)
-    if code.redirect_uri != request.param("redirect_uri") or code.client_id != client_id:
-        raise fail(
-            100,
-            "Error validating verification code. Please make sure your redirect_uri is identical to "
-            "the one you used in the OAuth dialog request",
-            subcode=36008,
-        )
-    code.used = True
-    token = state.issue_token(
-        family="meta",
-        kind="user",
-        person_id=code.person_id,
-        lifetime=SHORT_LIVED_SECONDS,
-        prefix="EAAB",
-        scopes=code.scopes,
-        client_id=client_id,
-    )
-    return json_response(
-        200, {"access_token": token.value, "token_type": "bearer", "expires_in": SHORT_LIVED_SECONDS}
-    )
+    code = oauth.redeem_code(state, GRANT, request, client_id)
+    token, _ = oauth.issue(state, GRANT, person_id=code.person_id, scopes=code.scopes, client_id=client_id)
+    return _user_token_answer(token, SHORT_LIVED_SECONDS)
+
+
+def _user_token_answer(token: Token, seconds: int) -> Response:
+    return json_response(200, {"access_token": token.value, "token_type": "bearer", "expires_in": seconds})
 
 
 def _exchange_long_lived(state: State, request: Request, client_id: str) -> Response:
@@ -632,22 +601,7 @@ def _exchange_long_lived(state: State, request: Request, client_id: str) -> Resp
         long_lived=True,
         client_id=client_id,
     )
-    return json_response(
-        200, {"access_token": token.value, "token_type": "bearer", "expires_in": LONG_LIVED_SECONDS}
-    )
-
-
-def me(state: State, request: Request) -> Response:
-    token = authenticate(state, request)
-    if token.kind == "page":
-        page = state.accounts[token.account_id]
-        return json_response(
-            200, select(page_fields(state, page, token), requested_fields(request), ("name", "id"))
-        )
-    person = state.persons[token.person_id]
-    return json_response(
-        200, select({"id": person.id, "name": person.name}, requested_fields(request), ("name", "id"))
-    )
+    return _user_token_answer(token, LONG_LIVED_SECONDS)
 
 
 def my_accounts(state: State, request: Request) -> Response:
@@ -660,25 +614,3 @@ def my_accounts(state: State, request: Request) -> Response:
         for page in state.accounts_of(token.person_id, "facebook")
     ]
     return json_response(200, listing(pages, request))
-
-
-def debug_token(state: State, request: Request) -> Response:
-    token = state.tokens.get(request.param("input_token"))
-    if token is None or token.family != "meta":
-        return json_response(
-            200,
-            {"data": {"is_valid": False, "error": {"code": 190, "message": "Invalid OAuth access token."}}},
-        )
-    data: dict[str, Any] = {
-        "app_id": token.client_id,
-        "type": "PAGE" if token.kind == "page" else "USER",
-        "application": "SoSocial",
-        "is_valid": not state.token_problem(token),
-        "expires_at": int(token.expires_at) if token.expires_at else 0,
-        "data_access_expires_at": int(token.created_at + 90 * DAY),
-        "scopes": token.scopes,
-        "user_id": token.person_id,
-    }
-    if token.kind == "page":
-        data["profile_id"] = token.account_id
-    return json_response(200, {"data": data})

@@ -8,29 +8,18 @@ further `tiktok_moderation_seconds`.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import time
 from typing import Any
-from urllib.parse import urlencode
 
-from platforms.sandbox.faults import Fault
-from platforms.sandbox.routing import (
-    ApiError,
-    Request,
-    Response,
-    Router,
-    html_response,
-    json_response,
-    redirect,
-)
-from platforms.sandbox.state import DAY, Account, Post, State, TikTokPublish, Token, iso
+from sandbox import oauth
+from sandbox.faults import Fault
+from sandbox.routing import ApiError, Request, Response, Router, html_response, json_response
+from sandbox.state import DAY, Account, Post, State, TikTokPublish, Token, account_answer, iso
 
 API = r"/tiktok/api/v2/"
 ACCESS_SECONDS = 7200
 REFRESH_SECONDS = int(180 * DAY)
-CODE_SECONDS = 600
 UPLOAD_URL_SECONDS = 3600
 MB = 1024 * 1024
 SINGLE_CHUNK_BELOW = 5 * MB
@@ -41,7 +30,6 @@ MAX_TITLE = 2200  # UTF-16 code units
 MAX_PHOTO_TITLE = 90
 MAX_PHOTO_DESCRIPTION = 4000
 MAX_PHOTOS = 35
-MAX_PENDING_SHARES = 5
 PER_MINUTE = {"creator_info": 20, "status": 30, "read": 600}
 PUBLIC_OPTIONS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 PRIVATE_OPTIONS = ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
@@ -49,39 +37,17 @@ ALL_SCOPES = ["user.info.basic", "video.publish", "video.upload", "video.list"]
 
 
 def register(router: Router) -> None:
-    tt = "tiktok"
+    tt, publish = "tiktok", API + r"post/publish/"
     router.add("GET", r"/tiktok/www/v2/auth/authorize/?", authorize, platform=tt, names={"authorize"})
     router.add("POST", API + r"oauth/token/?", token, platform=tt, names={"token"})
-    router.add("POST", API + r"oauth/revoke/?", revoke, platform=tt, names={"revoke"})
     router.add("GET", API + r"user/info/?", user_info, platform=tt, names={"user_info"})
+    router.add("POST", publish + "creator_info/query/?", creator_info, platform=tt, names={"creator_info"})
+    router.add("POST", publish + "video/init/?", video_init, platform=tt, names={"create_post", "video_init"})
     router.add(
-        "POST", API + r"post/publish/creator_info/query/?", creator_info, platform=tt, names={"creator_info"}
-    )
-    router.add(
-        "POST",
-        API + r"post/publish/video/init/?",
-        video_init,
-        platform=tt,
-        names={"create_post", "video_init"},
-    )
-    router.add(
-        "POST",
-        API + r"post/publish/inbox/video/init/?",
-        inbox_init,
-        platform=tt,
-        names={"create_post", "inbox_init"},
-    )
-    router.add(
-        "POST",
-        API + r"post/publish/content/init/?",
-        photo_init,
-        platform=tt,
-        names={"create_post", "photo_init"},
+        "POST", publish + "content/init/?", photo_init, platform=tt, names={"create_post", "photo_init"}
     )
     router.add("PUT", r"/tiktok/upload/(?P<upload>[\w-]+)", upload, platform=tt, names={"upload"})
-    router.add("POST", API + r"post/publish/status/fetch/?", status, platform=tt, names={"status"})
-    router.add("POST", API + r"post/publish/cancel/?", cancel, platform=tt, names={"cancel"})
-    router.add("POST", API + r"video/list/?", video_list, platform=tt, names={"list_posts", "video_list"})
+    router.add("POST", publish + "status/fetch/?", status, platform=tt, names={"status"})
 
 
 # The error envelopes -------------------------------------------------------------------------
@@ -105,6 +71,31 @@ def oauth_error(error: str, description: str, status: int = 400) -> ApiError:
     return ApiError(json_response(status, body))
 
 
+GRANT = oauth.Grant(
+    family="tiktok",
+    code_seconds=600,
+    access_seconds=ACCESS_SECONDS,
+    refresh_seconds=REFRESH_SECONDS,
+    access_prefix="act.",
+    refresh_prefix="rft.",
+    scope_separator=",",
+    bearer="Bearer",
+    # TikTok's desktop flow hex-encodes the SHA-256; standard S256 (base64url) is accepted too.
+    pkce_forms=frozenset({"s256", "hex", "plain"}),
+    denial={"error_description": "The user denied access"},
+    echo_scopes=True,
+    refusal=oauth_error,
+    refusals={
+        "invalid_code": ("invalid_grant", "Authorization code is invalid."),
+        "expired_code": ("invalid_grant", "Authorization code is expired."),
+        "wrong_redirect": ("invalid_request", "Redirect URI does not match the one used to authorize."),
+        "bad_verifier": ("invalid_grant", "Code verifier is invalid."),
+        "bad_refresh": ("invalid_grant", "Refresh token is invalid or expired."),
+        "unsupported_grant": ("unsupported_grant_type", "Unsupported grant_type"),
+    },
+)
+
+
 def invalid_token() -> ApiError:
     return fail(401, "access_token_invalid", "The access token is invalid or not found in the request.")
 
@@ -119,7 +110,7 @@ class TikTokErrors:
             return envelope(429, {}, "rate_limit_exceeded", "API rate limit exceeded, please retry later.")
         if fault.kind in ("expired_token", "revoked_token"):
             if "token" in names:
-                return oauth_error("invalid_grant", "Refresh token is invalid or expired.").response
+                return GRANT.refuse("bad_refresh").response
             return invalid_token().response
         return envelope(
             status or 403,
@@ -159,37 +150,11 @@ def per_minute(state: State, found: Token, group: str, limit: int) -> None:
         raise fail(429, "rate_limit_exceeded", "API rate limit exceeded, please retry later.")
 
 
-def issue_tokens(
-    state: State, *, person_id: str, scopes: list[str], client_key: str, grant: str = ""
-) -> dict[str, Any]:
-    access = state.issue_token(
-        family="tiktok",
-        kind="access",
-        person_id=person_id,
-        lifetime=ACCESS_SECONDS,
-        grant=grant,
-        prefix="act.",
-        scopes=scopes,
-        client_id=client_key,
-    )
-    refresh = state.issue_token(
-        family="tiktok",
-        kind="refresh",
-        person_id=person_id,
-        lifetime=REFRESH_SECONDS,
-        grant=access.grant,
-        prefix="rft.",
-        scopes=scopes,
-        client_id=client_key,
-    )
+def token_body(access: Token, refresh: Token | None) -> dict[str, Any]:
     return {
-        "access_token": access.value,
-        "expires_in": ACCESS_SECONDS,
-        "open_id": person_id,
-        "refresh_expires_in": REFRESH_SECONDS,
-        "refresh_token": refresh.value,
-        "scope": ",".join(scopes),
-        "token_type": "Bearer",
+        **oauth.token_body(GRANT, access, refresh),
+        "open_id": access.person_id,
+        "refresh_expires_in": int(REFRESH_SECONDS),
     }
 
 
@@ -234,52 +199,20 @@ def authorize(state: State, request: Request) -> Response:
         return html_response(
             400, "<h1>Something went wrong</h1><p>client_key or redirect_uri is invalid.</p>"
         )
-    if request.param("sandbox_deny"):
-        query = {
-            "error": "access_denied",
-            "error_description": "The user denied access",
-            "state": request.param("state"),
-        }
-        return redirect(_with_query(redirect_uri, query))
-    key = request.param("sandbox_user") or "Sam Sandbox"
-    person = (
-        state.persons.get(key)
-        if state.account(key, "tiktok")
-        else state.find_person(family="tiktok", key=key)
-    )
-    if person is None:
-        person_id = create_creator(
-            state, name=key, username=re.sub(r"[^a-z0-9_.]", "", key.lower()), key=key
-        ).id
-    else:
-        person_id = person.id
+
+    def log_in() -> str:
+        key = request.param("sandbox_user") or "Sam Sandbox"
+        person = (
+            state.persons.get(key)
+            if state.account(key, "tiktok")
+            else state.find_person(family="tiktok", key=key)
+        )
+        if person is not None:
+            return person.id
+        return create_creator(state, name=key, username=re.sub(r"[^a-z0-9_.]", "", key.lower()), key=key).id
+
     scopes = [scope for scope in request.param("scope").split(",") if scope]
-    code = state.issue_code(
-        family="tiktok",
-        person_id=person_id,
-        client_id=client_key,
-        redirect_uri=redirect_uri,
-        scopes=scopes,
-        lifetime=CODE_SECONDS,
-        code_challenge=request.param("code_challenge"),
-        code_challenge_method=request.param("code_challenge_method", "S256"),
-    )
-    query = {"code": code.value, "scopes": ",".join(scopes), "state": request.param("state")}
-    return redirect(_with_query(redirect_uri, query))
-
-
-def _with_query(url: str, query: dict[str, str]) -> str:
-    return url + ("&" if "?" in url else "?") + urlencode(query)
-
-
-def _pkce_ok(verifier: str, challenge: str) -> bool:
-    """TikTok's desktop flow hex-encodes the SHA-256; standard S256 (base64url) is accepted too."""
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return bool(verifier) and challenge in (
-        digest.hex(),
-        base64.urlsafe_b64encode(digest).decode().rstrip("="),
-        verifier,
-    )
+    return oauth.login_redirect(state, GRANT, request, client_id=client_key, scopes=scopes, log_in=log_in)
 
 
 def token(state: State, request: Request) -> Response:
@@ -288,44 +221,7 @@ def token(state: State, request: Request) -> Response:
         "tiktok", client_key, request.param("client_secret")
     ):
         raise oauth_error("invalid_client", "Client key or secret is incorrect.", 401)
-    grant_type = request.param("grant_type")
-    if grant_type == "authorization_code":
-        code = state.codes.get(request.param("code"))
-        if code is None or code.family != "tiktok" or code.used or code.client_id != client_key:
-            raise oauth_error("invalid_grant", "Authorization code is invalid.")
-        if code.expires_at <= state.now():
-            raise oauth_error("invalid_grant", "Authorization code is expired.")
-        if code.redirect_uri != request.param("redirect_uri"):
-            raise oauth_error("invalid_request", "Redirect URI does not match the one used to authorize.")
-        code.used = True
-        if code.code_challenge and not _pkce_ok(request.param("code_verifier"), code.code_challenge):
-            raise oauth_error("invalid_grant", "Code verifier is invalid.")
-        body = issue_tokens(state, person_id=code.person_id, scopes=code.scopes, client_key=client_key)
-        return json_response(200, body)
-    if grant_type == "refresh_token":
-        old = state.tokens.get(request.param("refresh_token"))
-        if (
-            old is None
-            or old.family != "tiktok"
-            or old.kind != "refresh"
-            or old.used
-            or state.token_problem(old)
-            or (old.client_id and old.client_id != client_key)
-        ):
-            raise oauth_error("invalid_grant", "Refresh token is invalid or expired.")
-        old.used = True  # rotation: the old refresh token stops working once a new one is issued
-        body = issue_tokens(
-            state, person_id=old.person_id, scopes=old.scopes, client_key=client_key, grant=old.grant
-        )
-        return json_response(200, body)
-    raise oauth_error("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}")
-
-
-def revoke(state: State, request: Request) -> Response:
-    if not state.app_secret_ok("tiktok", request.param("client_key"), request.param("client_secret") or None):
-        raise oauth_error("invalid_client", "Client key or secret is incorrect.", 401)
-    state.revoke_grant(request.param("token"))
-    return json_response(200, {})
+    return json_response(200, token_body(*oauth.exchange(state, GRANT, request, client_key)))
 
 
 def user_info(state: State, request: Request) -> Response:
@@ -406,7 +302,7 @@ def _check_daily_cap(state: State, account: Account) -> None:
 
 
 def _chunk_plan(source: dict[str, Any]) -> tuple[int, int, int]:
-    """video_size, chunk_size, total_chunk_count, checked against the chunking rules (§4.2)."""
+    """video_size, chunk_size, total_chunk_count, checked against TikTok's chunking rules."""
     values = [source.get(name) for name in ("video_size", "chunk_size", "total_chunk_count")]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
         raise fail(
@@ -546,22 +442,6 @@ def video_init(state: State, request: Request) -> Response:
     return envelope(200, _source_info(state, request, args, source))
 
 
-def inbox_init(state: State, request: Request) -> Response:
-    found, account = authenticate(state, request, "video.upload")
-    per_minute(state, found, "init", state.config.tiktok_inits_per_minute)
-    source = _section(_body(request), "source_info")
-    since = state.now() - DAY
-    pending = [
-        p
-        for p in state.posts_of("tiktok", account.id)
-        if p.extra.get("mode") == "INBOX" and p.created_at > since and p.status != "failed"
-    ]
-    if state.config.rate_limits and len(pending) >= MAX_PENDING_SHARES:
-        raise fail(403, "spam_risk_too_many_pending_share", "The user has too many pending shares.")
-    args = {"found": found, "account": account, "media_type": "VIDEO", "mode": "INBOX", "post_info": {}}
-    return envelope(200, _source_info(state, request, args, source))
-
-
 def photo_init(state: State, request: Request) -> Response:
     body = _body(request)
     mode = body.get("post_mode", "DIRECT_POST")
@@ -679,52 +559,6 @@ def status(state: State, request: Request) -> Response:
     return envelope(200, data)
 
 
-def cancel(state: State, request: Request) -> Response:
-    _, account = authenticate(state, request, "video.publish", "video.upload")
-    publish = _own_publish(state, request, account)
-    if publish.status != "PROCESSING_DOWNLOAD":
-        raise fail(400, "publish_not_cancellable", "Only a pull that is still downloading can be cancelled.")
-    _finish(state, publish, "FAILED", fail_reason="publish_cancelled")
-    return envelope(200, {})
-
-
-def video_list(state: State, request: Request) -> Response:
-    found, account = authenticate(state, request, "video.list")
-    per_minute(state, found, "read", PER_MINUTE["read"])
-    body = request.json if isinstance(request.json, dict) else {}
-    max_count = body.get("max_count", 10)
-    cursor = body.get("cursor")
-    if not isinstance(max_count, int) or not 1 <= max_count <= 20:
-        raise fail(400, "invalid_params", "max_count must be between 1 and 20.")
-    posts = [
-        p
-        for p in state.posts_of("tiktok", account.id)
-        if p.status == "published"
-        and p.kind == "video"
-        and (not isinstance(cursor, int) or int(p.created_at * 1000) < cursor)
-    ]
-    posts.sort(key=lambda p: p.created_at, reverse=True)
-    page = posts[:max_count]
-    wanted = [f for f in (request.param("fields") or "id,title,create_time,share_url").split(",") if f]
-    videos = []
-    for post in page:
-        available = {
-            "id": post.id,
-            "title": post.text,
-            "video_description": post.text,
-            "create_time": int(post.created_at),
-            "share_url": post.permalink,
-            "embed_link": f"{request.base_url}/tiktok/www/embed/v2/{post.id}",
-            "duration": 15,
-            "cover_image_url": f"https://sandbox.invalid/tiktok/{post.id}.jpeg",
-            "height": 1920,
-            "width": 1080,
-        }
-        videos.append({key: available[key] for key in wanted if key in available})
-    next_cursor = int(page[-1].created_at * 1000) if page else (cursor if isinstance(cursor, int) else 0)
-    return envelope(200, {"videos": videos, "cursor": next_cursor, "has_more": len(posts) > max_count})
-
-
 # Time ----------------------------------------------------------------------------------------
 
 
@@ -779,15 +613,9 @@ def create_account(
         private=private,
         options=options,
     )
-    body = issue_tokens(state, person_id=account.id, scopes=ALL_SCOPES, client_key=client_id)
+    access, refresh = oauth.issue(state, GRANT, person_id=account.id, scopes=ALL_SCOPES, client_id=client_id)
     return {
-        "platform": "tiktok",
-        "account_id": account.id,
-        "display_name": account.name,
-        "username": account.username,
-        "access_token": body["access_token"],
-        "refresh_token": body["refresh_token"],
-        "expires_at": iso(state.now() + ACCESS_SECONDS),
+        **account_answer(account, access, refresh),
         "refresh_expires_at": iso(state.now() + REFRESH_SECONDS),
         "privacy_level_options": account.privacy_level_options,
     }

@@ -27,6 +27,9 @@ class Fault:
     kind: str
     count: int  # requests still to be hit
     method: str = ""  # only requests with this method, when set
+    # Only requests whose post text (text, message, caption, title) contains this, when set: aims a
+    # fault at one post of many sent at once.
+    match_text: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     hits: int = 0
 
@@ -49,7 +52,10 @@ class Fault:
                 raise FaultSpecError(f"endpoint is not a valid regex: {error}") from error
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise FaultSpecError("count must be a positive integer")
-        reserved = {"platform", "kind", "endpoint", "count", "method"}
+        match_text = spec.get("match_text", "")
+        if not isinstance(match_text, str):
+            raise FaultSpecError("match_text must be a string")
+        reserved = {"platform", "kind", "endpoint", "count", "method", "match_text"}
         return cls(
             id=fault_id,
             platform=str(platform),
@@ -57,13 +63,16 @@ class Fault:
             kind=str(kind),
             count=count,
             method=str(spec.get("method", "")).upper(),
+            match_text=match_text,
             params={key: value for key, value in spec.items() if key not in reserved},
         )
 
-    def matches(self, *, platform: str, names: frozenset[str], method: str, path: str) -> bool:
+    def matches(
+        self, *, platform: str, names: frozenset[str], method: str, path: str, text: str = ""
+    ) -> bool:
         if self.count < 1 or platform != self.platform:
             return False
-        if self.method and self.method != method:
+        if (self.method and self.method != method) or self.match_text not in text:
             return False
         return self.endpoint == "*" or self.endpoint in names or re.search(self.endpoint, path) is not None
 
@@ -83,6 +92,7 @@ class Fault:
             "kind": self.kind,
             "count": self.count,
             "method": self.method,
+            "match_text": self.match_text,
             "hits": self.hits,
             **self.params,
         }

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from platforms.sandbox import SandboxServer
-from tests.platforms.sandbox.helpers import Control
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient
 
 MB = 1024 * 1024
 REDIRECT = "http://sosocial.test/accounts/tiktok/callback"
@@ -20,8 +20,8 @@ def api(sandbox: SandboxServer) -> str:
 
 
 @pytest.fixture
-def alice(control: Control) -> dict[str, Any]:
-    return control.account("tiktok", "Alice")
+def alice(control: SandboxClient) -> dict[str, Any]:
+    return control.create_account("tiktok", "Alice")
 
 
 def call(
@@ -74,7 +74,7 @@ def wait_for_post_id(api: str, account: dict[str, Any], publish_id: str) -> list
 
 
 def test_it_publishes_an_uploaded_video_and_reports_the_post_id_after_moderation(
-    control: Control, api: str, alice: dict[str, Any]
+    control: SandboxClient, api: str, alice: dict[str, Any]
 ) -> None:
     creator = call(api, alice, "post/publish/creator_info/query/")
     video = b"m" * 200_000
@@ -99,7 +99,7 @@ def test_it_publishes_an_uploaded_video_and_reports_the_post_id_after_moderation
     assert "PUBLISH_COMPLETE" in statuses
     assert any(entry.get("publicaly_available_post_id") == [] for entry in seen)
     [post_id] = seen[-1]["publicaly_available_post_id"]
-    [recorded] = control.posts("tiktok", alice["account_id"])
+    [recorded] = control.posts("tiktok", account_id=alice["account_id"])
     assert recorded["id"] == str(post_id)
     assert recorded["status"] == "published"
     assert recorded["extra"]["publish_id"] == publish_id
@@ -141,8 +141,8 @@ def test_it_refuses_chunk_plans_that_break_the_rules(
     assert response.json()["error"]["code"] == "invalid_param"
 
 
-def test_it_refuses_a_privacy_level_the_creator_does_not_offer(control: Control, api: str) -> None:
-    private_alice = control.account("tiktok", "Private Alice", private=True)
+def test_it_refuses_a_privacy_level_the_creator_does_not_offer(control: SandboxClient, api: str) -> None:
+    private_alice = control.create_account("tiktok", "Private Alice", private=True)
 
     response = video_init(api, private_alice, 1000, 1000, 1, privacy_level="PUBLIC_TO_EVERYONE")
 
@@ -157,7 +157,7 @@ def test_it_refuses_a_title_over_2200_characters(api: str, alice: dict[str, Any]
 
 
 def test_it_never_reports_a_public_id_for_a_private_post(
-    control: Control, api: str, alice: dict[str, Any]
+    control: SandboxClient, api: str, alice: dict[str, Any]
 ) -> None:
     init = video_init(api, alice, 1000, 1000, 1, privacy_level="SELF_ONLY")
     put_chunk(init.json()["data"]["upload_url"], b"s" * 1000, 0, 1000)
@@ -169,7 +169,7 @@ def test_it_never_reports_a_public_id_for_a_private_post(
     assert data["publicaly_available_post_id"] == []
 
 
-def test_it_pulls_a_video_from_a_url(control: Control, api: str, alice: dict[str, Any]) -> None:
+def test_it_pulls_a_video_from_a_url(control: SandboxClient, api: str, alice: dict[str, Any]) -> None:
     body = {
         "post_info": {"title": "Pulled", "privacy_level": "PUBLIC_TO_EVERYONE"},
         "source_info": {"source": "PULL_FROM_URL", "video_url": "https://media.example.com/v.mp4"},
@@ -182,7 +182,7 @@ def test_it_pulls_a_video_from_a_url(control: Control, api: str, alice: dict[str
     assert fetch_status(api, alice, publish_id)["status"] == "PUBLISH_COMPLETE"
 
 
-def test_it_publishes_photos(control: Control, api: str, alice: dict[str, Any]) -> None:
+def test_it_publishes_photos(control: SandboxClient, api: str, alice: dict[str, Any]) -> None:
     photos = ["https://media.example.com/1.jpg", "https://media.example.com/2.jpg"]
     body: dict[str, Any] = {
         "post_info": {"title": "Buns", "description": "Cinnamon buns", "privacy_level": "PUBLIC_TO_EVERYONE"},
@@ -200,25 +200,14 @@ def test_it_publishes_photos(control: Control, api: str, alice: dict[str, Any]) 
     assert response.status_code == 200
     publish_id = response.json()["data"]["publish_id"]
     assert fetch_status(api, alice, publish_id)["status"] == "PUBLISH_COMPLETE"
-    [recorded] = control.posts("tiktok", alice["account_id"])
+    [recorded] = control.posts("tiktok", account_id=alice["account_id"])
     assert recorded["kind"] == "photo"
     assert [m["url"] for m in recorded["media"]] == photos
 
 
-def test_it_lists_published_videos(control: Control, api: str, alice: dict[str, Any]) -> None:
-    init = video_init(api, alice, 1000, 1000, 1)
-    put_chunk(init.json()["data"]["upload_url"], b"l" * 1000, 0, 1000)
-    control.advance(60)
-
-    listed = call(api, alice, "video/list/?fields=id,title,create_time,share_url", {"max_count": 20})
-
-    [video] = listed.json()["data"]["videos"]
-    assert video["title"] == "Sourdough #bread"
-    assert video["share_url"].endswith(f"/video/{video['id']}")
-    assert listed.json()["data"]["has_more"] is False
-
-
-def test_it_limits_video_inits_to_six_a_minute(control: Control, api: str, alice: dict[str, Any]) -> None:
+def test_it_limits_video_inits_to_six_a_minute(
+    control: SandboxClient, api: str, alice: dict[str, Any]
+) -> None:
     statuses = [video_init(api, alice, 1000, 1000, 1).status_code for _ in range(7)]
 
     assert statuses == [200] * 6 + [429]
@@ -268,10 +257,12 @@ def test_it_logs_in_and_rotates_refresh_tokens(sandbox: SandboxServer, api: str)
     assert user.json()["data"]["user"] == {"open_id": tokens["open_id"], "display_name": "Sam Sandbox"}
 
 
-def test_it_answers_armed_faults_in_its_envelope(control: Control, api: str, alice: dict[str, Any]) -> None:
-    control.fault("tiktok", "video_init", "rate_limit")
-    control.fault("tiktok", "video_init", "server_error")
-    control.fault("tiktok", "video_init", "permanent")
+def test_it_answers_armed_faults_in_its_envelope(
+    control: SandboxClient, api: str, alice: dict[str, Any]
+) -> None:
+    control.fault("tiktok", "rate_limit", "video_init")
+    control.fault("tiktok", "server_error", "video_init")
+    control.fault("tiktok", "permanent", "video_init")
 
     limited = video_init(api, alice, 1000, 1000, 1)
     broken = video_init(api, alice, 1000, 1000, 1)
@@ -284,22 +275,18 @@ def test_it_answers_armed_faults_in_its_envelope(control: Control, api: str, ali
     assert control.posts("tiktok") == []
 
 
+def refresh(api: str, refresh_token: str) -> requests.Response:
+    form = {"client_key": "sosocial", "client_secret": "s3cret", "grant_type": "refresh_token"}
+    return requests.post(f"{api}/oauth/token/", data={**form, "refresh_token": refresh_token}, timeout=5)
+
+
 def test_it_expires_the_access_token_and_then_refreshes(
-    control: Control, api: str, alice: dict[str, Any]
+    control: SandboxClient, api: str, alice: dict[str, Any]
 ) -> None:
-    control.fault("tiktok", "creator_info", "expired_token")
+    control.fault("tiktok", "expired_token", "creator_info")
 
     expired = call(api, alice, "post/publish/creator_info/query/")
-    refreshed = requests.post(
-        f"{api}/oauth/token/",
-        data={
-            "client_key": "sosocial",
-            "client_secret": "s3cret",
-            "grant_type": "refresh_token",
-            "refresh_token": alice["refresh_token"],
-        },
-        timeout=5,
-    )
+    refreshed = refresh(api, alice["refresh_token"])
 
     assert (expired.status_code, expired.json()["error"]["code"]) == (401, "access_token_invalid")
     assert call(api, alice, "post/publish/creator_info/query/").status_code == 401
@@ -307,20 +294,20 @@ def test_it_expires_the_access_token_and_then_refreshes(
 
 
 def test_it_keeps_an_init_whose_response_was_dropped(
-    control: Control, api: str, alice: dict[str, Any]
+    control: SandboxClient, api: str, alice: dict[str, Any]
 ) -> None:
-    control.fault("tiktok", "create_post", "commit_then_drop")
+    control.fault("tiktok", "commit_then_drop")
 
     with pytest.raises(requests.ConnectionError):
         video_init(api, alice, 1000, 1000, 1)
 
-    [recorded] = control.posts("tiktok", alice["account_id"])
+    [recorded] = control.posts("tiktok", account_id=alice["account_id"])
     assert recorded["status"] == "processing"
     assert fetch_status(api, alice, recorded["extra"]["publish_id"])["status"] == "PROCESSING_UPLOAD"
 
 
-def test_it_fails_the_publish_when_told_to(control: Control, api: str, alice: dict[str, Any]) -> None:
-    control.fault("tiktok", "video_init", "processing_failed", fail_reason="duration_check_failed")
+def test_it_fails_the_publish_when_told_to(control: SandboxClient, api: str, alice: dict[str, Any]) -> None:
+    control.fault("tiktok", "processing_failed", "video_init", fail_reason="duration_check_failed")
     init = video_init(api, alice, 1000, 1000, 1)
     put_chunk(init.json()["data"]["upload_url"], b"f" * 1000, 0, 1000)
     control.advance(60)
@@ -331,32 +318,13 @@ def test_it_fails_the_publish_when_told_to(control: Control, api: str, alice: di
     assert data["fail_reason"] == "duration_check_failed"
 
 
-def test_it_sends_drafts_to_the_creators_inbox(control: Control, api: str, alice: dict[str, Any]) -> None:
-    source = {"source": "FILE_UPLOAD", "video_size": 1000, "chunk_size": 1000, "total_chunk_count": 1}
-    init = call(api, alice, "post/publish/inbox/video/init/", {"source_info": source})
-    put_chunk(init.json()["data"]["upload_url"], b"d" * 1000, 0, 1000)
-    control.advance(60)
-
-    data = fetch_status(api, alice, init.json()["data"]["publish_id"])
-
-    assert data["status"] == "SEND_TO_USER_INBOX"
-    assert [p["status"] for p in control.posts("tiktok")] == ["inbox"]
-
-
-def test_it_revokes_the_grant_so_refresh_fails_too(control: Control, api: str, alice: dict[str, Any]) -> None:
-    control.fault("tiktok", "creator_info", "revoked_token")
+def test_it_revokes_the_grant_so_refresh_fails_too(
+    control: SandboxClient, api: str, alice: dict[str, Any]
+) -> None:
+    control.fault("tiktok", "revoked_token", "creator_info")
 
     revoked = call(api, alice, "post/publish/creator_info/query/")
-    refreshed = requests.post(
-        f"{api}/oauth/token/",
-        data={
-            "client_key": "sosocial",
-            "client_secret": "s3cret",
-            "grant_type": "refresh_token",
-            "refresh_token": alice["refresh_token"],
-        },
-        timeout=5,
-    )
+    refreshed = refresh(api, alice["refresh_token"])
 
     assert revoked.status_code == 401
     assert (refreshed.status_code, refreshed.json()["error"]) == (400, "invalid_grant")

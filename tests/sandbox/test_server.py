@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 import requests
 
-from platforms.sandbox import SandboxServer
-from tests.platforms.sandbox.helpers import Control
+from sandbox import SandboxServer
+from sandbox.client import SandboxClient, SandboxError
+from sandbox.routing import Request
 
 
 @pytest.fixture
-def alice(control: Control) -> dict[str, Any]:
-    return control.account("x", "Alice")
+def alice(control: SandboxClient) -> dict[str, Any]:
+    return control.create_account("x", "Alice")
 
 
 def tweet(
@@ -40,9 +41,9 @@ def test_it_answers_unknown_endpoints_in_each_platforms_envelope(sandbox: Sandbo
     assert control.status_code == 404
 
 
-def test_it_creates_accounts_with_everything_a_client_needs(control: Control) -> None:
+def test_it_creates_accounts_with_everything_a_client_needs(control: SandboxClient) -> None:
     for platform in ("facebook", "instagram", "x", "tiktok"):
-        account = control.account(platform, "Alice")
+        account = control.create_account(platform, "Alice")
 
         assert account["platform"] == platform
         assert account["account_id"]
@@ -66,9 +67,9 @@ def test_it_refuses_unknown_platforms_and_fault_kinds(sandbox: SandboxServer) ->
 
 
 def test_it_consumes_a_fault_once_per_matching_request(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
-    control.fault("x", "create_post", "server_error", count=2)
+    control.fault("x", "server_error", count=2)
 
     statuses = [tweet(sandbox, alice, f"Try {n}").status_code for n in range(3)]
 
@@ -77,10 +78,10 @@ def test_it_consumes_a_fault_once_per_matching_request(
 
 
 def test_it_matches_faults_by_path_regex_and_method(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
-    control.fault("x", r"/users/me$", "server_error", method="POST")
-    control.fault("x", r"/users/me$", "server_error", method="GET")
+    control.fault("x", "server_error", r"/users/me$", method="POST")
+    control.fault("x", "server_error", r"/users/me$", method="GET")
     headers = {"Authorization": f"Bearer {alice['access_token']}"}
 
     me = requests.get(f"{sandbox.url}/x/api/2/users/me", headers=headers, timeout=5)
@@ -92,35 +93,80 @@ def test_it_matches_faults_by_path_regex_and_method(
     assert left["method"] == "POST"
 
 
-def test_it_drops_the_connection_before_writing_anything(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+def test_it_aims_a_fault_at_the_one_post_whose_text_matches(
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
-    control.fault("x", "create_post", "drop_before_commit")
+    control.fault("x", "server_error", match_text="post 2 of")
 
-    with pytest.raises(requests.ConnectionError):
-        tweet(sandbox, alice, "Lost")
+    statuses = [tweet(sandbox, alice, f"Burst post {n} of 3").status_code for n in (1, 2, 3)]
+
+    assert statuses == [201, 503, 201]
+    assert control.faults() == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "text"),
+    [
+        ("application/json", b'{"text": "On X"}', "On X"),
+        ("application/x-www-form-urlencoded", b"message=On+Facebook", "On Facebook"),
+        ("application/x-www-form-urlencoded", b"caption=On+Instagram&image_url=x", "On Instagram"),
+        ("application/json", b'{"post_info": {"title": "On TikTok"}}', "On TikTok"),
+        ("application/json", b'{"post_info": {"description": "A photo post"}}', "A photo post"),
+    ],
+)
+def test_it_reads_the_post_text_from_each_platforms_field(content_type: str, body: bytes, text: str) -> None:
+    request = Request.build(method="POST", target="/", headers={"Content-Type": content_type}, body=body)
+
+    assert request.post_text() == text
+
+
+@pytest.mark.parametrize(
+    ("held", "timeout", "seen"),
+    [(0, 5, requests.ConnectionError), (1.5, 0.5, requests.ReadTimeout)],
+    ids=["at once", "held past the client's timeout"],
+)
+def test_it_drops_the_connection_before_writing_anything(
+    sandbox: SandboxServer,
+    control: SandboxClient,
+    alice: dict[str, Any],
+    held: float,
+    timeout: float,
+    seen: type[Exception],
+) -> None:
+    control.fault("x", "drop_before_commit", seconds=held)
+
+    with pytest.raises(seen):
+        tweet(sandbox, alice, "Lost", timeout=timeout)
 
     assert control.posts("x") == []
     assert tweet(sandbox, alice, "Lost").status_code == 201
 
 
+def test_its_control_client_raises_what_the_control_api_refused(control: SandboxClient) -> None:
+    with pytest.raises(SandboxError) as refused:
+        control.fault("x", "gremlins")
+
+    assert refused.value.status == 400
+    assert "kind" in refused.value.body
+
+
 def test_it_commits_then_drops_the_connection(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
-    control.fault("x", "create_post", "commit_then_drop")
+    control.fault("x", "commit_then_drop")
 
     with pytest.raises(requests.ConnectionError):
         tweet(sandbox, alice, "Sent, but you will not know")
 
-    [recorded] = control.posts("x", alice["account_id"])
+    [recorded] = control.posts("x", account_id=alice["account_id"])
     assert recorded["text"] == "Sent, but you will not know"
     assert tweet(sandbox, alice, "Sent, but you will not know").status_code == 403
 
 
 def test_it_answers_slowly_after_committing(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
-    control.fault("x", "create_post", "slow", seconds=1.5)
+    control.fault("x", "slow", seconds=1.5)
 
     with pytest.raises(requests.ReadTimeout):
         tweet(sandbox, alice, "Slow one", timeout=0.5)
@@ -129,7 +175,7 @@ def test_it_answers_slowly_after_committing(
 
 
 def test_it_adds_latency_to_platform_calls_but_not_to_control_calls(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
     control.configure(latency_ms=300)
 
@@ -145,7 +191,7 @@ def test_it_adds_latency_to_platform_calls_but_not_to_control_calls(
 
 
 def test_it_forgets_everything_on_reset(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
     tweet(sandbox, alice, "Before reset")
     control.configure(latency_ms=50)
@@ -158,7 +204,7 @@ def test_it_forgets_everything_on_reset(
     assert requests.get(f"{sandbox.url}/_sandbox/config", timeout=5).json()["latency_ms"] == 0
 
 
-def test_it_moves_the_clock_forward(sandbox: SandboxServer, control: Control) -> None:
+def test_it_moves_the_clock_forward(sandbox: SandboxServer, control: SandboxClient) -> None:
     before = sandbox.state.now()
 
     control.advance(3600)
@@ -168,7 +214,7 @@ def test_it_moves_the_clock_forward(sandbox: SandboxServer, control: Control) ->
 
 
 def test_it_logs_platform_requests_for_assertions(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
     tweet(sandbox, alice, "Logged")
 
@@ -180,7 +226,7 @@ def test_it_logs_platform_requests_for_assertions(
 
 
 def test_it_shows_accounts_and_posts_on_its_home_page(
-    sandbox: SandboxServer, control: Control, alice: dict[str, Any]
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
 ) -> None:
     created = tweet(sandbox, alice, "Shown <b>escaped</b>").json()["data"]
     [recorded] = control.posts("x")
@@ -205,7 +251,7 @@ def test_it_gives_tests_direct_access_to_its_state(sandbox: SandboxServer, alice
 
 def test_it_runs_from_the_command_line() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "platforms.sandbox", "--port", "0", "--quiet"],
+        [sys.executable, "-m", "sandbox", "--port", "0", "--quiet"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -220,3 +266,17 @@ def test_it_runs_from_the_command_line() -> None:
 
     assert first_line.startswith("SoSocial sandbox on http://127.0.0.1:")
     assert overview["base_urls"]["X_API_URL"] == f"{url}/x/api"
+
+
+def test_it_imports_nothing_of_django_or_sosocial() -> None:
+    check = (
+        "import sys, sandbox.__main__, sandbox.client; "
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'django', 'platforms', 'publishing', 'sosocial'}))"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True, timeout=30
+    )
+
+    assert loaded.stdout.strip() == "[]"
