@@ -20,7 +20,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from publishing import dashboard, services
+from publishing import dashboard, pipeline, services
 from publishing.models import Post, PostMedia, Profile, PublishAttempt, ScheduleEntry
 
 # The admin index links to the operator dashboard.
@@ -134,6 +134,10 @@ class PublishAttemptInline(ReadOnlyAdminMixin, admin.TabularInline[PublishAttemp
 ServiceCall = Callable[[ScheduleEntry], bool]
 
 
+def _skipped(action: str) -> str:
+    return f"not {ScheduleEntry.allowed_statuses(action)}, or changed meanwhile"
+
+
 @admin.register(ScheduleEntry)
 class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
     list_display = [
@@ -210,7 +214,7 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
             queryset,
             lambda entry: services.retry_entry(entry=entry),
             done_label="queued again",
-            skip_reason="not failed or unconfirmed, or changed meanwhile",
+            skip_reason=_skipped("retry"),
         )
 
     @admin.action(description="Cancel selected waiting dates", permissions=["change"])
@@ -220,7 +224,7 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
             queryset,
             lambda entry: services.cancel_entry(entry=entry),
             done_label="cancelled",
-            skip_reason="not pending or retrying, or changed meanwhile",
+            skip_reason=_skipped("cancel"),
         )
 
     @admin.action(description="Ask the platform about selected unconfirmed dates", permissions=["change"])
@@ -228,9 +232,9 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
         self._apply(
             request,
             queryset,
-            lambda entry: services.reconcile_now(entry=entry),
+            lambda entry: pipeline.reconcile_now(entry=entry),
             done_label="sent for reconciliation",
-            skip_reason="not unconfirmed, or changed meanwhile",
+            skip_reason=_skipped("resolve"),
         )
 
     # -- the operator dashboard -----------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -20,8 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from platforms.models import SocialAccount
-from platforms.selectors import accounts_with_health
-from publishing import selectors, services
+from publishing import pipeline, selectors, services
 from publishing.api_errors import CONFLICT, INVALID, NOT_FOUND, Conflict
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from publishing.serializers import (
@@ -107,7 +106,7 @@ class AccountListView(generics.ListAPIView[SocialAccount]):
     def get_queryset(self) -> QuerySet[SocialAccount]:
         if _schema_only(self):
             return SocialAccount.objects.none()
-        return accounts_with_health(owner_id=_owner_id(self.request))
+        return selectors.accounts_with_health(owner_id=_owner_id(self.request))
 
 
 @extend_schema(tags=["accounts"], responses={200: AccountSerializer, 404: NOT_FOUND})
@@ -118,7 +117,7 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
     def get_queryset(self) -> QuerySet[SocialAccount]:
         if _schema_only(self):
             return SocialAccount.objects.none()
-        return accounts_with_health(owner_id=_owner_id(self.request))
+        return selectors.accounts_with_health(owner_id=_owner_id(self.request))
 
 
 # -- posts ------------------------------------------------------------------------------------------
@@ -151,25 +150,33 @@ class PostListView(generics.ListAPIView[Post]):
 
     @extend_schema(
         tags=["posts"],
-        summary="Create a post and schedule it at one or more dates",
+        summary="Create a post, or one per account, and schedule it at one or more dates",
         request=PostCreateSerializer,
-        responses={201: PostSerializer, 400: INVALID},
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="CreatedPosts",
+                serializers=[PostSerializer, PostSerializer(many=True)],
+                resource_type_field_name=None,
+            ),
+            400: INVALID,
+        },
     )
     def post(self, request: Request) -> Response:
         owner_id = _owner_id(request)
         data = _valid(PostCreateSerializer, request.data)
-        account = SocialAccount.objects.filter(pk=data["account"], owner_id=owner_id).first()
-        if account is None:
-            raise serializers.ValidationError({"account": ["Choose one of your own accounts."]})
-        post = services.compose_post(
+        posts = services.compose_for_accounts(
             owner_id=owner_id,
-            account=account,
+            account_ids=data["accounts"] if "accounts" in data else [data["account"]],
             text=data["text"],
             when=data["when"],
             options=data.get("options"),
         )
-        created = selectors.post_of(owner_id=owner_id, post_id=post.pk)
-        return Response(PostSerializer(created).data, status=status.HTTP_201_CREATED)
+        created = selectors.posts_for(owner_id=owner_id).filter(pk__in=[post.pk for post in posts])
+        if "account" in data:
+            return Response(PostSerializer(created.get()).data, status=status.HTTP_201_CREATED)
+        return Response(
+            PostSerializer(created.order_by("id"), many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 class PostDetailView(APIView):
@@ -270,12 +277,12 @@ def _entry_response(entry: ScheduleEntry) -> Response:
     return Response(EntryDetailSerializer(entry).data)
 
 
-def _refuse(entry: ScheduleEntry, action: str, allowed: str) -> NoReturn:
+def _refuse(entry: ScheduleEntry, action: str, done: str) -> NoReturn:
     """A service said no: the date moved on (perhaps just now), so report what it is now."""
     entry.refresh_from_db(fields=["status"])
     raise Conflict(
-        f"This date is {entry.get_status_display().lower()}, so it cannot be {action}; "
-        f"only {allowed} dates can."
+        f"This date is {entry.get_status_display().lower()}, so it cannot be {done}; "
+        f"only {ScheduleEntry.allowed_statuses(action)} dates can."
     )
 
 
@@ -295,7 +302,7 @@ class EntryCancelView(APIView):
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
         if not services.cancel_entry(entry=entry):
-            _refuse(entry, "cancelled", "pending or retrying")
+            _refuse(entry, "cancel", "cancelled")
         return _entry_response(entry)
 
 
@@ -310,7 +317,7 @@ class EntryRescheduleView(APIView):
         entry = _entry(request, entry_id)
         data = _valid(RescheduleSerializer, request.data)
         if not services.reschedule_entry(entry=entry, when=data["when"]):
-            _refuse(entry, "rescheduled", "pending, retrying or failed")
+            _refuse(entry, "reschedule", "rescheduled")
         return _entry_response(entry)
 
 
@@ -324,7 +331,7 @@ class EntryRetryView(APIView):
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
         if not services.retry_entry(entry=entry):
-            _refuse(entry, "retried", "failed or unconfirmed")
+            _refuse(entry, "retry", "retried")
         return _entry_response(entry)
 
 
@@ -345,9 +352,9 @@ class EntryResolveView(APIView):
         elif data["action"] == "send_again":
             done = services.retry_entry(entry=entry)
         else:
-            done = services.reconcile_now(entry=entry)
+            done = pipeline.reconcile_now(entry=entry)
         if not done:
-            _refuse(entry, "resolved", "unconfirmed")
+            _refuse(entry, "resolve", "resolved")
         return _entry_response(entry)
 
 

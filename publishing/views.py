@@ -10,14 +10,12 @@ import calendar as calendar_module
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import uuid4
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +24,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from platforms.models import SocialAccount
-from publishing import selectors, services
+from publishing import pipeline, selectors, services
 from publishing.forms import (
     AddDatesForm,
     ComposeForm,
@@ -40,10 +38,6 @@ from publishing.models import Post, ScheduleEntry
 
 PAGE_SIZE = 20
 Status = ScheduleEntry.Status
-# Dates the page keeps polling for: anything the worker or the sweep may still change on its own.
-MOVING = frozenset({Status.PENDING, Status.PUBLISHING, Status.RETRYING})
-# Statuses that stop a post from being edited (mirrors services.update_post's refusal).
-SENT_OR_SENDING = frozenset({Status.PUBLISHING, Status.PUBLISHED, Status.UNCONFIRMED})
 # Rough per-platform text limits for the compose page's live counter; the server check decides.
 TEXT_LIMITS = {"x": 280, "facebook": 63_206, "instagram": 2200, "tiktok": 2200}
 
@@ -54,18 +48,13 @@ def _owner_id(request: HttpRequest) -> int:
     return int(owner_id)
 
 
-def _is_moving(entry: ScheduleEntry) -> bool:
-    # An unconfirmed date is still being checked until reconciliation gives its answer.
-    return entry.status in MOVING or (entry.status == Status.UNCONFIRMED and entry.reconciled_at is None)
-
-
 def _annotate(posts: Iterable[Post]) -> bool:
     """Mark each post editable or not, from its loaded dates; True if any date may still change."""
     live = False
     for post in posts:
         entries = list(post.entries.all())
-        post.editable = not any(entry.status in SENT_OR_SENDING for entry in entries)  # type: ignore[attr-defined]
-        live = live or any(_is_moving(entry) for entry in entries)
+        post.editable = not any(entry.status in ScheduleEntry.LOCKING for entry in entries)  # type: ignore[attr-defined]
+        live = live or any(entry.is_moving for entry in entries)
     return live
 
 
@@ -94,7 +83,7 @@ FIELD_OF = {"when": "dates", "post": "text", "media": "attachments", "account": 
 
 @login_required
 def compose(request: HttpRequest) -> HttpResponse:
-    """One post per chosen account, all in one transaction: if any account refuses, none is saved."""
+    """One post per chosen account; services.compose_for_accounts saves all of them or none."""
     owner_id = _owner_id(request)
     form = ComposeForm(
         request.POST or None,
@@ -103,42 +92,22 @@ def compose(request: HttpRequest) -> HttpResponse:
         initial={"time_zone": timezone.get_current_timezone_name()},
     )
     if request.method == "POST" and form.is_valid():
-        accounts: list[SocialAccount] = list(form.cleaned_data["accounts"])
-        group = uuid4() if len(accounts) > 1 else None
-        problems: dict[str, list[str]] = {}
-        with transaction.atomic():
-            for account in accounts:
-                try:
-                    services.compose_post(
-                        owner_id=owner_id,
-                        account=account,
-                        text=form.cleaned_data["text"],
-                        when=form.cleaned_data["when"],
-                        options=form.options(),
-                        media=form.cleaned_data["attachments"],
-                        group=group,
-                    )
-                except ValidationError as refused:
-                    for field, messages_ in refused.message_dict.items():
-                        target = FIELD_OF.get(field, field)
-                        for problem in messages_:
-                            # Dates are refused alike for every account; platform checks differ.
-                            text = (
-                                problem
-                                if target == "dates" or len(accounts) == 1
-                                else f"{account}: {problem}"
-                            )
-                            if text not in problems.setdefault(target, []):
-                                problems[target].append(text)
-            if problems:
-                transaction.set_rollback(True)
-        if not problems:
+        accounts = list(form.cleaned_data["accounts"])
+        try:
+            services.compose_for_accounts(
+                owner_id=owner_id,
+                account_ids=[account.pk for account in accounts],
+                text=form.cleaned_data["text"],
+                when=form.cleaned_data["when"],
+                options=form.options(),
+                media=form.cleaned_data["attachments"],
+            )
+        except ValidationError as refused:
+            _show(form, refused, FIELD_OF)
+        else:
             count = len(accounts)
             messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
             return redirect("publishing:post_list")
-        for target, texts in problems.items():
-            for text in texts:
-                form.add_error(target if target in form.fields else None, text)
     platforms = {str(account.pk): account.platform for account in form.fields["accounts"].queryset}  # type: ignore[attr-defined]
     return render(
         request, "publishing/compose.html", {"form": form, "platforms": platforms, "limits": TEXT_LIMITS}
@@ -284,7 +253,7 @@ def entry_confirm(request: HttpRequest, entry_id: int) -> HttpResponse:
 @require_POST
 def entry_reconcile(request: HttpRequest, entry_id: int) -> HttpResponse:
     return _entry_action(
-        request, entry_id, lambda entry: services.reconcile_now(entry=entry), "Checking with the platform."
+        request, entry_id, lambda entry: pipeline.reconcile_now(entry=entry), "Checking with the platform."
     )
 
 
@@ -339,6 +308,29 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# -- accounts -------------------------------------------------------------------------------------
+# Warn this long before a token lapses, so the user can reconnect before a date is missed.
+TOKEN_WARNING = timedelta(days=3)
+
+
+@login_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    """Each account with its health: token expiry, needs reconnect, and failed attempts in a day.
+
+    Served here rather than by `platforms`, because the failures are publishing's; connecting and
+    disconnecting stay with `platforms`.
+    """
+    now = timezone.now()
+    accounts = selectors.accounts_with_health(owner_id=_owner_id(request), now=now)
+    context = {
+        "accounts": accounts,
+        "platforms": SocialAccount.Kind.choices,
+        "now": now,
+        "warn_before": now + TOKEN_WARNING,
+    }
+    return render(request, "publishing/accounts.html", context)
 
 
 # -- profile --------------------------------------------------------------------------------------
