@@ -22,17 +22,16 @@ from rest_framework.views import APIView
 from platforms.models import SocialAccount
 from publishing import pipeline, selectors, services
 from publishing.api_errors import CONFLICT, INVALID, NOT_FOUND, Conflict
+from publishing.filters import EntryFilter, PostFilter
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from publishing.serializers import (
     MAX_PAGE_SIZE,
     AccountSerializer,
     AttemptSerializer,
     EntryDetailSerializer,
-    EntryFilterSerializer,
     EntrySerializer,
     PageSerializer,
     PostCreateSerializer,
-    PostFilterSerializer,
     PostSerializer,
     PostUpdateSerializer,
     ProfileSerializer,
@@ -124,25 +123,16 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
 class PostListView(generics.ListAPIView[Post]):
     serializer_class = PostSerializer
     pagination_class = ApiPagination
-    filter_backends: list[Any] = []  # PostFilterSerializer validates; the selector filters
+    filterset_class = PostFilter
 
     def get_queryset(self) -> QuerySet[Post]:
         if _schema_only(self):
             return Post.objects.none()
-        filters = _valid(PostFilterSerializer, self.request.query_params)
-        return selectors.posts_for(
-            owner_id=_owner_id(self.request),
-            status=filters.get("status"),
-            platform=filters.get("platform"),
-            account_id=filters.get("account"),
-            date_from=filters.get("date_from"),
-            date_to=filters.get("date_to"),
-        )
+        return selectors.posts_for(owner_id=_owner_id(self.request))
 
     @extend_schema(
         tags=["posts"],
         summary="List your posts, newest first, with their dates",
-        parameters=[PostFilterSerializer],
         responses={200: PostSerializer(many=True), 400: INVALID},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -157,6 +147,7 @@ class PostListView(generics.ListAPIView[Post]):
                 component_name="CreatedPosts",
                 serializers=[PostSerializer, PostSerializer(many=True)],
                 resource_type_field_name=None,
+                many=False,
             ),
             400: INVALID,
         },
@@ -240,29 +231,16 @@ class PostEntriesView(APIView):
 class EntryListView(generics.ListAPIView[ScheduleEntry]):
     serializer_class = EntryDetailSerializer
     pagination_class = ApiPagination
-    filter_backends: list[Any] = []  # EntryFilterSerializer validates; the selector and view filter
+    filterset_class = EntryFilter
 
     def get_queryset(self) -> QuerySet[ScheduleEntry]:
         if _schema_only(self):
             return ScheduleEntry.objects.none()
-        filters = _valid(EntryFilterSerializer, self.request.query_params)
-        entries = selectors.entries_for(
-            owner_id=_owner_id(self.request),
-            date_from=filters.get("date_from"),
-            date_to=filters.get("date_to"),
-        )
-        if "status" in filters:
-            entries = entries.filter(status=filters["status"])
-        if "platform" in filters:
-            entries = entries.filter(post__account__platform=filters["platform"])
-        if "account" in filters:
-            entries = entries.filter(post__account_id=filters["account"])
-        return entries
+        return selectors.entries_for(owner_id=_owner_id(self.request))
 
     @extend_schema(
         tags=["entries"],
         summary="List your scheduled dates, soonest first",
-        parameters=[EntryFilterSerializer],
         responses={200: EntryDetailSerializer(many=True), 400: INVALID},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -17,35 +17,14 @@ FAILED_OUTCOMES = frozenset(PublishAttempt.Outcome.values) - {PublishAttempt.Out
 _ATTEMPTS = "posts__entries__publish_attempts"
 
 
-def posts_for(
-    *,
-    owner_id: int,
-    status: str | None = None,
-    platform: str | None = None,
-    account_id: int | None = None,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-) -> QuerySet[Post]:
+def posts_for(*, owner_id: int) -> QuerySet[Post]:
     """The owner's posts, newest first, with account, dates and media loaded in a fixed number of queries.
 
-    Filters on dates keep a post when any of its dates matches; the post's own `entries` stay complete.
+    publishing.filters narrows it for the page and the API.
     """
-    posts = Post.objects.filter(owner_id=owner_id)
-    if platform:
-        posts = posts.filter(account__platform=platform)
-    if account_id:
-        posts = posts.filter(account_id=account_id)
-    matching = ScheduleEntry.objects.filter(post__owner_id=owner_id)
-    if status:
-        matching = matching.filter(status=status)
-    if date_from:
-        matching = matching.filter(scheduled_at__gte=date_from)
-    if date_to:
-        matching = matching.filter(scheduled_at__lt=date_to)
-    if status or date_from or date_to:
-        posts = posts.filter(pk__in=matching.values("post_id"))
     return (
-        posts.select_related("account")
+        Post.objects.filter(owner_id=owner_id)
+        .select_related("account")
         .prefetch_related(
             Prefetch("entries", queryset=ScheduleEntry.objects.order_by("scheduled_at", "id")),
             "media",

@@ -284,21 +284,3 @@ class QuerySerializer(serializers.Serializer[Any]):
 class PageSerializer(QuerySerializer):
     page = serializers.IntegerField(min_value=1, required=False)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
-
-
-class PostFilterSerializer(QuerySerializer):
-    status = serializers.ChoiceField(
-        choices=Status.choices, required=False, help_text="Posts with at least one date in this status."
-    )
-    platform = serializers.ChoiceField(choices=SocialAccount.Kind.choices, required=False)
-    account = serializers.IntegerField(min_value=1, required=False)
-    date_from = AwareDateTimeField(
-        required=False, help_text="Dates at or after this moment (URL-encode `+` as %2B, or use Z)."
-    )
-    date_to = AwareDateTimeField(required=False, help_text="Dates before this moment.")
-
-
-class EntryFilterSerializer(PostFilterSerializer):
-    status = serializers.ChoiceField(
-        choices=Status.choices, required=False, help_text="Dates in this status."
-    )

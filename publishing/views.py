@@ -25,12 +25,12 @@ from django_htmx.middleware import HtmxDetails
 
 from platforms.models import SocialAccount
 from publishing import pipeline, selectors, services
+from publishing.filters import PostPageFilter
 from publishing.forms import (
     AddDatesForm,
     ComposeForm,
     ConfirmPublishedForm,
     EditPostForm,
-    PostFilterForm,
     RescheduleForm,
     TimeZoneForm,
 )
@@ -66,12 +66,14 @@ class HtmxHttpRequest(HttpRequest):
 @login_required
 def post_list(request: HtmxHttpRequest) -> HttpResponse:
     owner_id = _owner_id(request)
-    filters = PostFilterForm(request.GET or None, owner_id=owner_id)
-    posts = selectors.posts_for(owner_id=owner_id, **filters.selection())
+    posts = selectors.posts_for(owner_id=owner_id)
+    filters = PostPageFilter(request.GET or None, queryset=posts, owner_id=owner_id)
+    if filters.is_bound and filters.is_valid():  # a wrong filter shows its error and every post
+        posts = filters.qs
     page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
     live = _annotate(page.object_list)
     selectors.attach_group_accounts(page.object_list)
-    context = {"page": page, "filters": filters, "live": live, "here": request.get_full_path()}
+    context = {"page": page, "filters": filters.form, "live": live, "here": request.get_full_path()}
     if request.htmx:
         return render(request, "publishing/_posts.html", context)
     return render(request, "publishing/post_list.html", context)

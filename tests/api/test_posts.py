@@ -51,6 +51,50 @@ def test_alice_creates_a_post_with_two_dates(alices_api: APIClient, alices_accou
     ]
 
 
+def test_alice_composes_for_two_accounts_at_once_and_gets_both_posts(
+    alices_api: APIClient, alice: User, alices_account: SocialAccount
+) -> None:
+    second = SocialAccount.objects.create(
+        owner=alice, platform="x", platform_account_id="x2", display_name="@al"
+    )
+    body = {**compose(alices_account), "accounts": [alices_account.pk, second.pk]}
+    del body["account"]
+
+    response = alices_api.post("/api/posts/", body, format="json")
+
+    assert response.status_code == 201
+    assert [post["account"]["id"] for post in response.json()] == [alices_account.pk, second.pk]
+    [group] = set(Post.objects.values_list("group", flat=True))
+    assert group is not None
+
+
+def test_composing_for_several_accounts_saves_none_if_one_is_not_alices(
+    alices_api: APIClient, alices_account: SocialAccount, bobs_account: SocialAccount
+) -> None:
+    body = {**compose(alices_account), "accounts": [alices_account.pk, bobs_account.pk]}
+    del body["account"]
+
+    response = alices_api.post("/api/posts/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"account": ["Choose one of your own accounts."]}
+    assert not Post.objects.exists()
+
+
+@pytest.mark.parametrize("accounts", [{}, {"accounts": [1]}])
+def test_it_takes_either_account_or_accounts_not_both_nor_neither(
+    alices_api: APIClient, alices_account: SocialAccount, accounts: dict[str, Any]
+) -> None:
+    body = {**compose(alices_account), **accounts}
+    if not accounts:
+        del body["account"]
+
+    response = alices_api.post("/api/posts/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"account": ["Give either `account` or `accounts`."]}
+
+
 def test_a_date_without_an_offset_is_refused_instead_of_guessed(
     alices_api: APIClient, alices_account: SocialAccount
 ) -> None:
