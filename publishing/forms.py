@@ -7,16 +7,39 @@ from zoneinfo import ZoneInfo, available_timezones
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from platforms import facebook, instagram, tiktok, x
 from platforms.models import SocialAccount
 
 TIME_ZONES = sorted(available_timezones())
-TIKTOK_PRIVACY = [
-    ("", "— choose (TikTok only) —"),
-    ("PUBLIC_TO_EVERYONE", "Everyone"),
-    ("MUTUAL_FOLLOW_FRIENDS", "Friends"),
-    ("FOLLOWER_OF_CREATOR", "Followers"),
-    ("SELF_ONLY", "Only me"),
-]
+# The values are the TikTok client's; the words are ours.
+_PRIVACY_WORDS = {
+    "PUBLIC_TO_EVERYONE": "Everyone",
+    "MUTUAL_FOLLOW_FRIENDS": "Friends",
+    "FOLLOWER_OF_CREATOR": "Followers",
+    "SELF_ONLY": "Only me",
+}
+
+
+def _privacy_choices() -> list[tuple[str, str]]:
+    """The levels the TikTok client accepts, most open first, each in words."""
+    order = list(_PRIVACY_WORDS)
+    levels = sorted(
+        tiktok.PRIVACY_LEVELS, key=lambda level: order.index(level) if level in order else len(order)
+    )
+    return [
+        ("", "— choose (TikTok only) —"),
+        *((level, _PRIVACY_WORDS.get(level, level)) for level in levels),
+    ]
+
+
+TIKTOK_PRIVACY = _privacy_choices()
+# The compose page's live counter; the client's own check, run on submit, decides.
+TEXT_LIMITS = {
+    SocialAccount.Kind.X.value: x.MAX_WEIGHTED_LENGTH,
+    SocialAccount.Kind.FACEBOOK.value: facebook.MAX_TEXT_LENGTH,
+    SocialAccount.Kind.INSTAGRAM.value: instagram.MAX_CAPTION_LENGTH,
+    SocialAccount.Kind.TIKTOK.value: tiktok.MAX_VIDEO_TITLE,
+}
 
 
 class MultipleFileInput(forms.ClearableFileInput):

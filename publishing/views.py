@@ -27,6 +27,7 @@ from platforms.models import SocialAccount
 from publishing import pipeline, selectors, services
 from publishing.filters import PostPageFilter
 from publishing.forms import (
+    TEXT_LIMITS,
     AddDatesForm,
     ComposeForm,
     ConfirmPublishedForm,
@@ -38,8 +39,6 @@ from publishing.models import Post, ScheduleEntry
 
 PAGE_SIZE = 20
 Status = ScheduleEntry.Status
-# Rough per-platform text limits for the compose page's live counter; the server check decides.
-TEXT_LIMITS = {"x": 280, "facebook": 63_206, "instagram": 2200, "tiktok": 2200}
 
 
 def _owner_id(request: HttpRequest) -> int:
