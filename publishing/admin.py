@@ -134,8 +134,20 @@ class PublishAttemptInline(ReadOnlyAdminMixin, admin.TabularInline[PublishAttemp
 ServiceCall = Callable[[ScheduleEntry], bool]
 
 
-def _skipped(action: str) -> str:
-    return f"not {ScheduleEntry.allowed_statuses(action)}, or changed meanwhile"
+def _entry_action(description: str, call: ServiceCall, *, done: str, rule: str) -> Callable[..., None]:
+    """An admin action calling `call` on each selected date; those it refuses are counted as skipped."""
+
+    @admin.action(description=description, permissions=["change"])
+    def act(model_admin: ScheduleEntryAdmin, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
+        model_admin.apply(
+            request,
+            queryset,
+            call,
+            done_label=done,
+            skip_reason=f"not {ScheduleEntry.allowed_statuses(rule)}, or changed meanwhile",
+        )
+
+    return act
 
 
 @admin.register(ScheduleEntry)
@@ -187,7 +199,7 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
     def owner(self, entry: ScheduleEntry) -> str:
         return entry.post.owner.get_username()
 
-    def _apply(
+    def apply(
         self,
         request: HttpRequest,
         queryset: QuerySet[ScheduleEntry],
@@ -207,35 +219,24 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
             text = f"{done} date(s) {done_label}; {skipped} skipped ({skip_reason})."
         self.message_user(request, text, messages.WARNING if skipped else messages.SUCCESS)
 
-    @admin.action(description="Retry selected failed or unconfirmed dates now", permissions=["change"])
-    def retry_now(self, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda entry: services.retry_entry(entry=entry),
-            done_label="queued again",
-            skip_reason=_skipped("retry"),
-        )
-
-    @admin.action(description="Cancel selected waiting dates", permissions=["change"])
-    def cancel(self, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda entry: services.cancel_entry(entry=entry),
-            done_label="cancelled",
-            skip_reason=_skipped("cancel"),
-        )
-
-    @admin.action(description="Ask the platform about selected unconfirmed dates", permissions=["change"])
-    def reconcile(self, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda entry: pipeline.reconcile_now(entry=entry),
-            done_label="sent for reconciliation",
-            skip_reason=_skipped("resolve"),
-        )
+    retry_now = _entry_action(
+        "Retry selected failed or unconfirmed dates now",
+        lambda entry: services.retry_entry(entry=entry),
+        done="queued again",
+        rule="retry",
+    )
+    cancel = _entry_action(
+        "Cancel selected waiting dates",
+        lambda entry: services.cancel_entry(entry=entry),
+        done="cancelled",
+        rule="cancel",
+    )
+    reconcile = _entry_action(
+        "Ask the platform about selected unconfirmed dates",
+        lambda entry: pipeline.reconcile_now(entry=entry),
+        done="sent for reconciliation",
+        rule="resolve",
+    )
 
     # -- the operator dashboard -----------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:

@@ -12,6 +12,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 
 from publishing.models import Post, ScheduleEntry
 from tests.support.broker import Broker
+from tests.support.dates import entry_at
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -23,11 +24,6 @@ CHANGELIST = reverse("admin:publishing_scheduleentry_changelist")
 def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-def entry_at(post: Post, when: datetime, **fields: object) -> ScheduleEntry:
-    fields.setdefault("next_attempt_at", when)
-    return ScheduleEntry.objects.create(post=post, scheduled_at=when, **fields)
 
 
 def run_action(client: Client, action: str, *entries: ScheduleEntry) -> list[str]:

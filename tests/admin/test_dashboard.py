@@ -13,6 +13,7 @@ from django_celery_beat.models import PeriodicTask
 from platforms.models import SocialAccount
 from publishing import dashboard
 from publishing.models import Post, Profile, PublishAttempt, ScheduleEntry
+from tests.support.dates import entry_at
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -36,11 +37,6 @@ def bobs_post(bob: User) -> Post:
         display_name="Bob's Page",
     )
     return Post.objects.create(owner=bob, account=account, text="Hello from Bob")
-
-
-def entry_at(post: Post, when: datetime, **fields: object) -> ScheduleEntry:
-    fields.setdefault("next_attempt_at", when)
-    return ScheduleEntry.objects.create(post=post, scheduled_at=when, **fields)
 
 
 def attempt(

@@ -14,6 +14,7 @@ from pytest_django import Settings
 from publishing import sweep as safety_net
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from tests.support.broker import Broker
+from tests.support.dates import entry_at
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -35,11 +36,6 @@ def sweep(
             return safety_net.sweep_schedule()
 
     return run
-
-
-def entry_at(post: Post, when: datetime, **fields: object) -> ScheduleEntry:
-    fields.setdefault("next_attempt_at", when)
-    return ScheduleEntry.objects.create(post=post, scheduled_at=when, **fields)
 
 
 def test_the_safety_net_runs_every_300_seconds_after_migrate() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -25,14 +26,12 @@ def alices_second_account(alice: User) -> SocialAccount:
     )
 
 
-@pytest.fixture
-def alices_browser(alice: User) -> Client:
-    browser = Client()
-    browser.force_login(alice)
-    return browser
-
-
 @time_machine.travel(NOW, tick=False)
+def composed(accounts: list[SocialAccount], **fields: Any) -> dict[str, Any]:
+    """The compose form as a browser sends it."""
+    return {"accounts": [account.pk for account in accounts], "time_zone": "UTC", **fields}
+
+
 def test_composing_schedules_each_date_in_the_chosen_time_zone(
     alices_browser: Client, alices_account: SocialAccount, settings: Settings, tmp_path: object
 ) -> None:
@@ -132,12 +131,7 @@ def test_composing_for_two_accounts_makes_one_post_each_with_the_same_dates(
 ) -> None:
     response = alices_browser.post(
         "/compose/",
-        {
-            "accounts": [alices_account.pk, alices_second_account.pk],
-            "text": "To both",
-            "dates": "2026-12-01 09:30",
-            "time_zone": "UTC",
-        },
+        composed([alices_account, alices_second_account], text="To both", dates="2026-12-01 09:30"),
     )
 
     assert response.status_code == 302
@@ -163,12 +157,7 @@ def test_when_one_account_refuses_nothing_is_saved_and_the_reason_names_the_acco
 
     response = alices_browser.post(
         "/compose/",
-        {
-            "accounts": [alices_account.pk, alices_second_account.pk],
-            "text": "To both",
-            "dates": "2026-12-01 09:30",
-            "time_zone": "UTC",
-        },
+        composed([alices_account, alices_second_account], text="To both", dates="2026-12-01 09:30"),
     )
 
     assert response.status_code == 200
