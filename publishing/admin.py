@@ -118,16 +118,7 @@ class PostMediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PostMedia]):
 
 class PublishAttemptInline(ReadOnlyAdminMixin, admin.TabularInline[PublishAttempt, ScheduleEntry]):
     model = PublishAttempt
-    fields = readonly_fields = (
-        "dispatch_version",
-        "number",
-        "started_at",
-        "finished_at",
-        "outcome",
-        "http_status",
-        "error_code",
-        "message",
-    )
+    fields = readonly_fields = PublishAttempt.SHOWN
     extra = 0
 
 
@@ -283,17 +274,7 @@ class PublishAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PublishAttempt]):
     list_select_related = ["entry__post__account"]
     search_fields = ["=entry__id", "error_code", "message"]
     date_hierarchy = "started_at"
-    fields = readonly_fields = (
-        "entry",
-        "dispatch_version",
-        "number",
-        "started_at",
-        "finished_at",
-        "outcome",
-        "http_status",
-        "error_code",
-        "message",
-    )
+    fields = readonly_fields = ("entry", *PublishAttempt.SHOWN)
 
     @admin.display(description="Platform", ordering="entry__post__account__platform")
     def platform(self, attempt: PublishAttempt) -> str:

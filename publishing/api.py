@@ -6,10 +6,10 @@ Errors of every kind leave through publishing.api_errors in one format.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -39,6 +39,8 @@ from publishing.serializers import (
     ResolveSerializer,
     ScheduleSerializer,
 )
+
+M = TypeVar("M", bound=Model)
 
 
 class ApiPagination(PageNumberPagination):
@@ -84,6 +86,13 @@ def _schema_only(view: APIView) -> bool:
     return bool(getattr(view, "swagger_fake_view", False))
 
 
+def _owned(view: APIView, model: type[M], read: Callable[[int], QuerySet[M]]) -> QuerySet[M]:
+    """The requesting user's rows, or none while drf-spectacular builds the schema."""
+    if _schema_only(view):
+        return model._default_manager.none()
+    return read(_owner_id(view.request))
+
+
 # -- token ------------------------------------------------------------------------------------------
 @extend_schema(
     tags=["token"],
@@ -103,9 +112,7 @@ class AccountListView(generics.ListAPIView[SocialAccount]):
     pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[SocialAccount]:
-        if _schema_only(self):
-            return SocialAccount.objects.none()
-        return selectors.accounts_with_health(owner_id=_owner_id(self.request))
+        return _owned(self, SocialAccount, lambda owner_id: selectors.accounts_with_health(owner_id=owner_id))
 
 
 @extend_schema(tags=["accounts"], responses={200: AccountSerializer, 404: NOT_FOUND})
@@ -114,9 +121,7 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
     lookup_url_kwarg = "account_id"
 
     def get_queryset(self) -> QuerySet[SocialAccount]:
-        if _schema_only(self):
-            return SocialAccount.objects.none()
-        return selectors.accounts_with_health(owner_id=_owner_id(self.request))
+        return _owned(self, SocialAccount, lambda owner_id: selectors.accounts_with_health(owner_id=owner_id))
 
 
 # -- posts ------------------------------------------------------------------------------------------
@@ -126,9 +131,7 @@ class PostListView(generics.ListAPIView[Post]):
     filterset_class = PostFilter
 
     def get_queryset(self) -> QuerySet[Post]:
-        if _schema_only(self):
-            return Post.objects.none()
-        return selectors.posts_for(owner_id=_owner_id(self.request))
+        return _owned(self, Post, lambda owner_id: selectors.posts_for(owner_id=owner_id))
 
     @extend_schema(
         tags=["posts"],
@@ -234,9 +237,7 @@ class EntryListView(generics.ListAPIView[ScheduleEntry]):
     filterset_class = EntryFilter
 
     def get_queryset(self) -> QuerySet[ScheduleEntry]:
-        if _schema_only(self):
-            return ScheduleEntry.objects.none()
-        return selectors.entries_for(owner_id=_owner_id(self.request))
+        return _owned(self, ScheduleEntry, lambda owner_id: selectors.entries_for(owner_id=owner_id))
 
     @extend_schema(
         tags=["entries"],
@@ -255,6 +256,22 @@ def _entry_response(entry: ScheduleEntry) -> Response:
     return Response(EntryDetailSerializer(entry).data)
 
 
+def _entry_action_schema(
+    summary: str, body: type[serializers.Serializer[Any]] | None = None
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """The schema of a POST on one date: a 409 when its status does not allow the action."""
+    responses: dict[int, Any] = {200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT}
+    if body is not None:
+        responses[400] = INVALID
+    return extend_schema(tags=["entries"], summary=summary, request=body, responses=responses)
+
+
+def _acted(entry: ScheduleEntry, changed: bool, action: str, done: str) -> Response:
+    if not changed:
+        _refuse(entry, action, done)
+    return _entry_response(entry)
+
+
 def _refuse(entry: ScheduleEntry, action: str, done: str) -> NoReturn:
     """A service said no: the date moved on (perhaps just now), so report what it is now."""
     entry.refresh_from_db(fields=["status"])
@@ -271,54 +288,32 @@ class EntryDetailView(APIView):
 
 
 class EntryCancelView(APIView):
-    @extend_schema(
-        tags=["entries"],
-        summary="Cancel a pending or retrying date",
-        request=None,
-        responses={200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT},
-    )
+    @_entry_action_schema("Cancel a pending or retrying date")
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
-        if not services.cancel_entry(entry=entry):
-            _refuse(entry, "cancel", "cancelled")
-        return _entry_response(entry)
+        return _acted(entry, services.cancel_entry(entry=entry), "cancel", "cancelled")
 
 
 class EntryRescheduleView(APIView):
-    @extend_schema(
-        tags=["entries"],
-        summary="Move a pending, retrying or failed date",
-        request=RescheduleSerializer,
-        responses={200: EntryDetailSerializer, 400: INVALID, 404: NOT_FOUND, 409: CONFLICT},
-    )
+    @_entry_action_schema("Move a pending, retrying or failed date", RescheduleSerializer)
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
         data = _valid(RescheduleSerializer, request.data)
-        if not services.reschedule_entry(entry=entry, when=data["when"]):
-            _refuse(entry, "reschedule", "rescheduled")
-        return _entry_response(entry)
+        return _acted(
+            entry, services.reschedule_entry(entry=entry, when=data["when"]), "reschedule", "rescheduled"
+        )
 
 
 class EntryRetryView(APIView):
-    @extend_schema(
-        tags=["entries"],
-        summary="Publish a failed date again now",
-        request=None,
-        responses={200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT},
-    )
+    @_entry_action_schema("Publish a failed date again now")
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
-        if not services.retry_entry(entry=entry):
-            _refuse(entry, "retry", "retried")
-        return _entry_response(entry)
+        return _acted(entry, services.retry_entry(entry=entry), "retry", "retried")
 
 
 class EntryResolveView(APIView):
-    @extend_schema(
-        tags=["entries"],
-        summary="Settle a date whose outcome is unknown, after checking the platform",
-        request=ResolveSerializer,
-        responses={200: EntryDetailSerializer, 400: INVALID, 404: NOT_FOUND, 409: CONFLICT},
+    @_entry_action_schema(
+        "Settle a date whose outcome is unknown, after checking the platform", ResolveSerializer
     )
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
@@ -331,9 +326,7 @@ class EntryResolveView(APIView):
             done = services.retry_entry(entry=entry)
         else:
             done = pipeline.reconcile_now(entry=entry)
-        if not done:
-            _refuse(entry, "resolve", "resolved")
-        return _entry_response(entry)
+        return _acted(entry, done, "resolve", "resolved")
 
 
 @extend_schema(tags=["entries"], responses={200: AttemptSerializer(many=True), 400: INVALID, 404: NOT_FOUND})

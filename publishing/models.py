@@ -375,6 +375,18 @@ class PublishAttempt(models.Model):
         UNCONFIRMED = "unconfirmed", "Outcome unknown"
         INTERRUPTED = "interrupted", "Interrupted (worker stopped)"
 
+    # What a person reads of an attempt, in the admin and the API alike.
+    SHOWN: ClassVar[tuple[str, ...]] = (
+        "dispatch_version",
+        "number",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "http_status",
+        "error_code",
+        "message",
+    )
+
     entry = models.ForeignKey(ScheduleEntry, on_delete=models.CASCADE, related_name="publish_attempts")
     dispatch_version = models.PositiveIntegerField()
     number = models.PositiveSmallIntegerField()

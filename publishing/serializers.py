@@ -179,17 +179,7 @@ class PostSerializer(OutputSerializer):
 class AttemptSerializer(OutputSerializer):
     class Meta:
         model = PublishAttempt
-        fields = [
-            "id",
-            "dispatch_version",
-            "number",
-            "started_at",
-            "finished_at",
-            "outcome",
-            "http_status",
-            "error_code",
-            "message",
-        ]
+        fields = ["id", *PublishAttempt.SHOWN]
         read_only_fields = fields
 
 

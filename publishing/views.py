@@ -210,52 +210,45 @@ def _entry_action(
     return _back(request)
 
 
-@login_required
-@require_POST
-def entry_cancel(request: HttpRequest, entry_id: int) -> HttpResponse:
-    return _entry_action(request, entry_id, lambda entry: services.cancel_entry(entry=entry), "Cancelled.")
+def _cleaned(form: forms.Form, field: str, problem: str) -> Any:
+    """The form's one value, or the problem shown as a message (these forms are one field)."""
+    if not form.is_valid():
+        raise ValidationError({field: problem})
+    return form.cleaned_data[field]
 
 
-@login_required
-@require_POST
-def entry_reschedule(request: HttpRequest, entry_id: int) -> HttpResponse:
-    form = RescheduleForm(request.POST)
-
-    def act(entry: ScheduleEntry) -> bool:
-        if not form.is_valid():
-            raise ValidationError({"when": "Pick a new date and time."})
-        return services.reschedule_entry(entry=entry, when=form.cleaned_data["when"])
-
-    return _entry_action(request, entry_id, act, "Rescheduled.")
+EntryAct = Callable[[ScheduleEntry, HttpRequest], bool]
 
 
-@login_required
-@require_POST
-def entry_retry(request: HttpRequest, entry_id: int) -> HttpResponse:
-    return _entry_action(
-        request, entry_id, lambda entry: services.retry_entry(entry=entry), "Sending it now."
-    )
+def _entry_view(act: EntryAct, done: str) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A POST on one of the user's dates: `act` calls one service, `done` is said when it worked."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, entry_id: int) -> HttpResponse:
+        return _entry_action(request, entry_id, lambda entry: act(entry, request), done)
+
+    return view
 
 
-@login_required
-@require_POST
-def entry_confirm(request: HttpRequest, entry_id: int) -> HttpResponse:
-    form = ConfirmPublishedForm(request.POST)
-
-    def act(entry: ScheduleEntry) -> bool:
-        if not form.is_valid():
-            raise ValidationError({"platform_url": "That is not a link."})
-        return services.confirm_published(entry=entry, platform_url=form.cleaned_data["platform_url"])
-
-    return _entry_action(request, entry_id, act, "Marked as published.")
-
-
-@login_required
-@require_POST
-def entry_reconcile(request: HttpRequest, entry_id: int) -> HttpResponse:
-    return _entry_action(
-        request, entry_id, lambda entry: pipeline.reconcile_now(entry=entry), "Checking with the platform."
-    )
+entry_cancel = _entry_view(lambda entry, _: services.cancel_entry(entry=entry), "Cancelled.")
+entry_retry = _entry_view(lambda entry, _: services.retry_entry(entry=entry), "Sending it now.")
+entry_reconcile = _entry_view(
+    lambda entry, _: pipeline.reconcile_now(entry=entry), "Checking with the platform."
+)
+entry_reschedule = _entry_view(
+    lambda entry, request: services.reschedule_entry(
+        entry=entry, when=_cleaned(RescheduleForm(request.POST), "when", "Pick a new date and time.")
+    ),
+    "Rescheduled.",
+)
+entry_confirm = _entry_view(
+    lambda entry, request: services.confirm_published(
+        entry=entry,
+        platform_url=_cleaned(ConfirmPublishedForm(request.POST), "platform_url", "That is not a link."),
+    ),
+    "Marked as published.",
+)
 
 
 # -- calendar -------------------------------------------------------------------------------------

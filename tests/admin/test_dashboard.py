@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -13,19 +11,13 @@ from django_celery_beat.models import PeriodicTask
 from platforms.models import SocialAccount
 from publishing import dashboard
 from publishing.models import Post, Profile, PublishAttempt, ScheduleEntry
+from tests.admin.conftest import NOW
 from tests.support.dates import entry_at
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 Status = ScheduleEntry.Status
 Outcome = PublishAttempt.Outcome
 DASHBOARD = reverse("admin:publishing_scheduleentry_dashboard")
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

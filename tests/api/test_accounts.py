@@ -4,13 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from platforms.models import SocialAccount
 from publishing.models import Post, PublishAttempt, ScheduleEntry
-from tests.api.conftest import NOW, add_entry
+from tests.api.conftest import NOW, add_entry, queries_to_get
 
 pytestmark = pytest.mark.django_db
 
@@ -83,14 +81,8 @@ def test_bob_cannot_see_alices_accounts(bobs_api: APIClient, alices_account: Soc
 def test_listing_accounts_costs_the_same_queries_for_one_post_or_ten(
     alices_api: APIClient, alices_account: SocialAccount, alice: User
 ) -> None:
-    def queries_to_list() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = alices_api.get("/api/accounts/")
-        assert response.status_code == 200
-        return len(queries)
-
     add_entry(Post.objects.create(owner=alice, account=alices_account, text="first"))
-    with_one = queries_to_list()
+    with_one = queries_to_get(alices_api, "/api/accounts/")
     for number in range(9):
         SocialAccount.objects.create(
             owner=alice,
@@ -100,4 +92,4 @@ def test_listing_accounts_costs_the_same_queries_for_one_post_or_ten(
         )
         add_entry(Post.objects.create(owner=alice, account=alices_account, text=f"more {number}"))
 
-    assert queries_to_list() == with_one
+    assert queries_to_get(alices_api, "/api/accounts/") == with_one

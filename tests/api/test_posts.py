@@ -5,13 +5,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from platforms.models import SocialAccount
 from publishing.models import Post, ScheduleEntry
-from tests.api.conftest import LATER, add_entry
+from tests.api.conftest import LATER, add_entry, queries_to_get
 from tests.support.fakes import FakeClient
 
 pytestmark = pytest.mark.django_db
@@ -331,21 +329,15 @@ def test_a_form_encoded_body_is_refused_rather_than_half_read(
 def test_listing_posts_costs_the_same_queries_for_one_post_or_ten(
     alices_api: APIClient, alices_account: SocialAccount, alice: User
 ) -> None:
-    def queries_to_list() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = alices_api.get("/api/posts/")
-        assert response.status_code == 200
-        return len(queries)
-
     post = Post.objects.create(owner=alice, account=alices_account, text="first")
     add_entry(post)
-    with_one = queries_to_list()
+    with_one = queries_to_get(alices_api, "/api/posts/")
     for number in range(9):
         post = Post.objects.create(owner=alice, account=alices_account, text=f"more {number}")
         add_entry(post, when=datetime(2026, 12, 3, number, tzinfo=UTC))
         add_entry(post, "failed")
 
-    assert queries_to_list() == with_one
+    assert queries_to_get(alices_api, "/api/posts/") == with_one
 
 
 def test_alice_reads_her_post(alices_api: APIClient, alices_post: Post) -> None:

@@ -7,17 +7,14 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 
-def signed_in(user: User) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
 @pytest.fixture
-def alices_browser(alice: User) -> Client:
-    return signed_in(alice)
+def alices_browser(client: Client, alice: User) -> Client:
+    client.force_login(alice)
+    return client
 
 
 @pytest.fixture
 def bobs_browser(bob: User) -> Client:
-    return signed_in(bob)
+    browser = Client()  # a second browser: alice's may be in use in the same test
+    browser.force_login(bob)
+    return browser
