@@ -132,23 +132,29 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
     dates_form = AddDatesForm(
         request.POST if adding else None, initial={"time_zone": timezone.get_current_timezone_name()}
     )
+    done: HttpResponse | None = None
     if editing and form.is_valid():
-        try:
-            services.update_post(post=post, text=form.cleaned_data["text"])
-        except ValidationError as refused:
-            _show(form, refused, {"post": "text"})
-        else:
-            messages.success(request, "Saved.")
-            return redirect("publishing:post_list")
+        text = form.cleaned_data["text"]
+        done = _saved(request, form, lambda: services.update_post(post=post, text=text), "Saved.")
     if adding and dates_form.is_valid():
-        try:
-            services.schedule_post(post=post, when=dates_form.cleaned_data["when"])
-        except ValidationError as refused:
-            _show(dates_form, refused, {"when": "dates"})
-        else:
-            messages.success(request, "Scheduled.")
-            return redirect("publishing:post_list")
+        when = dates_form.cleaned_data["when"]
+        done = _saved(request, dates_form, lambda: services.schedule_post(post=post, when=when), "Scheduled.")
+    if done:
+        return done
     return render(request, "publishing/edit.html", {"form": form, "dates_form": dates_form, "post": post})
+
+
+def _saved(
+    request: HttpRequest, form: forms.Form, save: Callable[[], object], done: str
+) -> HttpResponse | None:
+    """Run `save`; back to the list if it worked, else None with the refusal shown on `form`."""
+    try:
+        save()
+    except ValidationError as refused:
+        _show(form, refused, FIELD_OF)
+        return None
+    messages.success(request, done)
+    return redirect("publishing:post_list")
 
 
 def _show(form: forms.Form, refused: ValidationError, fields: dict[str, str]) -> None:

@@ -16,8 +16,6 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404
 from rest_framework.test import APIClient
 
@@ -109,11 +107,3 @@ def bobs_account(bob: User) -> SocialAccount:
 
 def add_entry(post: Post, status: str = "pending", when: datetime = LATER, **fields: Any) -> ScheduleEntry:
     return dates.add_entry(post, status, when, **fields)
-
-
-def queries_to_get(client: APIClient, url: str) -> int:
-    """How many queries one successful GET of `url` costs."""
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
