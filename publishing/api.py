@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from django.db.models import Model, QuerySet
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -125,6 +125,13 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
 
 
 # -- posts ------------------------------------------------------------------------------------------
+@extend_schema_view(
+    get=extend_schema(
+        tags=["posts"],
+        summary="List your posts, newest first, with their dates",
+        responses={200: PostSerializer(many=True), 400: INVALID},
+    )
+)
 class PostListView(generics.ListAPIView[Post]):
     serializer_class = PostSerializer
     pagination_class = ApiPagination
@@ -132,14 +139,6 @@ class PostListView(generics.ListAPIView[Post]):
 
     def get_queryset(self) -> QuerySet[Post]:
         return _owned(self, Post, lambda owner_id: selectors.posts_for(owner_id=owner_id))
-
-    @extend_schema(
-        tags=["posts"],
-        summary="List your posts, newest first, with their dates",
-        responses={200: PostSerializer(many=True), 400: INVALID},
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["posts"],
@@ -231,6 +230,13 @@ class PostEntriesView(APIView):
 
 
 # -- entries ----------------------------------------------------------------------------------------
+@extend_schema_view(
+    get=extend_schema(
+        tags=["entries"],
+        summary="List your scheduled dates, soonest first",
+        responses={200: EntryDetailSerializer(many=True), 400: INVALID},
+    )
+)
 class EntryListView(generics.ListAPIView[ScheduleEntry]):
     serializer_class = EntryDetailSerializer
     pagination_class = ApiPagination
@@ -238,14 +244,6 @@ class EntryListView(generics.ListAPIView[ScheduleEntry]):
 
     def get_queryset(self) -> QuerySet[ScheduleEntry]:
         return _owned(self, ScheduleEntry, lambda owner_id: selectors.entries_for(owner_id=owner_id))
-
-    @extend_schema(
-        tags=["entries"],
-        summary="List your scheduled dates, soonest first",
-        responses={200: EntryDetailSerializer(many=True), 400: INVALID},
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
 
 
 def _entry(request: Request, entry_id: int) -> ScheduleEntry:

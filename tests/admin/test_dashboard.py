@@ -162,13 +162,8 @@ def test_percentiles_use_the_nearest_rank() -> None:
 
 def test_the_oldest_overdue_date_is_the_waiting_one_due_longest_ago(alices_post: Post) -> None:
     entry_at(alices_post, NOW - timedelta(minutes=2))
-    oldest = entry_at(
-        alices_post,
-        NOW - timedelta(hours=3),
-        status=Status.RETRYING,
-        attempts=1,
-        next_attempt_at=NOW - timedelta(minutes=40),
-    )
+    due = NOW - timedelta(minutes=40)
+    oldest = entry_at(alices_post, NOW - timedelta(hours=3), Status.RETRYING, attempts=1, next_attempt_at=due)
     entry_at(alices_post, NOW - timedelta(hours=5), status=Status.FAILED)
     entry_at(alices_post, NOW - timedelta(hours=5), status=Status.PUBLISHING)
 
