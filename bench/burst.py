@@ -2,7 +2,7 @@
 
 (a) a bare loop of the same HTTP call (threads, the same concurrency as the worker);
 (b) a naive Celery task making the same call with no bookkeeping (`bench/naive.py`).
-SoSocial's entries are bulk-created and sent by `services.sweep_schedule()` (each with eta = T).
+SoSocial's entries are bulk-created and sent by `sweep_schedule()` (each with eta = T).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bench.sandbox import sandbox
 
 
 def sosocial_burst(args: argparse.Namespace, lines: list[str]) -> dict[str, float]:
-    from publishing import services
+    from publishing import sweep as safety_net
     from publishing.models import ScheduleEntry
 
     prefix = "burst"
@@ -43,7 +43,7 @@ def sosocial_burst(args: argparse.Namespace, lines: list[str]) -> dict[str, floa
                 batch_size=2000,
             )
             started = time.monotonic()
-            report = services.sweep_schedule()
+            report = safety_net.sweep_schedule()
             sweep = time.monotonic() - started
             common.emit(
                 lines,

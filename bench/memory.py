@@ -52,7 +52,7 @@ def queue_length() -> int:
 
 
 def run(args: argparse.Namespace) -> None:
-    from publishing import services
+    from publishing import sweep
 
     lines: list[str] = []
     common.truncate_tables()
@@ -66,13 +66,13 @@ def run(args: argparse.Namespace) -> None:
     with common.worker(pool=args.pool, concurrency=args.concurrency, name="memory") as process:
         measure("idle")
         insert_entries(args.future, datetime.now(UTC) + timedelta(days=1))
-        report = services.sweep_schedule()
+        report = sweep.sweep_schedule()
         common.emit(
             lines, f"{args.future} entries due in 1 day inserted; sweep dispatched {report.dispatched}"
         )
         measure(f"with {args.future} entries beyond the horizon")
         insert_entries(args.near, datetime.now(UTC) + timedelta(minutes=9))
-        report = services.sweep_schedule()
+        report = sweep.sweep_schedule()
         common.wait_for(lambda: queue_length() == 0, timeout=120, what="the worker to take the ETA messages")
         common.emit(lines, f"{args.near} entries due in 9 min inserted; sweep dispatched {report.dispatched}")
         measure(f"+ {args.near} ETA messages held (inside the horizon)")

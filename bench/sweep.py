@@ -1,4 +1,4 @@
-"""Sweep scale: `services.sweep_schedule()` with 10,000 and with 1,000,000 entries in the table.
+"""Sweep scale: `sweep.sweep_schedule()` with 10,000 and with 1,000,000 entries in the table.
 
 Rows are bulk-inserted with `INSERT ... SELECT generate_series` (mostly final or far-future rows,
 plus a fixed number of actionable ones), then the sweep is timed idle (nothing to do) and with the
@@ -87,22 +87,22 @@ def reset_actionable(ids: list[int]) -> None:
 
 
 def time_sweeps(repeat: int, ids: list[int]) -> tuple[list[float], list[float], Any]:
-    from publishing import services
+    from publishing import sweep
 
     idle: list[float] = []
     busy: list[float] = []
     report = None
-    services.sweep_schedule()  # warm-up: connection, plan cache
+    sweep.sweep_schedule()  # warm-up: connection, plan cache
     reset_actionable(ids)
-    services.sweep_schedule()
+    sweep.sweep_schedule()
     common.flush_redis()
     for _ in range(repeat):
         reset_actionable(ids)
         started = time.perf_counter()
-        report = services.sweep_schedule()
+        report = sweep.sweep_schedule()
         busy.append(time.perf_counter() - started)
         started = time.perf_counter()
-        services.sweep_schedule()
+        sweep.sweep_schedule()
         idle.append(time.perf_counter() - started)
         common.flush_redis()
     return idle, busy, report
@@ -113,11 +113,11 @@ def explain(ids: list[int]) -> str:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from publishing import services
+    from publishing import sweep
 
     reset_actionable(ids)
     with CaptureQueriesContext(connection) as captured:
-        services.sweep_schedule()
+        sweep.sweep_schedule()
     common.flush_redis()
     plans: list[str] = []
     seen: set[str] = set()

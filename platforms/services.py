@@ -1,9 +1,44 @@
-"""Account-level actions that publishing (and later the connect flow) share."""
+"""Account-level actions: connecting and disconnecting accounts, and refreshing their tokens."""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+
 from platforms.base import ConnectedAccount, PlatformClient, ReconnectNeeded, TokenGrant
 from platforms.models import SocialAccount
+from platforms.registry import get_client
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """Where to send the user, and the secrets to keep in their session until the callback."""
+
+    url: str
+    state: str
+    code_verifier: str
+
+
+def start_login(*, platform: str, redirect_uri: str) -> LoginStart:
+    """Begin a platform's OAuth login: a fresh state (against forged callbacks) and PKCE verifier.
+
+    Raises PlatformError when the platform cannot be used (no client id configured, say).
+    """
+    state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+    url = get_client(platform).authorization_url(
+        redirect_uri=redirect_uri, state=state, code_verifier=verifier
+    )
+    return LoginStart(url=url, state=state, code_verifier=verifier)
+
+
+def finish_login(
+    *, owner_id: int, platform: str, code: str, redirect_uri: str, code_verifier: str
+) -> list[SocialAccount]:
+    """Exchange the callback's code and store the accounts it gives; [] if it gave none."""
+    connected = get_client(platform).connect(
+        code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+    )
+    return connect_accounts(owner_id=owner_id, platform=platform, connected=connected)
 
 
 def refresh_account_tokens(

@@ -7,7 +7,6 @@ from platforms import views
 app_name = "platforms"
 
 urlpatterns = [
-    path("", views.account_list, name="account_list"),
     path("connect/<str:platform>/", views.connect_start, name="connect_start"),
     path("connect/<str:platform>/callback/", views.connect_callback, name="connect_callback"),
     path("<int:account_id>/disconnect/", views.disconnect, name="disconnect"),

@@ -1,25 +1,26 @@
-"""Accounts page and the platforms' login flow (OAuth 2.0 with state, and PKCE where supported)."""
+"""The platforms' login flow (OAuth 2.0 with state, and PKCE where supported) and disconnecting.
+
+Every step goes through platforms.services; each view then returns to the accounts page, which the
+project's URLs name "accounts".
+"""
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from platforms import services
 from platforms.base import Platform, PlatformError
 from platforms.models import SocialAccount
-from platforms.registry import get_client
-from platforms.selectors import accounts_with_health
 
 SESSION_KEY = "sosocial_oauth"
+ACCOUNTS_PAGE = "accounts"
 
 
 def _platform(name: str) -> str:
@@ -32,40 +33,20 @@ def _callback_uri(request: HttpRequest, platform: str) -> str:
     return request.build_absolute_uri(reverse("platforms:connect_callback", args=[platform]))
 
 
-# Warn this long before a token lapses, so the user can reconnect before a date is missed.
-TOKEN_WARNING = timedelta(days=3)
-
-
-@login_required
-def account_list(request: HttpRequest) -> HttpResponse:
-    """Each account with its health: token expiry, needs reconnect, and failed attempts in a day."""
-    now = timezone.now()
-    accounts = accounts_with_health(owner_id=request.user.pk, now=now)  # type: ignore[arg-type]
-    return render(
-        request,
-        "platforms/accounts.html",
-        {
-            "accounts": accounts,
-            "platforms": SocialAccount.Kind.choices,
-            "now": now,
-            "warn_before": now + TOKEN_WARNING,
-        },
-    )
-
-
 @login_required
 def connect_start(request: HttpRequest, platform: str) -> HttpResponse:
     platform = _platform(platform)
-    state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
-    request.session[SESSION_KEY] = {"platform": platform, "state": state, "verifier": verifier}
     try:
-        url = get_client(platform).authorization_url(
-            redirect_uri=_callback_uri(request, platform), state=state, code_verifier=verifier
-        )
+        login = services.start_login(platform=platform, redirect_uri=_callback_uri(request, platform))
     except PlatformError as error:
         messages.error(request, error.message)
-        return redirect("platforms:account_list")
-    return redirect(url)
+        return redirect(ACCOUNTS_PAGE)
+    request.session[SESSION_KEY] = {
+        "platform": platform,
+        "state": login.state,
+        "verifier": login.code_verifier,
+    }
+    return redirect(login.url)
 
 
 @login_required
@@ -85,25 +66,26 @@ def connect_callback(request: HttpRequest, platform: str) -> HttpResponse:
     if "error" in request.GET or not request.GET.get("code"):
         reason = request.GET.get("error_description") or request.GET.get("error") or "no code returned"
         messages.error(request, f"The platform did not connect the account: {reason}.")
-        return redirect("platforms:account_list")
+        return redirect(ACCOUNTS_PAGE)
+    owner_id = request.user.pk
+    assert owner_id is not None  # login_required
     try:
-        connected = get_client(platform).connect(
+        accounts = services.finish_login(
+            owner_id=int(owner_id),
+            platform=platform,
             code=request.GET["code"],
             redirect_uri=_callback_uri(request, platform),
             code_verifier=pending["verifier"],
         )
     except PlatformError as error:
         messages.error(request, error.message)
-        return redirect("platforms:account_list")
-    if not connected:
+        return redirect(ACCOUNTS_PAGE)
+    if not accounts:
         messages.error(request, "The login worked, but it gave SoSocial no account to publish to.")
-        return redirect("platforms:account_list")
-    owner_id = request.user.pk
-    assert owner_id is not None  # login_required
-    accounts = services.connect_accounts(owner_id=owner_id, platform=platform, connected=connected)
+        return redirect(ACCOUNTS_PAGE)
     names = ", ".join(account.display_name for account in accounts)
     messages.success(request, f"Connected {names}.")
-    return redirect("platforms:account_list")
+    return redirect(ACCOUNTS_PAGE)
 
 
 @login_required
@@ -112,4 +94,4 @@ def disconnect(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(SocialAccount, pk=account_id, owner_id=request.user.pk)
     services.disconnect_account(account=account)
     messages.success(request, f"Disconnected {account.display_name}.")
-    return redirect("platforms:account_list")
+    return redirect(ACCOUNTS_PAGE)

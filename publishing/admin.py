@@ -20,7 +20,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from publishing import dashboard, services
+from publishing import dashboard, pipeline, services
 from publishing.models import Post, PostMedia, Profile, PublishAttempt, ScheduleEntry
 
 # The admin index links to the operator dashboard.
@@ -118,20 +118,27 @@ class PostMediaAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PostMedia]):
 
 class PublishAttemptInline(ReadOnlyAdminMixin, admin.TabularInline[PublishAttempt, ScheduleEntry]):
     model = PublishAttempt
-    fields = readonly_fields = (
-        "dispatch_version",
-        "number",
-        "started_at",
-        "finished_at",
-        "outcome",
-        "http_status",
-        "error_code",
-        "message",
-    )
+    fields = readonly_fields = PublishAttempt.SHOWN
     extra = 0
 
 
 ServiceCall = Callable[[ScheduleEntry], bool]
+
+
+def _entry_action(description: str, call: ServiceCall, *, done: str, rule: str) -> Callable[..., None]:
+    """An admin action calling `call` on each selected date; those it refuses are counted as skipped."""
+
+    @admin.action(description=description, permissions=["change"])
+    def act(model_admin: ScheduleEntryAdmin, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
+        model_admin.apply(
+            request,
+            queryset,
+            call,
+            done_label=done,
+            skip_reason=f"not {ScheduleEntry.allowed_statuses(rule)}, or changed meanwhile",
+        )
+
+    return act
 
 
 @admin.register(ScheduleEntry)
@@ -183,7 +190,7 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
     def owner(self, entry: ScheduleEntry) -> str:
         return entry.post.owner.get_username()
 
-    def _apply(
+    def apply(
         self,
         request: HttpRequest,
         queryset: QuerySet[ScheduleEntry],
@@ -203,35 +210,24 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
             text = f"{done} date(s) {done_label}; {skipped} skipped ({skip_reason})."
         self.message_user(request, text, messages.WARNING if skipped else messages.SUCCESS)
 
-    @admin.action(description="Retry selected failed or unconfirmed dates now", permissions=["change"])
-    def retry_now(self, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda entry: services.retry_entry(entry=entry),
-            done_label="queued again",
-            skip_reason="not failed or unconfirmed, or changed meanwhile",
-        )
-
-    @admin.action(description="Cancel selected waiting dates", permissions=["change"])
-    def cancel(self, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda entry: services.cancel_entry(entry=entry),
-            done_label="cancelled",
-            skip_reason="not pending or retrying, or changed meanwhile",
-        )
-
-    @admin.action(description="Ask the platform about selected unconfirmed dates", permissions=["change"])
-    def reconcile(self, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda entry: services.reconcile_now(entry=entry),
-            done_label="sent for reconciliation",
-            skip_reason="not unconfirmed, or changed meanwhile",
-        )
+    retry_now = _entry_action(
+        "Retry selected failed or unconfirmed dates now",
+        lambda entry: services.retry_entry(entry=entry),
+        done="queued again",
+        rule="retry",
+    )
+    cancel = _entry_action(
+        "Cancel selected waiting dates",
+        lambda entry: services.cancel_entry(entry=entry),
+        done="cancelled",
+        rule="cancel",
+    )
+    reconcile = _entry_action(
+        "Ask the platform about selected unconfirmed dates",
+        lambda entry: pipeline.reconcile_now(entry=entry),
+        done="sent for reconciliation",
+        rule="resolve",
+    )
 
     # -- the operator dashboard -----------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:
@@ -278,17 +274,7 @@ class PublishAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PublishAttempt]):
     list_select_related = ["entry__post__account"]
     search_fields = ["=entry__id", "error_code", "message"]
     date_hierarchy = "started_at"
-    fields = readonly_fields = (
-        "entry",
-        "dispatch_version",
-        "number",
-        "started_at",
-        "finished_at",
-        "outcome",
-        "http_status",
-        "error_code",
-        "message",
-    )
+    fields = readonly_fields = ("entry", *PublishAttempt.SHOWN)
 
     @admin.display(description="Platform", ordering="entry__post__account__platform")
     def platform(self, attempt: PublishAttempt) -> str:

@@ -6,11 +6,11 @@ Errors of every kind leave through publishing.api_errors in one format.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
-from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.db.models import Model, QuerySet
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -20,20 +20,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from platforms.models import SocialAccount
-from platforms.selectors import accounts_with_health
-from publishing import selectors, services
+from publishing import pipeline, selectors, services
 from publishing.api_errors import CONFLICT, INVALID, NOT_FOUND, Conflict
+from publishing.filters import EntryFilter, PostFilter
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from publishing.serializers import (
     MAX_PAGE_SIZE,
     AccountSerializer,
     AttemptSerializer,
     EntryDetailSerializer,
-    EntryFilterSerializer,
     EntrySerializer,
     PageSerializer,
     PostCreateSerializer,
-    PostFilterSerializer,
     PostSerializer,
     PostUpdateSerializer,
     ProfileSerializer,
@@ -41,6 +39,8 @@ from publishing.serializers import (
     ResolveSerializer,
     ScheduleSerializer,
 )
+
+M = TypeVar("M", bound=Model)
 
 
 class ApiPagination(PageNumberPagination):
@@ -86,6 +86,13 @@ def _schema_only(view: APIView) -> bool:
     return bool(getattr(view, "swagger_fake_view", False))
 
 
+def _owned(view: APIView, model: type[M], read: Callable[[int], QuerySet[M]]) -> QuerySet[M]:
+    """The requesting user's rows, or none while drf-spectacular builds the schema."""
+    if _schema_only(view):
+        return model._default_manager.none()
+    return read(_owner_id(view.request))
+
+
 # -- token ------------------------------------------------------------------------------------------
 @extend_schema(
     tags=["token"],
@@ -105,9 +112,7 @@ class AccountListView(generics.ListAPIView[SocialAccount]):
     pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[SocialAccount]:
-        if _schema_only(self):
-            return SocialAccount.objects.none()
-        return accounts_with_health(owner_id=_owner_id(self.request))
+        return _owned(self, SocialAccount, lambda owner_id: selectors.accounts_with_health(owner_id=owner_id))
 
 
 @extend_schema(tags=["accounts"], responses={200: AccountSerializer, 404: NOT_FOUND})
@@ -116,60 +121,55 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
     lookup_url_kwarg = "account_id"
 
     def get_queryset(self) -> QuerySet[SocialAccount]:
-        if _schema_only(self):
-            return SocialAccount.objects.none()
-        return accounts_with_health(owner_id=_owner_id(self.request))
+        return _owned(self, SocialAccount, lambda owner_id: selectors.accounts_with_health(owner_id=owner_id))
 
 
 # -- posts ------------------------------------------------------------------------------------------
+@extend_schema_view(
+    get=extend_schema(
+        tags=["posts"],
+        summary="List your posts, newest first, with their dates",
+        responses={200: PostSerializer(many=True), 400: INVALID},
+    )
+)
 class PostListView(generics.ListAPIView[Post]):
     serializer_class = PostSerializer
     pagination_class = ApiPagination
-    filter_backends: list[Any] = []  # PostFilterSerializer validates; the selector filters
+    filterset_class = PostFilter
 
     def get_queryset(self) -> QuerySet[Post]:
-        if _schema_only(self):
-            return Post.objects.none()
-        filters = _valid(PostFilterSerializer, self.request.query_params)
-        return selectors.posts_for(
-            owner_id=_owner_id(self.request),
-            status=filters.get("status"),
-            platform=filters.get("platform"),
-            account_id=filters.get("account"),
-            date_from=filters.get("date_from"),
-            date_to=filters.get("date_to"),
-        )
+        return _owned(self, Post, lambda owner_id: selectors.posts_for(owner_id=owner_id))
 
     @extend_schema(
         tags=["posts"],
-        summary="List your posts, newest first, with their dates",
-        parameters=[PostFilterSerializer],
-        responses={200: PostSerializer(many=True), 400: INVALID},
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
-        tags=["posts"],
-        summary="Create a post and schedule it at one or more dates",
+        summary="Create a post, or one per account, and schedule it at one or more dates",
         request=PostCreateSerializer,
-        responses={201: PostSerializer, 400: INVALID},
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="CreatedPosts",
+                serializers=[PostSerializer, PostSerializer(many=True)],
+                resource_type_field_name=None,
+                many=False,
+            ),
+            400: INVALID,
+        },
     )
     def post(self, request: Request) -> Response:
         owner_id = _owner_id(request)
         data = _valid(PostCreateSerializer, request.data)
-        account = SocialAccount.objects.filter(pk=data["account"], owner_id=owner_id).first()
-        if account is None:
-            raise serializers.ValidationError({"account": ["Choose one of your own accounts."]})
-        post = services.compose_post(
+        posts = services.compose_for_accounts(
             owner_id=owner_id,
-            account=account,
+            account_ids=data["accounts"] if "accounts" in data else [data["account"]],
             text=data["text"],
             when=data["when"],
             options=data.get("options"),
         )
-        created = selectors.post_of(owner_id=owner_id, post_id=post.pk)
-        return Response(PostSerializer(created).data, status=status.HTTP_201_CREATED)
+        created = selectors.posts_for(owner_id=owner_id).filter(pk__in=[post.pk for post in posts])
+        if "account" in data:
+            return Response(PostSerializer(created.get()).data, status=status.HTTP_201_CREATED)
+        return Response(
+            PostSerializer(created.order_by("id"), many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 class PostDetailView(APIView):
@@ -230,36 +230,20 @@ class PostEntriesView(APIView):
 
 
 # -- entries ----------------------------------------------------------------------------------------
+@extend_schema_view(
+    get=extend_schema(
+        tags=["entries"],
+        summary="List your scheduled dates, soonest first",
+        responses={200: EntryDetailSerializer(many=True), 400: INVALID},
+    )
+)
 class EntryListView(generics.ListAPIView[ScheduleEntry]):
     serializer_class = EntryDetailSerializer
     pagination_class = ApiPagination
-    filter_backends: list[Any] = []  # EntryFilterSerializer validates; the selector and view filter
+    filterset_class = EntryFilter
 
     def get_queryset(self) -> QuerySet[ScheduleEntry]:
-        if _schema_only(self):
-            return ScheduleEntry.objects.none()
-        filters = _valid(EntryFilterSerializer, self.request.query_params)
-        entries = selectors.entries_for(
-            owner_id=_owner_id(self.request),
-            date_from=filters.get("date_from"),
-            date_to=filters.get("date_to"),
-        )
-        if "status" in filters:
-            entries = entries.filter(status=filters["status"])
-        if "platform" in filters:
-            entries = entries.filter(post__account__platform=filters["platform"])
-        if "account" in filters:
-            entries = entries.filter(post__account_id=filters["account"])
-        return entries
-
-    @extend_schema(
-        tags=["entries"],
-        summary="List your scheduled dates, soonest first",
-        parameters=[EntryFilterSerializer],
-        responses={200: EntryDetailSerializer(many=True), 400: INVALID},
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        return _owned(self, ScheduleEntry, lambda owner_id: selectors.entries_for(owner_id=owner_id))
 
 
 def _entry(request: Request, entry_id: int) -> ScheduleEntry:
@@ -270,12 +254,28 @@ def _entry_response(entry: ScheduleEntry) -> Response:
     return Response(EntryDetailSerializer(entry).data)
 
 
-def _refuse(entry: ScheduleEntry, action: str, allowed: str) -> NoReturn:
+def _entry_action_schema(
+    summary: str, body: type[serializers.Serializer[Any]] | None = None
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """The schema of a POST on one date: a 409 when its status does not allow the action."""
+    responses: dict[int, Any] = {200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT}
+    if body is not None:
+        responses[400] = INVALID
+    return extend_schema(tags=["entries"], summary=summary, request=body, responses=responses)
+
+
+def _acted(entry: ScheduleEntry, changed: bool, action: str, done: str) -> Response:
+    if not changed:
+        _refuse(entry, action, done)
+    return _entry_response(entry)
+
+
+def _refuse(entry: ScheduleEntry, action: str, done: str) -> NoReturn:
     """A service said no: the date moved on (perhaps just now), so report what it is now."""
     entry.refresh_from_db(fields=["status"])
     raise Conflict(
-        f"This date is {entry.get_status_display().lower()}, so it cannot be {action}; "
-        f"only {allowed} dates can."
+        f"This date is {entry.get_status_display().lower()}, so it cannot be {done}; "
+        f"only {ScheduleEntry.allowed_statuses(action)} dates can."
     )
 
 
@@ -286,54 +286,32 @@ class EntryDetailView(APIView):
 
 
 class EntryCancelView(APIView):
-    @extend_schema(
-        tags=["entries"],
-        summary="Cancel a pending or retrying date",
-        request=None,
-        responses={200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT},
-    )
+    @_entry_action_schema("Cancel a pending or retrying date")
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
-        if not services.cancel_entry(entry=entry):
-            _refuse(entry, "cancelled", "pending or retrying")
-        return _entry_response(entry)
+        return _acted(entry, services.cancel_entry(entry=entry), "cancel", "cancelled")
 
 
 class EntryRescheduleView(APIView):
-    @extend_schema(
-        tags=["entries"],
-        summary="Move a pending, retrying or failed date",
-        request=RescheduleSerializer,
-        responses={200: EntryDetailSerializer, 400: INVALID, 404: NOT_FOUND, 409: CONFLICT},
-    )
+    @_entry_action_schema("Move a pending, retrying or failed date", RescheduleSerializer)
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
         data = _valid(RescheduleSerializer, request.data)
-        if not services.reschedule_entry(entry=entry, when=data["when"]):
-            _refuse(entry, "rescheduled", "pending, retrying or failed")
-        return _entry_response(entry)
+        return _acted(
+            entry, services.reschedule_entry(entry=entry, when=data["when"]), "reschedule", "rescheduled"
+        )
 
 
 class EntryRetryView(APIView):
-    @extend_schema(
-        tags=["entries"],
-        summary="Publish a failed date again now",
-        request=None,
-        responses={200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT},
-    )
+    @_entry_action_schema("Publish a failed date again now")
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
-        if not services.retry_entry(entry=entry):
-            _refuse(entry, "retried", "failed or unconfirmed")
-        return _entry_response(entry)
+        return _acted(entry, services.retry_entry(entry=entry), "retry", "retried")
 
 
 class EntryResolveView(APIView):
-    @extend_schema(
-        tags=["entries"],
-        summary="Settle a date whose outcome is unknown, after checking the platform",
-        request=ResolveSerializer,
-        responses={200: EntryDetailSerializer, 400: INVALID, 404: NOT_FOUND, 409: CONFLICT},
+    @_entry_action_schema(
+        "Settle a date whose outcome is unknown, after checking the platform", ResolveSerializer
     )
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
@@ -345,10 +323,8 @@ class EntryResolveView(APIView):
         elif data["action"] == "send_again":
             done = services.retry_entry(entry=entry)
         else:
-            done = services.reconcile_now(entry=entry)
-        if not done:
-            _refuse(entry, "resolved", "unconfirmed")
-        return _entry_response(entry)
+            done = pipeline.reconcile_now(entry=entry)
+        return _acted(entry, done, "resolve", "resolved")
 
 
 @extend_schema(tags=["entries"], responses={200: AttemptSerializer(many=True), 400: INVALID, 404: NOT_FOUND})

@@ -1,24 +1,45 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.utils import timezone
 
+from platforms import facebook, instagram, tiktok, x
 from platforms.models import SocialAccount
-from publishing.models import ScheduleEntry
 
 TIME_ZONES = sorted(available_timezones())
-TIKTOK_PRIVACY = [
-    ("", "— choose (TikTok only) —"),
-    ("PUBLIC_TO_EVERYONE", "Everyone"),
-    ("MUTUAL_FOLLOW_FRIENDS", "Friends"),
-    ("FOLLOWER_OF_CREATOR", "Followers"),
-    ("SELF_ONLY", "Only me"),
-]
+# The values are the TikTok client's; the words are ours.
+_PRIVACY_WORDS = {
+    "PUBLIC_TO_EVERYONE": "Everyone",
+    "MUTUAL_FOLLOW_FRIENDS": "Friends",
+    "FOLLOWER_OF_CREATOR": "Followers",
+    "SELF_ONLY": "Only me",
+}
+
+
+def _privacy_choices() -> list[tuple[str, str]]:
+    """The levels the TikTok client accepts, most open first, each in words."""
+    order = list(_PRIVACY_WORDS)
+    levels = sorted(
+        tiktok.PRIVACY_LEVELS, key=lambda level: order.index(level) if level in order else len(order)
+    )
+    return [
+        ("", "— choose (TikTok only) —"),
+        *((level, _PRIVACY_WORDS.get(level, level)) for level in levels),
+    ]
+
+
+TIKTOK_PRIVACY = _privacy_choices()
+# The compose page's live counter; the client's own check, run on submit, decides.
+TEXT_LIMITS = {
+    SocialAccount.Kind.X.value: x.MAX_WEIGHTED_LENGTH,
+    SocialAccount.Kind.FACEBOOK.value: facebook.MAX_TEXT_LENGTH,
+    SocialAccount.Kind.INSTAGRAM.value: instagram.MAX_CAPTION_LENGTH,
+    SocialAccount.Kind.TIKTOK.value: tiktok.MAX_VIDEO_TITLE,
+}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -106,42 +127,6 @@ class RescheduleForm(forms.Form):
 
 class ConfirmPublishedForm(forms.Form):
     platform_url = forms.URLField(required=False, label="Link to the live post", assume_scheme="https")
-
-
-class PostFilterForm(forms.Form):
-    """The Posts page's filters; dates are whole days in the user's time zone."""
-
-    status = forms.ChoiceField(choices=[("", "Any status"), *ScheduleEntry.Status.choices], required=False)
-    platform = forms.ChoiceField(choices=[("", "Any platform"), *SocialAccount.Kind.choices], required=False)
-    account = forms.ModelChoiceField(
-        queryset=SocialAccount.objects.none(), required=False, empty_label="Any account"
-    )
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
-
-    def __init__(self, *args: Any, owner_id: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        account_field = self.fields["account"]
-        assert isinstance(account_field, forms.ModelChoiceField)
-        account_field.queryset = SocialAccount.objects.filter(owner_id=owner_id)
-
-    def selection(self) -> dict[str, Any]:
-        """Keyword arguments for selectors.posts_for; `date_to` includes its whole day."""
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
-        account = data.get("account")
-        return {
-            "status": data.get("status") or None,
-            "platform": data.get("platform") or None,
-            "account_id": account.pk if account else None,
-            "date_from": _start_of(data["date_from"]) if data.get("date_from") else None,
-            "date_to": _start_of(data["date_to"] + timedelta(days=1)) if data.get("date_to") else None,
-        }
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class TimeZoneForm(forms.Form):

@@ -8,7 +8,7 @@ changed the row first, which is a normal outcome under at-least-once delivery, n
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -78,6 +78,18 @@ class ScheduleEntry(models.Model):
 
     WAITING: ClassVar[frozenset[str]] = frozenset({Status.PENDING, Status.RETRYING})
     FINAL: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHED, Status.FAILED, Status.CANCELLED})
+    # A date in one of these has gone out or may have: its post can no longer be edited.
+    LOCKING: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHING, Status.PUBLISHED, Status.UNCONFIRMED})
+    # A date in one of these is not settled yet: its post cannot be deleted.
+    UNSETTLED: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHING, Status.UNCONFIRMED})
+    # Which statuses each user action starts from; the transitions below, the pages, the API and
+    # the admin all read this table. "resolve" covers mark published, send again and check again.
+    ALLOWS: ClassVar[Mapping[str, frozenset[str]]] = {
+        "cancel": WAITING,
+        "reschedule": WAITING | {Status.FAILED},
+        "retry": frozenset({Status.FAILED, Status.UNCONFIRMED}),
+        "resolve": frozenset({Status.UNCONFIRMED}),
+    }
     # One first attempt plus up to three retries.
     MAX_ATTEMPTS: ClassVar[int] = 4
 
@@ -139,6 +151,63 @@ class ScheduleEntry(models.Model):
     @property
     def is_waiting(self) -> bool:
         return self.status in self.WAITING
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """The user actions this date's status allows (keys of ALLOWS)."""
+        return frozenset(action for action, statuses in self.ALLOWS.items() if self.status in statuses)
+
+    @classmethod
+    def allowed_statuses(cls, action: str) -> str:
+        """The statuses `action` starts from, in words: "pending, retrying or failed"."""
+        labels = [str(label).lower() for value, label in cls.Status.choices if value in cls.ALLOWS[action]]
+        return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+    @property
+    def is_moving(self) -> bool:
+        """The worker or the sweep may still change this date on its own (a page keeps polling)."""
+        if self.status == self.Status.UNCONFIRMED:
+            return self.reconciled_at is None  # still being checked until reconciliation answers
+        return self.status in {self.Status.PENDING, self.Status.PUBLISHING, self.Status.RETRYING}
+
+    @property
+    def attempt_text(self) -> str:
+        """The attempt under way or just made, against the real limit: "attempt 2 of 4"."""
+        return f"attempt {self.attempts} of {self.MAX_ATTEMPTS}"
+
+    @property
+    def next_attempt_text(self) -> str:
+        return f"attempt {self.attempts + 1} of {self.MAX_ATTEMPTS}"
+
+    def describe(self) -> str:
+        """One sentence a person can act on, the same whichever client shows it (dates in UTC)."""
+        tries = self.attempt_text
+        reason = self.last_error_message or self.last_error_code
+        match self.status:
+            case self.Status.PENDING:
+                return f"Scheduled for {_utc(self.scheduled_at)}."
+            case self.Status.PUBLISHING:
+                return f"Publishing now ({tries})."
+            case self.Status.RETRYING:
+                return (
+                    f"The platform refused {tries} ({reason}); trying again at {_utc(self.next_attempt_at)}."
+                )
+            case self.Status.PUBLISHED:
+                return f"Published at {_utc(self.published_at)}."
+            case self.Status.FAILED:
+                return f"Not published: {reason or 'unknown error'}"
+            case self.Status.CANCELLED:
+                return "Cancelled; it will not be published."
+            case self.Status.UNCONFIRMED if self.reconciled_at is not None:
+                return (
+                    f"SoSocial could not confirm whether this went out: {self.last_error_message} "
+                    "Check the account, then mark it published or send it again."
+                )
+            case self.Status.UNCONFIRMED:
+                return (
+                    "The outcome is unknown; SoSocial is checking with the platform before sending it again."
+                )
+        return str(self.get_status_display())
 
     @property
     def reference(self) -> str:
@@ -256,7 +325,7 @@ class ScheduleEntry(models.Model):
 
     def cancel(self, *, now: datetime) -> bool:
         return self._transition(
-            self.WAITING,
+            self.ALLOWS["cancel"],
             status=self.Status.CANCELLED,
             dispatch_version=self.dispatch_version + 1,
             dispatched_at=None,
@@ -266,7 +335,7 @@ class ScheduleEntry(models.Model):
     def reschedule(self, *, when: datetime, now: datetime) -> bool:
         """Move a waiting or failed date to `when` as a fresh run of attempts."""
         return self._transition(
-            [*self.WAITING, self.Status.FAILED],
+            self.ALLOWS["reschedule"],
             status=self.Status.PENDING,
             scheduled_at=when,
             next_attempt_at=when,
@@ -281,7 +350,7 @@ class ScheduleEntry(models.Model):
     def requeue(self, *, now: datetime) -> bool:
         """Retry a failed date now, or send an unconfirmed one again on the user's word."""
         return self._transition(
-            [self.Status.FAILED, self.Status.UNCONFIRMED],
+            self.ALLOWS["retry"],
             status=self.Status.PENDING,
             next_attempt_at=now,
             attempts=0,
@@ -290,6 +359,10 @@ class ScheduleEntry(models.Model):
             reconciled_at=None,
             updated_at=now,
         )
+
+
+def _utc(moment: datetime | None) -> str:
+    return "" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 class PublishAttempt(models.Model):
@@ -301,6 +374,18 @@ class PublishAttempt(models.Model):
         FAILED = "failed", "Failed"
         UNCONFIRMED = "unconfirmed", "Outcome unknown"
         INTERRUPTED = "interrupted", "Interrupted (worker stopped)"
+
+    # What a person reads of an attempt, in the admin and the API alike.
+    SHOWN: ClassVar[tuple[str, ...]] = (
+        "dispatch_version",
+        "number",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "http_status",
+        "error_code",
+        "message",
+    )
 
     entry = models.ForeignKey(ScheduleEntry, on_delete=models.CASCADE, related_name="publish_attempts")
     dispatch_version = models.PositiveIntegerField()

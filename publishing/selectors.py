@@ -1,45 +1,30 @@
-"""Reads shared by the Posts page, the API and the admin: every query scoped to its owner."""
+"""Reads shared by the pages, the API and the admin: every query scoped to its owner."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
+from platforms.models import SocialAccount
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 
+# Attempts that count against an account's health: every outcome but a success.
+FAILED_OUTCOMES = frozenset(PublishAttempt.Outcome.values) - {PublishAttempt.Outcome.PUBLISHED}
+_ATTEMPTS = "posts__entries__publish_attempts"
 
-def posts_for(
-    *,
-    owner_id: int,
-    status: str | None = None,
-    platform: str | None = None,
-    account_id: int | None = None,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-) -> QuerySet[Post]:
+
+def posts_for(*, owner_id: int) -> QuerySet[Post]:
     """The owner's posts, newest first, with account, dates and media loaded in a fixed number of queries.
 
-    Filters on dates keep a post when any of its dates matches; the post's own `entries` stay complete.
+    publishing.filters narrows it for the page and the API.
     """
-    posts = Post.objects.filter(owner_id=owner_id)
-    if platform:
-        posts = posts.filter(account__platform=platform)
-    if account_id:
-        posts = posts.filter(account_id=account_id)
-    matching = ScheduleEntry.objects.filter(post__owner_id=owner_id)
-    if status:
-        matching = matching.filter(status=status)
-    if date_from:
-        matching = matching.filter(scheduled_at__gte=date_from)
-    if date_to:
-        matching = matching.filter(scheduled_at__lt=date_to)
-    if status or date_from or date_to:
-        posts = posts.filter(pk__in=matching.values("post_id"))
     return (
-        posts.select_related("account")
+        Post.objects.filter(owner_id=owner_id)
+        .select_related("account")
         .prefetch_related(
             Prefetch("entries", queryset=ScheduleEntry.objects.order_by("scheduled_at", "id")),
             "media",
@@ -85,3 +70,17 @@ def attach_group_accounts(posts: Iterable[Post]) -> None:
     for post in posts:
         siblings = members.get(post.group, []) if post.group else []
         post.sent_with = [m.account for m in siblings if m.pk != post.pk]  # type: ignore[attr-defined]
+
+
+def accounts_with_health(*, owner_id: int, now: datetime | None = None) -> QuerySet[SocialAccount]:
+    """The owner's accounts, each annotated with `failures_last_24h`, in one query."""
+    since = (now or timezone.now()) - timedelta(hours=24)
+    failures = Count(
+        _ATTEMPTS,
+        filter=Q(**{f"{_ATTEMPTS}__finished_at__gte": since, f"{_ATTEMPTS}__outcome__in": FAILED_OUTCOMES}),
+    )
+    return (
+        SocialAccount.objects.filter(owner_id=owner_id)
+        .annotate(failures_last_24h=failures)
+        .order_by("platform", "display_name", "id")
+    )

@@ -17,11 +17,11 @@ from rest_framework import serializers
 
 from platforms.models import SocialAccount
 from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
-from publishing.services import IN_FLIGHT_OR_DONE
 
 Status = ScheduleEntry.Status
 BLANK = "Leave it out rather than empty."
 MAX_PAGE_SIZE = 200
+MAX_ID = 2**63 - 1  # the database's largest integer key; beyond it an id is a 400, not an overflow
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -98,39 +98,6 @@ class AccountBriefSerializer(OutputSerializer):
         read_only_fields = fields
 
 
-def _utc(moment: datetime | None) -> str:
-    return "" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
-def describe_entry(entry: ScheduleEntry) -> str:
-    """One sentence a person can act on, the same whichever client shows it."""
-    tries = f"attempt {entry.attempts} of {ScheduleEntry.MAX_ATTEMPTS}"
-    match entry.status:
-        case Status.PENDING:
-            return f"Scheduled for {_utc(entry.scheduled_at)}."
-        case Status.PUBLISHING:
-            return f"Publishing now ({tries})."
-        case Status.RETRYING:
-            return (
-                f"The platform refused {tries} ({entry.last_error_message or entry.last_error_code}); "
-                f"trying again at {_utc(entry.next_attempt_at)}."
-            )
-        case Status.PUBLISHED:
-            return f"Published at {_utc(entry.published_at)}."
-        case Status.FAILED:
-            return f"Not published: {entry.last_error_message or entry.last_error_code or 'unknown error'}"
-        case Status.CANCELLED:
-            return "Cancelled; it will not be published."
-        case Status.UNCONFIRMED if entry.reconciled_at is not None:
-            return (
-                f"SoSocial could not confirm whether this went out: {entry.last_error_message} "
-                "Check the account, then mark it published or send it again."
-            )
-        case Status.UNCONFIRMED:
-            return "The outcome is unknown; SoSocial is checking with the platform before sending it again."
-    return str(entry.get_status_display())
-
-
 class EntrySerializer(OutputSerializer):
     """One scheduled date of a post and what happened to it."""
 
@@ -158,7 +125,7 @@ class EntrySerializer(OutputSerializer):
         read_only_fields = fields
 
     def get_status_text(self, entry: ScheduleEntry) -> str:
-        return describe_entry(entry)
+        return entry.describe()
 
 
 class EntryDetailSerializer(EntrySerializer):
@@ -206,23 +173,13 @@ class PostSerializer(OutputSerializer):
 
     def get_editable(self, post: Post) -> bool:
         # Reads the prefetched dates, so a list costs no query per post.
-        return not any(entry.status in IN_FLIGHT_OR_DONE for entry in post.entries.all())
+        return not any(entry.status in ScheduleEntry.LOCKING for entry in post.entries.all())
 
 
 class AttemptSerializer(OutputSerializer):
     class Meta:
         model = PublishAttempt
-        fields = [
-            "id",
-            "dispatch_version",
-            "number",
-            "started_at",
-            "finished_at",
-            "outcome",
-            "http_status",
-            "error_code",
-            "message",
-        ]
+        fields = ["id", *PublishAttempt.SHOWN]
         read_only_fields = fields
 
 
@@ -248,7 +205,19 @@ class OptionsField(serializers.DictField):
 
 # -- input ------------------------------------------------------------------------------------------
 class PostCreateSerializer(serializers.Serializer[Any]):
-    account = serializers.IntegerField(help_text="Id of one of your connected accounts.")
+    """`account` makes one post; `accounts` makes one post per account, all of them or none."""
+
+    account = serializers.IntegerField(
+        required=False,
+        max_value=MAX_ID,
+        help_text="Id of one of your connected accounts (or give `accounts`).",
+    )
+    accounts = serializers.ListField(
+        child=serializers.IntegerField(max_value=MAX_ID),
+        required=False,
+        min_length=1,
+        help_text="Ids of several of your accounts: one post each, answered with a list of posts.",
+    )
     text = StrictCharField(allow_blank=True, default="", trim_whitespace=False)
     options = OptionsField(
         required=False, help_text="Per-platform choices, e.g. TikTok privacy_level or a Facebook link."
@@ -256,6 +225,11 @@ class PostCreateSerializer(serializers.Serializer[Any]):
     when = serializers.ListField(
         child=AwareDateTimeField(), help_text="The dates to publish at, each with its offset."
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("account" in attrs) == ("accounts" in attrs):
+            raise serializers.ValidationError({"account": ["Give either `account` or `accounts`."]})
+        return attrs
 
 
 class PostUpdateSerializer(serializers.Serializer[Any]):
@@ -300,21 +274,3 @@ class QuerySerializer(serializers.Serializer[Any]):
 class PageSerializer(QuerySerializer):
     page = serializers.IntegerField(min_value=1, required=False)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
-
-
-class PostFilterSerializer(QuerySerializer):
-    status = serializers.ChoiceField(
-        choices=Status.choices, required=False, help_text="Posts with at least one date in this status."
-    )
-    platform = serializers.ChoiceField(choices=SocialAccount.Kind.choices, required=False)
-    account = serializers.IntegerField(min_value=1, required=False)
-    date_from = AwareDateTimeField(
-        required=False, help_text="Dates at or after this moment (URL-encode `+` as %2B, or use Z)."
-    )
-    date_to = AwareDateTimeField(required=False, help_text="Dates before this moment.")
-
-
-class EntryFilterSerializer(PostFilterSerializer):
-    status = serializers.ChoiceField(
-        choices=Status.choices, required=False, help_text="Dates in this status."
-    )

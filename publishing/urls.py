@@ -14,9 +14,8 @@ urlpatterns = [
     path("posts/<int:post_id>/edit/", views.post_edit, name="post_edit"),
     path("posts/<int:post_id>/duplicate/", views.post_duplicate, name="post_duplicate"),
     path("posts/<int:post_id>/delete/", views.post_delete, name="post_delete"),
-    path("dates/<int:entry_id>/cancel/", views.entry_cancel, name="entry_cancel"),
-    path("dates/<int:entry_id>/reschedule/", views.entry_reschedule, name="entry_reschedule"),
-    path("dates/<int:entry_id>/retry/", views.entry_retry, name="entry_retry"),
-    path("dates/<int:entry_id>/confirm/", views.entry_confirm, name="entry_confirm"),
-    path("dates/<int:entry_id>/reconcile/", views.entry_reconcile, name="entry_reconcile"),
+    *(
+        path(f"dates/<int:entry_id>/{action}/", getattr(views, f"entry_{action}"), name=f"entry_{action}")
+        for action in ("cancel", "reschedule", "retry", "confirm", "reconcile")
+    ),
 ]

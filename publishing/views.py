@@ -10,14 +10,12 @@ import calendar as calendar_module
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import uuid4
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,13 +24,14 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from platforms.models import SocialAccount
-from publishing import selectors, services
+from publishing import pipeline, selectors, services
+from publishing.filters import PostPageFilter
 from publishing.forms import (
+    TEXT_LIMITS,
     AddDatesForm,
     ComposeForm,
     ConfirmPublishedForm,
     EditPostForm,
-    PostFilterForm,
     RescheduleForm,
     TimeZoneForm,
 )
@@ -40,12 +39,6 @@ from publishing.models import Post, ScheduleEntry
 
 PAGE_SIZE = 20
 Status = ScheduleEntry.Status
-# Dates the page keeps polling for: anything the worker or the sweep may still change on its own.
-MOVING = frozenset({Status.PENDING, Status.PUBLISHING, Status.RETRYING})
-# Statuses that stop a post from being edited (mirrors services.update_post's refusal).
-SENT_OR_SENDING = frozenset({Status.PUBLISHING, Status.PUBLISHED, Status.UNCONFIRMED})
-# Rough per-platform text limits for the compose page's live counter; the server check decides.
-TEXT_LIMITS = {"x": 280, "facebook": 63_206, "instagram": 2200, "tiktok": 2200}
 
 
 def _owner_id(request: HttpRequest) -> int:
@@ -54,18 +47,13 @@ def _owner_id(request: HttpRequest) -> int:
     return int(owner_id)
 
 
-def _is_moving(entry: ScheduleEntry) -> bool:
-    # An unconfirmed date is still being checked until reconciliation gives its answer.
-    return entry.status in MOVING or (entry.status == Status.UNCONFIRMED and entry.reconciled_at is None)
-
-
 def _annotate(posts: Iterable[Post]) -> bool:
     """Mark each post editable or not, from its loaded dates; True if any date may still change."""
     live = False
     for post in posts:
         entries = list(post.entries.all())
-        post.editable = not any(entry.status in SENT_OR_SENDING for entry in entries)  # type: ignore[attr-defined]
-        live = live or any(_is_moving(entry) for entry in entries)
+        post.editable = not any(entry.status in ScheduleEntry.LOCKING for entry in entries)  # type: ignore[attr-defined]
+        live = live or any(entry.is_moving for entry in entries)
     return live
 
 
@@ -77,12 +65,14 @@ class HtmxHttpRequest(HttpRequest):
 @login_required
 def post_list(request: HtmxHttpRequest) -> HttpResponse:
     owner_id = _owner_id(request)
-    filters = PostFilterForm(request.GET or None, owner_id=owner_id)
-    posts = selectors.posts_for(owner_id=owner_id, **filters.selection())
+    posts = selectors.posts_for(owner_id=owner_id)
+    filters = PostPageFilter(request.GET or None, queryset=posts, owner_id=owner_id)
+    if filters.is_bound and filters.is_valid():  # a wrong filter shows its error and every post
+        posts = filters.qs
     page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
     live = _annotate(page.object_list)
     selectors.attach_group_accounts(page.object_list)
-    context = {"page": page, "filters": filters, "live": live, "here": request.get_full_path()}
+    context = {"page": page, "filters": filters.form, "live": live, "here": request.get_full_path()}
     if request.htmx:
         return render(request, "publishing/_posts.html", context)
     return render(request, "publishing/post_list.html", context)
@@ -94,7 +84,7 @@ FIELD_OF = {"when": "dates", "post": "text", "media": "attachments", "account": 
 
 @login_required
 def compose(request: HttpRequest) -> HttpResponse:
-    """One post per chosen account, all in one transaction: if any account refuses, none is saved."""
+    """One post per chosen account; services.compose_for_accounts saves all of them or none."""
     owner_id = _owner_id(request)
     form = ComposeForm(
         request.POST or None,
@@ -103,42 +93,22 @@ def compose(request: HttpRequest) -> HttpResponse:
         initial={"time_zone": timezone.get_current_timezone_name()},
     )
     if request.method == "POST" and form.is_valid():
-        accounts: list[SocialAccount] = list(form.cleaned_data["accounts"])
-        group = uuid4() if len(accounts) > 1 else None
-        problems: dict[str, list[str]] = {}
-        with transaction.atomic():
-            for account in accounts:
-                try:
-                    services.compose_post(
-                        owner_id=owner_id,
-                        account=account,
-                        text=form.cleaned_data["text"],
-                        when=form.cleaned_data["when"],
-                        options=form.options(),
-                        media=form.cleaned_data["attachments"],
-                        group=group,
-                    )
-                except ValidationError as refused:
-                    for field, messages_ in refused.message_dict.items():
-                        target = FIELD_OF.get(field, field)
-                        for problem in messages_:
-                            # Dates are refused alike for every account; platform checks differ.
-                            text = (
-                                problem
-                                if target == "dates" or len(accounts) == 1
-                                else f"{account}: {problem}"
-                            )
-                            if text not in problems.setdefault(target, []):
-                                problems[target].append(text)
-            if problems:
-                transaction.set_rollback(True)
-        if not problems:
+        accounts = list(form.cleaned_data["accounts"])
+        try:
+            services.compose_for_accounts(
+                owner_id=owner_id,
+                account_ids=[account.pk for account in accounts],
+                text=form.cleaned_data["text"],
+                when=form.cleaned_data["when"],
+                options=form.options(),
+                media=form.cleaned_data["attachments"],
+            )
+        except ValidationError as refused:
+            _show(form, refused, FIELD_OF)
+        else:
             count = len(accounts)
             messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
             return redirect("publishing:post_list")
-        for target, texts in problems.items():
-            for text in texts:
-                form.add_error(target if target in form.fields else None, text)
     platforms = {str(account.pk): account.platform for account in form.fields["accounts"].queryset}  # type: ignore[attr-defined]
     return render(
         request, "publishing/compose.html", {"form": form, "platforms": platforms, "limits": TEXT_LIMITS}
@@ -162,23 +132,29 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
     dates_form = AddDatesForm(
         request.POST if adding else None, initial={"time_zone": timezone.get_current_timezone_name()}
     )
+    done: HttpResponse | None = None
     if editing and form.is_valid():
-        try:
-            services.update_post(post=post, text=form.cleaned_data["text"])
-        except ValidationError as refused:
-            _show(form, refused, {"post": "text"})
-        else:
-            messages.success(request, "Saved.")
-            return redirect("publishing:post_list")
+        text = form.cleaned_data["text"]
+        done = _saved(request, form, lambda: services.update_post(post=post, text=text), "Saved.")
     if adding and dates_form.is_valid():
-        try:
-            services.schedule_post(post=post, when=dates_form.cleaned_data["when"])
-        except ValidationError as refused:
-            _show(dates_form, refused, {"when": "dates"})
-        else:
-            messages.success(request, "Scheduled.")
-            return redirect("publishing:post_list")
+        when = dates_form.cleaned_data["when"]
+        done = _saved(request, dates_form, lambda: services.schedule_post(post=post, when=when), "Scheduled.")
+    if done:
+        return done
     return render(request, "publishing/edit.html", {"form": form, "dates_form": dates_form, "post": post})
+
+
+def _saved(
+    request: HttpRequest, form: forms.Form, save: Callable[[], object], done: str
+) -> HttpResponse | None:
+    """Run `save`; back to the list if it worked, else None with the refusal shown on `form`."""
+    try:
+        save()
+    except ValidationError as refused:
+        _show(form, refused, FIELD_OF)
+        return None
+    messages.success(request, done)
+    return redirect("publishing:post_list")
 
 
 def _show(form: forms.Form, refused: ValidationError, fields: dict[str, str]) -> None:
@@ -240,52 +216,45 @@ def _entry_action(
     return _back(request)
 
 
-@login_required
-@require_POST
-def entry_cancel(request: HttpRequest, entry_id: int) -> HttpResponse:
-    return _entry_action(request, entry_id, lambda entry: services.cancel_entry(entry=entry), "Cancelled.")
+def _cleaned(form: forms.Form, field: str, problem: str) -> Any:
+    """The form's one value, or the problem shown as a message (these forms are one field)."""
+    if not form.is_valid():
+        raise ValidationError({field: problem})
+    return form.cleaned_data[field]
 
 
-@login_required
-@require_POST
-def entry_reschedule(request: HttpRequest, entry_id: int) -> HttpResponse:
-    form = RescheduleForm(request.POST)
-
-    def act(entry: ScheduleEntry) -> bool:
-        if not form.is_valid():
-            raise ValidationError({"when": "Pick a new date and time."})
-        return services.reschedule_entry(entry=entry, when=form.cleaned_data["when"])
-
-    return _entry_action(request, entry_id, act, "Rescheduled.")
+EntryAct = Callable[[ScheduleEntry, HttpRequest], bool]
 
 
-@login_required
-@require_POST
-def entry_retry(request: HttpRequest, entry_id: int) -> HttpResponse:
-    return _entry_action(
-        request, entry_id, lambda entry: services.retry_entry(entry=entry), "Sending it now."
-    )
+def _entry_view(act: EntryAct, done: str) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A POST on one of the user's dates: `act` calls one service, `done` is said when it worked."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, entry_id: int) -> HttpResponse:
+        return _entry_action(request, entry_id, lambda entry: act(entry, request), done)
+
+    return view
 
 
-@login_required
-@require_POST
-def entry_confirm(request: HttpRequest, entry_id: int) -> HttpResponse:
-    form = ConfirmPublishedForm(request.POST)
-
-    def act(entry: ScheduleEntry) -> bool:
-        if not form.is_valid():
-            raise ValidationError({"platform_url": "That is not a link."})
-        return services.confirm_published(entry=entry, platform_url=form.cleaned_data["platform_url"])
-
-    return _entry_action(request, entry_id, act, "Marked as published.")
-
-
-@login_required
-@require_POST
-def entry_reconcile(request: HttpRequest, entry_id: int) -> HttpResponse:
-    return _entry_action(
-        request, entry_id, lambda entry: services.reconcile_now(entry=entry), "Checking with the platform."
-    )
+entry_cancel = _entry_view(lambda entry, _: services.cancel_entry(entry=entry), "Cancelled.")
+entry_retry = _entry_view(lambda entry, _: services.retry_entry(entry=entry), "Sending it now.")
+entry_reconcile = _entry_view(
+    lambda entry, _: pipeline.reconcile_now(entry=entry), "Checking with the platform."
+)
+entry_reschedule = _entry_view(
+    lambda entry, request: services.reschedule_entry(
+        entry=entry, when=_cleaned(RescheduleForm(request.POST), "when", "Pick a new date and time.")
+    ),
+    "Rescheduled.",
+)
+entry_confirm = _entry_view(
+    lambda entry, request: services.confirm_published(
+        entry=entry,
+        platform_url=_cleaned(ConfirmPublishedForm(request.POST), "platform_url", "That is not a link."),
+    ),
+    "Marked as published.",
+)
 
 
 # -- calendar -------------------------------------------------------------------------------------
@@ -339,6 +308,29 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# -- accounts -------------------------------------------------------------------------------------
+# Warn this long before a token lapses, so the user can reconnect before a date is missed.
+TOKEN_WARNING = timedelta(days=3)
+
+
+@login_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    """Each account with its health: token expiry, needs reconnect, and failed attempts in a day.
+
+    Served here rather than by `platforms`, because the failures are publishing's; connecting and
+    disconnecting stay with `platforms`.
+    """
+    now = timezone.now()
+    accounts = selectors.accounts_with_health(owner_id=_owner_id(request), now=now)
+    context = {
+        "accounts": accounts,
+        "platforms": SocialAccount.Kind.choices,
+        "now": now,
+        "warn_before": now + TOKEN_WARNING,
+    }
+    return render(request, "publishing/accounts.html", context)
 
 
 # -- profile --------------------------------------------------------------------------------------

@@ -5,9 +5,13 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from publishing import views as publishing_views
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The accounts page shows publishing's failure counts; connecting is the platforms app's.
+    path("social-accounts/", publishing_views.account_list, name="accounts"),
     path("social-accounts/", include("platforms.urls")),
     path("api/", include("publishing.api_urls")),
     path("", include("publishing.urls")),

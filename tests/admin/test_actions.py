@@ -1,33 +1,21 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 
 from publishing.models import Post, ScheduleEntry
+from tests.admin.conftest import NOW
 from tests.support.broker import Broker
+from tests.support.dates import entry_at
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 Status = ScheduleEntry.Status
 CHANGELIST = reverse("admin:publishing_scheduleentry_changelist")
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-def entry_at(post: Post, when: datetime, **fields: object) -> ScheduleEntry:
-    fields.setdefault("next_attempt_at", when)
-    return ScheduleEntry.objects.create(post=post, scheduled_at=when, **fields)
 
 
 def run_action(client: Client, action: str, *entries: ScheduleEntry) -> list[str]:

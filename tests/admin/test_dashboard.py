@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -13,18 +11,13 @@ from django_celery_beat.models import PeriodicTask
 from platforms.models import SocialAccount
 from publishing import dashboard
 from publishing.models import Post, Profile, PublishAttempt, ScheduleEntry
+from tests.admin.conftest import NOW
+from tests.support.dates import entry_at
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 Status = ScheduleEntry.Status
 Outcome = PublishAttempt.Outcome
 DASHBOARD = reverse("admin:publishing_scheduleentry_dashboard")
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -36,11 +29,6 @@ def bobs_post(bob: User) -> Post:
         display_name="Bob's Page",
     )
     return Post.objects.create(owner=bob, account=account, text="Hello from Bob")
-
-
-def entry_at(post: Post, when: datetime, **fields: object) -> ScheduleEntry:
-    fields.setdefault("next_attempt_at", when)
-    return ScheduleEntry.objects.create(post=post, scheduled_at=when, **fields)
 
 
 def attempt(
@@ -174,13 +162,8 @@ def test_percentiles_use_the_nearest_rank() -> None:
 
 def test_the_oldest_overdue_date_is_the_waiting_one_due_longest_ago(alices_post: Post) -> None:
     entry_at(alices_post, NOW - timedelta(minutes=2))
-    oldest = entry_at(
-        alices_post,
-        NOW - timedelta(hours=3),
-        status=Status.RETRYING,
-        attempts=1,
-        next_attempt_at=NOW - timedelta(minutes=40),
-    )
+    due = NOW - timedelta(minutes=40)
+    oldest = entry_at(alices_post, NOW - timedelta(hours=3), Status.RETRYING, attempts=1, next_attempt_at=due)
     entry_at(alices_post, NOW - timedelta(hours=5), status=Status.FAILED)
     entry_at(alices_post, NOW - timedelta(hours=5), status=Status.PUBLISHING)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from pytest_django import Settings
 
 from platforms.models import SocialAccount
 from publishing.models import Post, PostMedia, Profile, PublishAttempt, ScheduleEntry
+from tests.support.dates import add_attempt
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -28,13 +29,10 @@ def alices_entry(alices_post: Post) -> ScheduleEntry:
         attempts=1,
         last_error_code="duplicate_content",
     )
-    PublishAttempt.objects.create(
-        entry=entry,
-        dispatch_version=0,
-        number=1,
-        started_at=NOW,
-        finished_at=NOW + timedelta(seconds=2),
-        outcome=PublishAttempt.Outcome.FAILED,
+    add_attempt(
+        entry,
+        PublishAttempt.Outcome.FAILED,
+        NOW,
         http_status=403,
         error_code="duplicate_content",
         message="You already said that",

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from platforms.models import SocialAccount
 from publishing.models import Post, ScheduleEntry
+from tests.support import dates
 from tests.support.fakes import FakeClient
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -81,18 +82,20 @@ def anonymous_api() -> APIClient:
     return RecordingClient()
 
 
+def signed_in(user: User) -> APIClient:
+    client = RecordingClient()
+    client.force_authenticate(user)
+    return client
+
+
 @pytest.fixture
 def alices_api(alice: User) -> APIClient:
-    client = RecordingClient()
-    client.force_authenticate(alice)
-    return client
+    return signed_in(alice)
 
 
 @pytest.fixture
 def bobs_api(bob: User) -> APIClient:
-    client = RecordingClient()
-    client.force_authenticate(bob)
-    return client
+    return signed_in(bob)
 
 
 @pytest.fixture
@@ -103,7 +106,4 @@ def bobs_account(bob: User) -> SocialAccount:
 
 
 def add_entry(post: Post, status: str = "pending", when: datetime = LATER, **fields: Any) -> ScheduleEntry:
-    """A date already in `status`, as the publishing pipeline would have left it."""
-    return ScheduleEntry.objects.create(
-        post=post, scheduled_at=when, next_attempt_at=when, status=status, **fields
-    )
+    return dates.add_entry(post, status, when, **fields)

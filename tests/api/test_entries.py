@@ -4,13 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from platforms.models import SocialAccount
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from tests.api.conftest import LATER, NOW, add_entry
+from tests.support.dates import add_attempt
 
 pytestmark = pytest.mark.django_db
 Status = ScheduleEntry.Status
@@ -113,24 +112,6 @@ def test_an_invalid_entry_filter_gets_a_400(alices_api: APIClient) -> None:
 
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["status"]
-
-
-def test_listing_entries_costs_the_same_queries_for_one_post_or_ten(
-    alices_api: APIClient, alices_account: SocialAccount, alice: User
-) -> None:
-    def queries_to_list() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = alices_api.get("/api/entries/")
-        assert response.status_code == 200
-        return len(queries)
-
-    add_entry(Post.objects.create(owner=alice, account=alices_account, text="first"))
-    with_one = queries_to_list()
-    for number in range(9):
-        post = Post.objects.create(owner=alice, account=alices_account, text=f"more {number}")
-        add_entry(post, when=LATER + timedelta(hours=number + 1))
-
-    assert queries_to_list() == with_one
 
 
 # -- actions ----------------------------------------------------------------------------------------
@@ -289,13 +270,10 @@ def test_an_invalid_resolution_gets_a_400(
 
 def test_alice_reads_the_attempts_of_a_date(alices_api: APIClient, alices_post: Post) -> None:
     entry = add_entry(alices_post, "retrying", attempts=1)
-    PublishAttempt.objects.create(
-        entry=entry,
-        dispatch_version=0,
-        number=1,
-        started_at=NOW,
-        finished_at=NOW + timedelta(seconds=2),
-        outcome=PublishAttempt.Outcome.RETRY,
+    add_attempt(
+        entry,
+        PublishAttempt.Outcome.RETRY,
+        NOW,
         http_status=503,
         error_code="unavailable",
         message="Try later",

@@ -147,3 +147,31 @@ def test_two_connections_claiming_one_entry_at_once_produce_one_winner(alices_po
     claimed = ScheduleEntry.objects.get(pk=entry.pk)
     assert claimed.status == ScheduleEntry.Status.PUBLISHING
     assert claimed.attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        ("pending", {"cancel", "reschedule"}),
+        ("retrying", {"cancel", "reschedule"}),
+        ("failed", {"reschedule", "retry"}),
+        ("unconfirmed", {"retry", "resolve"}),
+        ("publishing", set()),
+        ("published", set()),
+        ("cancelled", set()),
+    ],
+)
+def test_each_status_says_which_actions_it_allows(status: str, actions: set[str]) -> None:
+    assert ScheduleEntry(status=status).actions == actions
+
+
+def test_the_allowed_statuses_read_as_a_sentence() -> None:
+    assert ScheduleEntry.allowed_statuses("reschedule") == "pending, retrying or failed"
+    assert ScheduleEntry.allowed_statuses("resolve") == "unconfirmed"
+
+
+def test_the_attempt_is_counted_against_the_real_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ScheduleEntry, "MAX_ATTEMPTS", 6)
+    entry = ScheduleEntry(status="retrying", attempts=2)
+
+    assert (entry.attempt_text, entry.next_attempt_text) == ("attempt 2 of 6", "attempt 3 of 6")

@@ -16,13 +16,6 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def alices_browser(alice: User) -> Client:
-    browser = Client()
-    browser.force_login(alice)
-    return browser
-
-
 def log_attempt(post: Post, outcome: str, finished_at: datetime) -> None:
     entry = ScheduleEntry.objects.create(post=post, scheduled_at=finished_at, next_attempt_at=finished_at)
     PublishAttempt.objects.create(

@@ -13,30 +13,11 @@ from django.test import Client
 from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from tests.support.dates import add_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 WHEN = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def alices_browser(alice: User) -> Client:
-    browser = Client()
-    browser.force_login(alice)
-    return browser
-
-
-@pytest.fixture
-def bobs_browser(bob: User) -> Client:
-    browser = Client()
-    browser.force_login(bob)
-    return browser
-
-
-def add_entry(post: Post, status: str = "pending", **fields: Any) -> ScheduleEntry:
-    return ScheduleEntry.objects.create(
-        post=post, scheduled_at=WHEN, next_attempt_at=WHEN, status=status, **fields
-    )
 
 
 def status_of(entry: ScheduleEntry) -> str:

@@ -10,19 +10,9 @@ from django.test import Client
 
 from publishing import services
 from publishing.models import Post, Profile, ScheduleEntry
+from tests.support.dates import entry_at as add_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
-
-
-@pytest.fixture
-def alices_browser(alice: User) -> Client:
-    browser = Client()
-    browser.force_login(alice)
-    return browser
-
-
-def add_entry(post: Post, when: datetime, status: str = "pending") -> ScheduleEntry:
-    return ScheduleEntry.objects.create(post=post, scheduled_at=when, next_attempt_at=when, status=status)
 
 
 def day_of(response: object, entry: ScheduleEntry) -> int:

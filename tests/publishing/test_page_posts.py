@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,22 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from tests.support.dates import add_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
 WHEN = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def alices_browser(alice: User) -> Client:
-    browser = Client()
-    browser.force_login(alice)
-    return browser
-
-
-def add_entry(post: Post, status: str = "pending", when: datetime = WHEN, **fields: Any) -> ScheduleEntry:
-    return ScheduleEntry.objects.create(
-        post=post, scheduled_at=when, next_attempt_at=when, status=status, **fields
-    )
 
 
 def row(page: str, entry: ScheduleEntry) -> str:

@@ -16,7 +16,7 @@ from platforms.base import (
     TokenExpired,
 )
 from platforms.models import SocialAccount
-from publishing import services
+from publishing import pipeline, services, sweep
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from tests.support.broker import Broker
 from tests.support.fakes import FakeClient, permanent
@@ -36,15 +36,15 @@ def due_entry(alices_post: Post, clock: time_machine.Traveller) -> ScheduleEntry
     return ScheduleEntry.objects.create(post=alices_post, scheduled_at=NOW, next_attempt_at=NOW)
 
 
-def publish(entry: ScheduleEntry) -> services.PublishOutcome:
+def publish(entry: ScheduleEntry) -> pipeline.PublishOutcome:
     fresh = ScheduleEntry.objects.get(pk=entry.pk)
-    return services.publish_entry(entry_id=entry.pk, dispatch_version=fresh.dispatch_version)
+    return pipeline.publish_entry(entry_id=entry.pk, dispatch_version=fresh.dispatch_version)
 
 
 def test_it_publishes_a_due_entry_and_stores_the_platform_id_and_link(
     due_entry: ScheduleEntry, fake_x: FakeClient
 ) -> None:
-    assert publish(due_entry) == services.PublishOutcome.PUBLISHED
+    assert publish(due_entry) == pipeline.PublishOutcome.PUBLISHED
 
     due_entry.refresh_from_db()
     assert due_entry.status == ScheduleEntry.Status.PUBLISHED
@@ -60,8 +60,8 @@ def test_it_publishes_a_due_entry_and_stores_the_platform_id_and_link(
 def test_the_same_message_delivered_twice_publishes_once(
     due_entry: ScheduleEntry, fake_x: FakeClient
 ) -> None:
-    assert services.publish_entry(entry_id=due_entry.pk, dispatch_version=0) == "published"
-    assert services.publish_entry(entry_id=due_entry.pk, dispatch_version=0) == "skipped"
+    assert pipeline.publish_entry(entry_id=due_entry.pk, dispatch_version=0) == "published"
+    assert pipeline.publish_entry(entry_id=due_entry.pk, dispatch_version=0) == "skipped"
 
     assert len(fake_x.publish_calls) == 1
 
@@ -69,7 +69,7 @@ def test_the_same_message_delivered_twice_publishes_once(
 def test_a_message_for_a_cancelled_entry_does_nothing(due_entry: ScheduleEntry, fake_x: FakeClient) -> None:
     assert services.cancel_entry(entry=due_entry)
 
-    assert services.publish_entry(entry_id=due_entry.pk, dispatch_version=0) == "skipped"
+    assert pipeline.publish_entry(entry_id=due_entry.pk, dispatch_version=0) == "skipped"
     assert fake_x.publish_calls == []
 
 
@@ -77,7 +77,7 @@ def test_a_message_for_a_deleted_entry_does_nothing(due_entry: ScheduleEntry, fa
     entry_id = due_entry.pk
     due_entry.delete()
 
-    assert services.publish_entry(entry_id=entry_id, dispatch_version=0) == "skipped"
+    assert pipeline.publish_entry(entry_id=entry_id, dispatch_version=0) == "skipped"
     assert fake_x.publish_calls == []
 
 
@@ -93,7 +93,7 @@ def test_retries_wait_exactly_60_120_and_240_seconds(
     for _ in range(3):
         started = datetime.now(UTC)
         with django_capture_on_commit_callbacks(execute=True):
-            assert publish(due_entry) == services.PublishOutcome.RETRY
+            assert publish(due_entry) == pipeline.PublishOutcome.RETRY
         due_entry.refresh_from_db()
         waits.append((due_entry.next_attempt_at - started).total_seconds())
         assert due_entry.status == ScheduleEntry.Status.RETRYING
@@ -135,7 +135,7 @@ def test_a_platform_retry_time_later_than_the_backoff_is_honoured(
     reset = NOW + timedelta(minutes=15)
     fake_x.outcomes = [RetryableError("Rate limited", code="x_429", http_status=429, retry_at=reset)]
 
-    assert publish(due_entry) == services.PublishOutcome.RETRY
+    assert publish(due_entry) == pipeline.PublishOutcome.RETRY
 
     due_entry.refresh_from_db()
     assert due_entry.next_attempt_at == reset
@@ -161,7 +161,7 @@ def test_a_permanent_error_fails_on_the_first_attempt_without_a_retry(
     fake_x.outcomes = [permanent("X refused the post: it is a duplicate of one you already posted.")]
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert publish(due_entry) == services.PublishOutcome.FAILED
+        assert publish(due_entry) == pipeline.PublishOutcome.FAILED
 
     due_entry.refresh_from_db()
     assert due_entry.status == ScheduleEntry.Status.FAILED
@@ -175,7 +175,7 @@ def test_a_revoked_authorisation_fails_the_entry_and_flags_the_account(
 ) -> None:
     fake_x.outcomes = [ReconnectNeeded("X no longer lets SoSocial post for @alice.", code="x_401")]
 
-    assert publish(due_entry) == services.PublishOutcome.FAILED
+    assert publish(due_entry) == pipeline.PublishOutcome.FAILED
 
     alices_account.refresh_from_db()
     assert alices_account.status == SocialAccount.Status.NEEDS_RECONNECT
@@ -187,7 +187,7 @@ def test_an_account_that_needs_reconnecting_fails_without_calling_the_platform(
 ) -> None:
     alices_account.mark_needs_reconnect("Token revoked")
 
-    assert publish(due_entry) == services.PublishOutcome.FAILED
+    assert publish(due_entry) == pipeline.PublishOutcome.FAILED
 
     assert fake_x.publish_calls == []
     due_entry.refresh_from_db()
@@ -199,7 +199,7 @@ def test_an_expired_token_is_refreshed_and_the_publish_succeeds(
 ) -> None:
     fake_x.outcomes = [TokenExpired("Token expired", code="x_401", http_status=401)]
 
-    assert publish(due_entry) == services.PublishOutcome.PUBLISHED
+    assert publish(due_entry) == pipeline.PublishOutcome.PUBLISHED
 
     assert [call.account.access_token for call in fake_x.publish_calls] == [
         "alice-access-token",
@@ -214,7 +214,7 @@ def test_a_token_rejected_again_after_refreshing_fails_and_flags_the_account(
 ) -> None:
     fake_x.outcomes = [TokenExpired("Token expired", code="x_401"), TokenExpired("Still bad", code="x_401")]
 
-    assert publish(due_entry) == services.PublishOutcome.FAILED
+    assert publish(due_entry) == pipeline.PublishOutcome.FAILED
 
     alices_account.refresh_from_db()
     assert alices_account.status == SocialAccount.Status.NEEDS_RECONNECT
@@ -228,7 +228,7 @@ def test_a_refused_refresh_fails_and_flags_the_account(
         "X refused to renew access; reconnect @alice.", code="invalid_grant"
     )
 
-    assert publish(due_entry) == services.PublishOutcome.FAILED
+    assert publish(due_entry) == pipeline.PublishOutcome.FAILED
 
     assert len(fake_x.publish_calls) == 1
     alices_account.refresh_from_db()
@@ -245,12 +245,12 @@ def test_an_unknown_outcome_is_never_sent_again_before_reconciling(
     fake_x.outcomes = [OutcomeUnknown("Connection dropped after sending", code="connection_lost")]
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert publish(due_entry) == services.PublishOutcome.UNCONFIRMED
+        assert publish(due_entry) == pipeline.PublishOutcome.UNCONFIRMED
     # A redelivered message, and sweeps long after, still send nothing.
     clock.move_to(NOW + timedelta(hours=1))
-    assert services.publish_entry(entry_id=due_entry.pk, dispatch_version=0) == "skipped"
+    assert pipeline.publish_entry(entry_id=due_entry.pk, dispatch_version=0) == "skipped"
     with django_capture_on_commit_callbacks(execute=True):
-        services.sweep_schedule()
+        sweep.sweep_schedule()
 
     assert len(fake_x.publish_calls) == 1
     due_entry.refresh_from_db()
@@ -263,7 +263,7 @@ def test_an_unexpected_client_error_leaves_the_entry_unconfirmed(
 ) -> None:
     fake_x.outcomes = [ZeroDivisionError("bug in a client")]
 
-    assert publish(due_entry) == services.PublishOutcome.UNCONFIRMED
+    assert publish(due_entry) == pipeline.PublishOutcome.UNCONFIRMED
 
     due_entry.refresh_from_db()
     assert due_entry.status == ScheduleEntry.Status.UNCONFIRMED
@@ -303,7 +303,7 @@ def test_a_token_about_to_expire_is_refreshed_before_publishing(
 ) -> None:
     SocialAccount.objects.filter(pk=alices_account.pk).update(token_expires_at=NOW + timedelta(minutes=2))
 
-    assert publish(due_entry) == services.PublishOutcome.PUBLISHED
+    assert publish(due_entry) == pipeline.PublishOutcome.PUBLISHED
 
     assert [call.account.access_token for call in fake_x.publish_calls] == ["fresh-access"]
 

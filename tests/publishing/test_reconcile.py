@@ -7,7 +7,7 @@ import time_machine
 from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 
 from platforms.base import PublishResult, ReconcileStatus, Reconciliation, RetryableError
-from publishing import services
+from publishing import pipeline, services
 from publishing.models import Post, ScheduleEntry
 from tests.support.broker import Broker
 from tests.support.fakes import FakeClient
@@ -45,7 +45,7 @@ def test_a_post_found_on_the_platform_is_marked_published_with_its_link(
         result=PublishResult(platform_post_id="190", url="https://x.com/alice/status/190"),
     )
 
-    assert services.reconcile_entry(entry_id=unconfirmed.pk) == ReconcileStatus.PUBLISHED
+    assert pipeline.reconcile_entry(entry_id=unconfirmed.pk) == ReconcileStatus.PUBLISHED
 
     unconfirmed.refresh_from_db()
     assert unconfirmed.status == Status.PUBLISHED
@@ -64,15 +64,15 @@ def test_a_post_the_platform_never_got_is_sent_again_once(
     django_capture_on_commit_callbacks: RunOnCommit,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.reconcile_entry(entry_id=unconfirmed.pk) == ReconcileStatus.NOT_PUBLISHED
+        assert pipeline.reconcile_entry(entry_id=unconfirmed.pk) == ReconcileStatus.NOT_PUBLISHED
 
     unconfirmed.refresh_from_db()
     assert unconfirmed.status == Status.RETRYING
     assert [(m.task, m.args) for m in broker.messages()] == [
         ("publishing.publish_entry", (unconfirmed.pk, 0))
     ]
-    assert services.publish_entry(entry_id=unconfirmed.pk, dispatch_version=0) == "published"
-    assert services.publish_entry(entry_id=unconfirmed.pk, dispatch_version=0) == "skipped"
+    assert pipeline.publish_entry(entry_id=unconfirmed.pk, dispatch_version=0) == "published"
+    assert pipeline.publish_entry(entry_id=unconfirmed.pk, dispatch_version=0) == "skipped"
     assert len(fake_x.publish_calls) == 1
 
 
@@ -81,7 +81,7 @@ def test_a_post_not_found_after_the_last_attempt_fails_the_entry(
 ) -> None:
     ScheduleEntry.objects.filter(pk=unconfirmed.pk).update(attempts=4)
 
-    services.reconcile_entry(entry_id=unconfirmed.pk)
+    pipeline.reconcile_entry(entry_id=unconfirmed.pk)
 
     unconfirmed.refresh_from_db()
     assert unconfirmed.status == Status.FAILED
@@ -95,7 +95,7 @@ def test_an_inconclusive_answer_leaves_the_entry_for_the_user_with_a_reason(
         status=ReconcileStatus.UNKNOWN, message="TikTok is still processing."
     )
 
-    services.reconcile_entry(entry_id=unconfirmed.pk)
+    pipeline.reconcile_entry(entry_id=unconfirmed.pk)
 
     unconfirmed.refresh_from_db()
     assert unconfirmed.status == Status.UNCONFIRMED
@@ -111,7 +111,7 @@ def test_a_platform_error_while_reconciling_is_inconclusive(
 
     fake_x.reconcile = broken  # type: ignore[method-assign]
 
-    assert services.reconcile_entry(entry_id=unconfirmed.pk) == ReconcileStatus.UNKNOWN
+    assert pipeline.reconcile_entry(entry_id=unconfirmed.pk) == ReconcileStatus.UNKNOWN
 
     unconfirmed.refresh_from_db()
     assert (unconfirmed.status, unconfirmed.last_error_message) == (Status.UNCONFIRMED, "X is down")
@@ -122,5 +122,5 @@ def test_reconciling_an_entry_that_is_no_longer_unconfirmed_does_nothing(
 ) -> None:
     assert services.confirm_published(entry=unconfirmed)
 
-    assert services.reconcile_entry(entry_id=unconfirmed.pk) is None
+    assert pipeline.reconcile_entry(entry_id=unconfirmed.pk) is None
     assert fake_x.reconcile_calls == []

@@ -15,7 +15,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 from pytest_django import Settings
 
 from platforms.models import SocialAccount
-from publishing import services
+from publishing import pipeline, services
 from publishing.models import Post, PostMedia, ScheduleEntry
 from tests.support.broker import Broker
 from tests.support.fakes import FakeClient
@@ -195,7 +195,7 @@ def test_the_platform_gets_the_media_its_url_and_the_options(
     )
     entry = ScheduleEntry.objects.create(post=alices_post, scheduled_at=NOW, next_attempt_at=NOW)
 
-    services.publish_entry(entry_id=entry.pk, dispatch_version=0)
+    pipeline.publish_entry(entry_id=entry.pk, dispatch_version=0)
 
     [request] = fake_x.publish_calls
     [media] = request.media

@@ -7,18 +7,18 @@ from pathlib import Path
 
 from django.conf import settings
 
-from publishing import services
+from publishing import dispatch
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def test_production_values_of_the_pipeline_are_pinned() -> None:
     assert settings.SOSOCIAL_RETRY_DELAYS == [60, 120, 240]
-    assert [services.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
-    assert services.horizon().total_seconds() == 600
+    assert [dispatch.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
+    assert dispatch.horizon().total_seconds() == 600
     assert settings.SOSOCIAL_SWEEP_INTERVAL_SECONDS == 300
     # At least twice the sweep interval: even a sweep that runs late sends an entry before it is due.
-    assert services.horizon().total_seconds() >= 2 * settings.SOSOCIAL_SWEEP_INTERVAL_SECONDS
+    assert dispatch.horizon().total_seconds() >= 2 * settings.SOSOCIAL_SWEEP_INTERVAL_SECONDS
 
 
 def test_the_lease_outlives_the_task_time_limit() -> None:

@@ -11,9 +11,10 @@ from django_celery_beat.models import PeriodicTask
 from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 from pytest_django import Settings
 
-from publishing import services
+from publishing import sweep as safety_net
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from tests.support.broker import Broker
+from tests.support.dates import entry_at
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -29,17 +30,12 @@ def clock() -> Iterator[time_machine.Traveller]:
 @pytest.fixture
 def sweep(
     broker: Broker, django_capture_on_commit_callbacks: RunOnCommit
-) -> Callable[[], services.SweepReport]:
-    def run() -> services.SweepReport:
+) -> Callable[[], safety_net.SweepReport]:
+    def run() -> safety_net.SweepReport:
         with django_capture_on_commit_callbacks(execute=True):
-            return services.sweep_schedule()
+            return safety_net.sweep_schedule()
 
     return run
-
-
-def entry_at(post: Post, when: datetime, **fields: object) -> ScheduleEntry:
-    fields.setdefault("next_attempt_at", when)
-    return ScheduleEntry.objects.create(post=post, scheduled_at=when, **fields)
 
 
 def test_the_safety_net_runs_every_300_seconds_after_migrate() -> None:
@@ -53,7 +49,7 @@ def test_the_safety_net_runs_every_300_seconds_after_migrate() -> None:
 
 
 def test_it_sends_entries_that_entered_the_horizon_and_nothing_beyond(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     inside = entry_at(alices_post, NOW + timedelta(minutes=10))
     beyond = entry_at(alices_post, NOW + timedelta(minutes=10, seconds=1))
@@ -67,7 +63,7 @@ def test_it_sends_entries_that_entered_the_horizon_and_nothing_beyond(
 
 
 def test_a_second_sweep_does_not_send_the_same_entries_again(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     entry_at(alices_post, NOW + timedelta(minutes=3))
 
@@ -79,7 +75,7 @@ def test_a_second_sweep_does_not_send_the_same_entries_again(
 
 
 def test_it_sends_in_bounded_batches_until_everything_due_is_sent(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport], settings: Settings
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport], settings: Settings
 ) -> None:
     settings.SOSOCIAL_SWEEP_BATCH_SIZE = 3
     for n in range(7):
@@ -90,7 +86,7 @@ def test_it_sends_in_bounded_batches_until_everything_due_is_sent(
 
 
 def test_it_recovers_a_pending_entry_whose_message_was_lost(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     lost = entry_at(alices_post, NOW - timedelta(minutes=4), dispatched_at=NOW - timedelta(minutes=14))
 
@@ -103,7 +99,7 @@ def test_it_recovers_a_pending_entry_whose_message_was_lost(
 
 
 def test_it_leaves_an_overdue_entry_alone_while_its_message_is_recent(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     # Due four minutes ago, but re-sent a minute ago: a busy queue, not a lost message.
     entry_at(alices_post, NOW - timedelta(minutes=4), dispatched_at=NOW - timedelta(minutes=1))
@@ -113,7 +109,7 @@ def test_it_leaves_an_overdue_entry_alone_while_its_message_is_recent(
 
 
 def test_it_leaves_an_entry_waiting_for_its_retry_alone(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     entry_at(
         alices_post,
@@ -131,7 +127,7 @@ def test_it_leaves_an_entry_waiting_for_its_retry_alone(
 
 
 def test_it_resends_a_retry_whose_message_was_lost(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     retry = entry_at(
         alices_post,
@@ -147,7 +143,7 @@ def test_it_resends_a_retry_whose_message_was_lost(
 
 
 def test_it_turns_an_expired_lease_into_unconfirmed_and_asks_for_reconciliation(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     stuck = entry_at(
         alices_post,
@@ -176,7 +172,7 @@ def test_it_turns_an_expired_lease_into_unconfirmed_and_asks_for_reconciliation(
 
 
 def test_it_asks_again_for_a_reconciliation_whose_message_was_lost(
-    alices_post: Post, broker: Broker, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     entry = entry_at(
         alices_post,
@@ -198,7 +194,7 @@ def test_it_asks_again_for_a_reconciliation_whose_message_was_lost(
 
 
 def test_final_and_future_entries_cost_the_sweep_no_extra_queries(
-    alices_post: Post, sweep: Callable[[], services.SweepReport]
+    alices_post: Post, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
     for n in range(30):
         entry_at(alices_post, NOW - timedelta(days=1, minutes=n), status=Status.PUBLISHED)
@@ -207,7 +203,7 @@ def test_final_and_future_entries_cost_the_sweep_no_extra_queries(
     with CaptureQueriesContext(connection) as queries:
         report = sweep()
 
-    assert report == services.SweepReport()
+    assert report == safety_net.SweepReport()
     # One select per step, each inside its own (savepoint) transaction: nothing per row.
     selects = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
     assert len(selects) == 4

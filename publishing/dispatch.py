@@ -1,0 +1,69 @@
+"""When a date's publish message goes out: the horizon, grace and lease, retry delays, and sending
+messages only after the row commits.
+
+The database row decides; a Celery message only says "look at entry N, version V, now", so sending
+one twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+
+from publishing.models import ScheduleEntry
+
+PUBLISH_TASK = "publishing.publish_entry"
+RECONCILE_TASK = "publishing.reconcile_entry"
+
+
+# Settings are read at call time so tests can shorten them.
+def horizon() -> timedelta:
+    return timedelta(seconds=settings.SOSOCIAL_HORIZON_SECONDS)
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=settings.SOSOCIAL_SWEEP_GRACE_SECONDS)
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.SOSOCIAL_LEASE_SECONDS)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """The wait after failed attempt `attempt` (1-based): exactly 60, 120, 240 s in production."""
+    return timedelta(seconds=settings.SOSOCIAL_RETRY_DELAYS[attempt - 1])
+
+
+def send_publish(entry_id: int, dispatch_version: int, eta: datetime) -> None:
+    current_app.send_task(PUBLISH_TASK, args=(entry_id, dispatch_version), eta=eta)
+
+
+def send_reconcile(entry_id: int, countdown: float) -> None:
+    current_app.send_task(RECONCILE_TASK, args=(entry_id,), countdown=countdown)
+
+
+def after_commit(send: Callable[[], None]) -> None:
+    # robust: if Redis is down the row is already committed with dispatched_at set, and the sweep
+    # sends the message again after the grace period. A broker fault never fails the user's action.
+    transaction.on_commit(send, robust=True)
+
+
+def dispatch_if_due(entry: ScheduleEntry, *, now: datetime) -> bool:
+    """Send the publish message now if the entry is due within the horizon; else the sweep will."""
+    if not entry.is_waiting or entry.next_attempt_at > now + horizon():
+        return False
+    if not entry.mark_dispatched(now=now):
+        return False
+    entry_id, version, eta = entry.pk, entry.dispatch_version, entry.next_attempt_at
+    after_commit(lambda: send_publish(entry_id, version, eta))
+    return True
+
+
+def request_reconcile(entry: ScheduleEntry) -> None:
+    entry_id = entry.pk
+    delay = settings.SOSOCIAL_RECONCILE_DELAY_SECONDS
+    after_commit(lambda: send_reconcile(entry_id, delay))

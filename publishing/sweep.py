@@ -1,0 +1,143 @@
+"""The safety net, every few minutes: find what should have happened and did not.
+
+Messages lost to Redis, workers that died mid-publish and reconcile requests that never arrived are
+all found from the rows, in bounded batches on the partial indexes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from publishing import dispatch
+from publishing.models import PublishAttempt, ScheduleEntry
+from publishing.pipeline import log_attempt
+
+logger = logging.getLogger(__name__)
+Status = ScheduleEntry.Status
+
+
+@dataclass
+class SweepReport:
+    dispatched: int = 0
+    redispatched: int = 0
+    leases_expired: int = 0
+    reconciles_requested: int = 0
+
+
+def _in_batches(step: Callable[[], int]) -> int:
+    total = 0
+    for _ in range(settings.SOSOCIAL_SWEEP_MAX_BATCHES):
+        done = step()
+        total += done
+        if done < settings.SOSOCIAL_SWEEP_BATCH_SIZE:
+            break
+    return total
+
+
+def _locked_batch(query: QuerySet[ScheduleEntry], order: str) -> list[ScheduleEntry]:
+    # skip_locked: two sweeps (two beat processes by mistake) take disjoint rows instead of waiting.
+    return list(
+        query.select_for_update(skip_locked=True).order_by(order)[: settings.SOSOCIAL_SWEEP_BATCH_SIZE]
+    )
+
+
+def _dispatch_batch(query: QuerySet[ScheduleEntry], *, now: datetime) -> int:
+    with transaction.atomic():
+        rows = _locked_batch(query, "next_attempt_at")
+        if not rows:
+            return 0
+        # The rows are locked, so one bulk stamp is as safe as a per-row compare-and-set.
+        ScheduleEntry.objects.filter(pk__in=[row.pk for row in rows]).update(
+            dispatched_at=now, updated_at=now
+        )
+        messages = [(row.pk, row.dispatch_version, row.next_attempt_at) for row in rows]
+
+        def send_all() -> None:
+            for entry_id, version, eta in messages:
+                dispatch.send_publish(entry_id, version, eta)
+
+        dispatch.after_commit(send_all)
+    return len(rows)
+
+
+def waiting_entries() -> QuerySet[ScheduleEntry]:
+    return ScheduleEntry.objects.filter(status__in=ScheduleEntry.WAITING)
+
+
+def _expire_leases_batch(*, now: datetime) -> int:
+    with transaction.atomic():
+        rows = _locked_batch(
+            ScheduleEntry.objects.filter(status=Status.PUBLISHING, lease_until__lt=now), "lease_until"
+        )
+        for entry in rows:
+            message = (
+                "The worker stopped while publishing, so the platform may or may not have the "
+                "post. SoSocial is checking before sending anything again."
+            )
+            if entry.mark_unconfirmed(code="lease_expired", message=message, now=now):
+                log_attempt(
+                    entry,
+                    outcome=PublishAttempt.Outcome.INTERRUPTED,
+                    started_at=now - dispatch.lease(),
+                    finished_at=now,
+                    error_code="lease_expired",
+                    message=message,
+                )
+                dispatch.request_reconcile(entry)
+    return len(rows)
+
+
+def _rerequest_reconcile_batch(*, now: datetime) -> int:
+    with transaction.atomic():
+        rows = _locked_batch(
+            ScheduleEntry.objects.filter(
+                status=Status.UNCONFIRMED,
+                reconciled_at__isnull=True,
+                dispatched_at__lt=now - dispatch.grace(),
+            ),
+            "dispatched_at",
+        )
+        for entry in rows:
+            if entry.request_reconcile(now=now):
+                dispatch.request_reconcile(entry)
+    return len(rows)
+
+
+def sweep_schedule() -> SweepReport:
+    """Find what should have happened and did not, in bounded batches on the partial indexes."""
+    now = timezone.now()
+    report = SweepReport()
+    # 1. Entries that entered the horizon and have no message yet.
+    report.dispatched = _in_batches(
+        lambda: _dispatch_batch(
+            waiting_entries().filter(
+                dispatched_at__isnull=True, next_attempt_at__lte=now + dispatch.horizon()
+            ),
+            now=now,
+        )
+    )
+    # 2. Overdue entries whose message is older than the grace period: Redis lost it. The stamp
+    #    from step 1 or from this step keeps a sweep from re-selecting rows it just sent.
+    report.redispatched = _in_batches(
+        lambda: _dispatch_batch(
+            waiting_entries().filter(
+                Q(next_attempt_at__lt=now - dispatch.grace()), Q(dispatched_at__lt=now - dispatch.grace())
+            ),
+            now=now,
+        )
+    )
+    # 3. Publishing entries whose worker died: their outcome is unknown until reconciled.
+    report.leases_expired = _in_batches(lambda: _expire_leases_batch(now=now))
+    # 4. Unconfirmed entries whose reconcile message was lost.
+    report.reconciles_requested = _in_batches(lambda: _rerequest_reconcile_batch(now=now))
+    if any(vars(report).values()):
+        logger.info("Sweep: %s", report)
+    return report

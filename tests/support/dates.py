@@ -1,0 +1,28 @@
+"""Schedule entries made directly in a status, as the publishing pipeline would have left them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from publishing.models import Post, PublishAttempt, ScheduleEntry
+
+FAR = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def add_entry(post: Post, status: str = "pending", when: datetime = FAR, **fields: Any) -> ScheduleEntry:
+    fields.setdefault("next_attempt_at", when)
+    return ScheduleEntry.objects.create(post=post, scheduled_at=when, status=status, **fields)
+
+
+def entry_at(post: Post, when: datetime, status: str = "pending", **fields: Any) -> ScheduleEntry:
+    return add_entry(post, status, when, **fields)
+
+
+def add_attempt(entry: ScheduleEntry, outcome: str, started_at: datetime, **fields: Any) -> PublishAttempt:
+    """A logged attempt of `entry`'s first run, two seconds long unless told."""
+    fields.setdefault("finished_at", started_at + timedelta(seconds=2))
+    fields.setdefault("number", 1)
+    return PublishAttempt.objects.create(
+        entry=entry, dispatch_version=0, started_at=started_at, outcome=outcome, **fields
+    )
