@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -73,6 +73,9 @@ class PublishRequest:
     # Per-platform choices the user made (TikTok "privacy_level", Instagram "kind": "reel", ...).
     options: Mapping[str, str] = field(default_factory=dict)
     progress: Mapping[str, str] = field(default_factory=dict)
+    # Platform post ids already recorded for OTHER dates on this account: reconciliation by text
+    # never answers with one of them (two dates of one post share their text).
+    taken_post_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,43 @@ class PublishResult:
 
 # Called by a client with handles it must find again after a crash; persisted before it returns.
 Checkpoint = Callable[[Mapping[str, str]], None]
+
+# What a client checkpoints just before the first call of this date that can publish: the moment
+# (ISO 8601, UTC) this date's own attempts began to reach the platform. A post found by its text
+# counts as this date's only if the platform made it after that moment, so a date never claims
+# another date's post of the same text, and with no moment saved nothing of this date was sent.
+SENT_AT = "sent_at"
+# Platforms stamp posts with their own clock, to the second: this date's own post can look up to
+# this much older than the moment saved before sending it.
+CLOCK_SKEW = timedelta(seconds=2)
+
+
+def mark_sent(request: PublishRequest, checkpoint: Checkpoint, *, now: datetime | None = None) -> None:
+    """Save when this date first reached for the platform (kept across attempts: the first one's
+    post may appear late, so later searches still start from it)."""
+    if not sent_at(request.progress):
+        checkpoint({SENT_AT: (now or datetime.now(UTC)).isoformat()})
+
+
+def sent_at(progress: Mapping[str, str]) -> datetime | None:
+    """When this date's first publishing call was sent; None when none was ever sent."""
+    raw = progress.get(SENT_AT, "")
+    try:
+        moment = datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def search_from(request: PublishRequest, since: datetime) -> datetime | None:
+    """Where a search by text for this date's post starts: never before its own first send; None
+    when nothing of this date was ever sent (so there is nothing to find)."""
+    moment = sent_at(request.progress)
+    if moment is None:
+        return None
+    return max(since, moment - CLOCK_SKEW)
 
 
 class ReconcileStatus(enum.StrEnum):

@@ -7,14 +7,15 @@ error classification are shared with Instagram in `platforms.meta`.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from platforms import base
 from platforms.media import file_size, is_public_url, is_video
-from platforms.meta import DUPLICATE_CODE, Answer, GraphClient
+from platforms.meta import JSON, GraphClient
 
 # -- limits ------------------------------------------------------------------------------------------
 MAX_TEXT_LENGTH = 63_206  # Postiz's number; Meta's official one is UNVERIFIED
@@ -29,10 +30,26 @@ SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "bus
 WEB_URL = "https://www.facebook.com"
 POST_FIELDS = "id,permalink_url"
 LISTING_FIELDS = "id,message,created_time,permalink_url"
-DEFAULT_GRAPH_VIDEO_URL = "https://graph-video.facebook.com"
-# A retried attempt that meets "duplicate" looks for its own earlier post from a little before the
-# scheduled time (clock skew between SoSocial and Meta).
-EARLIER_ATTEMPT_SLACK = timedelta(minutes=5)
+VIDEO_STATUS_FIELDS = "status,permalink_url"
+VIDEO_KEY = "facebook_video_id"  # what publish checkpoints once Facebook names the video
+
+# -- pacing ------------------------------------------------------------------------------------------
+# Facebook answers a video upload at once and processes it afterwards; the post shows only when
+# processing ends. A publish waits this long (inside the Celery soft time limit), then leaves the
+# rest to reconciliation by the saved video id.
+VIDEO_POLL_INTERVAL = 3.0
+VIDEO_POLL_BUDGET = 45.0
+
+
+def _video_errors(body: JSON) -> str:
+    """Facebook's reasons for a failed video, as ' ("...")', or ''."""
+    status = body.get("status")
+    phase = status.get("processing_phase") if isinstance(status, dict) else None
+    errors = phase.get("errors") if isinstance(phase, dict) else None
+    messages = [
+        str(item.get("message")) for item in errors or [] if isinstance(item, dict) and item.get("message")
+    ]
+    return f' ("{"; ".join(messages)}")' if messages else ""
 
 
 def _absolute(url: Any) -> str:
@@ -94,25 +111,26 @@ class FacebookClient(GraphClient):
 
     # -- publishing ----------------------------------------------------------------------------------
     def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
-        # Every Facebook post is created by one final call, so there is no handle to checkpoint:
-        # recovery looks the post up by its text (reconcile).
+        # Every Facebook post is made by one final call, which answers with its id. Before that
+        # call the client saves when this date first sent it (`base.mark_sent`), so reconciliation
+        # looks for this date's own post and no earlier one of the same text.
         page_id = request.account.account_id
         videos = [item for item in request.media if is_video(item)]
         if videos:
-            return self._publish_video(request, videos[0])
+            return self._publish_video(request, videos[0], checkpoint)
         if not request.media:
             data = {"message": request.text, "fields": POST_FIELDS}
             if request.options.get("link"):
                 data["link"] = request.options["link"]
-            return self._create_post(request, f"{page_id}/feed", data)
+            return self._create_post(request, f"{page_id}/feed", data, checkpoint)
         if len(request.media) == 1:
             data = {"url": request.media[0].url, "fields": POST_FIELDS}
             if request.text:
                 data["caption"] = request.text
-            return self._create_post(request, f"{page_id}/photos", data)
-        return self._publish_album(request)
+            return self._create_post(request, f"{page_id}/photos", data, checkpoint)
+        return self._publish_album(request, checkpoint)
 
-    def _publish_album(self, request: base.PublishRequest) -> base.PublishResult:
+    def _publish_album(self, request: base.PublishRequest, checkpoint: base.Checkpoint) -> base.PublishResult:
         page_id, token = request.account.account_id, request.account.access_token
         photo_ids = []
         for item in request.media:
@@ -130,66 +148,114 @@ class FacebookClient(GraphClient):
             "attached_media": json.dumps([{"media_fbid": photo_id} for photo_id in photo_ids]),
             "fields": POST_FIELDS,
         }
-        return self._create_post(request, f"{page_id}/feed", data)
-
-    def _publish_video(self, request: base.PublishRequest, video: base.MediaItem) -> base.PublishResult:
-        page_id = request.account.account_id
-        data = {"file_url": video.url, "description": request.text, "fields": POST_FIELDS}
-        if request.options.get("title"):
-            data["title"] = request.options["title"]
-        host = self.config.get("graph_video_url") or DEFAULT_GRAPH_VIDEO_URL
-        answer = self._create(request, f"{page_id}/videos", data, host=host)
-        if isinstance(answer, base.PublishResult):
-            return answer
-        # Facebook processes the video after answering; the video id is the handle users can open.
-        video_id = self.require_id(answer, what="video", publishes=True)
-        url = _absolute(answer.body.get("permalink_url")) or f"{WEB_URL}/{page_id}/videos/{video_id}"
-        return base.PublishResult(platform_post_id=video_id, url=url, http_status=answer.http_status)
+        return self._create_post(request, f"{page_id}/feed", data, checkpoint)
 
     def _create_post(
-        self, request: base.PublishRequest, path: str, data: Mapping[str, str]
+        self, request: base.PublishRequest, path: str, data: Mapping[str, str], checkpoint: base.Checkpoint
     ) -> base.PublishResult:
-        answer = self._create(request, path, data)
-        if isinstance(answer, base.PublishResult):
-            return answer
+        base.mark_sent(request, checkpoint)
+        # A 5xx, a transient error, a lost answer or Meta's duplicate refusal (506) raise
+        # OutcomeUnknown here (`GraphClient.post`): the pipeline reconciles before sending again.
+        answer = self.post(path, token=request.account.access_token, data=data, publishes=True)
         # /photos answers with the photo id and the id of the Page post that shows it.
         post_id = str(answer.body.get("post_id") or self.require_id(answer, what="post", publishes=True))
         url = _absolute(answer.body.get("permalink_url")) or f"{WEB_URL}/{post_id}"
         return base.PublishResult(platform_post_id=post_id, url=url, http_status=answer.http_status)
 
-    def _create(
-        self, request: base.PublishRequest, path: str, data: Mapping[str, str], *, host: str | None = None
-    ) -> Answer | base.PublishResult:
-        """The answer to a publishing call, or an earlier attempt's post that Facebook says exists."""
-        try:
-            return self.post(path, token=request.account.access_token, data=data, publishes=True, base=host)
-        except base.PermanentError as error:
-            if not error.code.startswith(f"meta_{DUPLICATE_CODE}"):
-                raise
-            # Facebook refuses an identical consecutive post. If an earlier attempt of this very
-            # post went out (its answer lost to a 5xx or timeout), that is success, not failure.
-            earlier, _complete = self._find_post(request, since=request.scheduled_at - EARLIER_ATTEMPT_SLACK)
-            if earlier is None:
-                raise
-            return earlier
+    def _publish_video(
+        self, request: base.PublishRequest, video: base.MediaItem, checkpoint: base.Checkpoint
+    ) -> base.PublishResult:
+        token = request.account.access_token
+        video_id = request.progress.get(VIDEO_KEY, "")
+        if video_id:
+            # An earlier attempt uploaded this video: follow it, never upload a second copy while
+            # the first may still come out of processing.
+            status, _body = self._video_status(video_id, token=token)
+            if status == "error":
+                checkpoint({VIDEO_KEY: ""})  # a failed video is never shown: a new upload is safe
+                video_id = ""
+        if not video_id:
+            page_id = request.account.account_id
+            data = {"file_url": video.url, "description": request.text}
+            if request.options.get("title"):
+                data["title"] = request.options["title"]
+            base.mark_sent(request, checkpoint)
+            # The Graph host itself: Meta retired the separate graph-video host.
+            answer = self.post(f"{page_id}/videos", token=token, data=data, publishes=True)
+            video_id = self.require_id(answer, what="video", publishes=True)
+            checkpoint({VIDEO_KEY: video_id})
+        return self._await_video(video_id, token=token)
+
+    def _video_status(self, video_id: str, *, token: str) -> tuple[str, JSON]:
+        """The video's `status.video_status` (processing, ready, error, ...) and its whole answer."""
+        body = self.get(video_id, token=token, params={"fields": VIDEO_STATUS_FIELDS})
+        status = body.get("status")
+        state = status.get("video_status") if isinstance(status, dict) else None
+        return (str(state) if state else ""), body
+
+    def _await_video(self, video_id: str, *, token: str) -> base.PublishResult:
+        """Poll the uploaded video until Facebook has processed it, within the time budget."""
+        polls = max(1, math.ceil(VIDEO_POLL_BUDGET / VIDEO_POLL_INTERVAL)) + 1
+        for poll in range(polls):
+            if poll:
+                self.sleep(VIDEO_POLL_INTERVAL)
+            try:
+                state, body = self._video_status(video_id, token=token)
+            except base.TokenExpired:
+                raise  # refreshing then publishing again resumes this same video id
+            except base.PlatformError as error:
+                raise base.OutcomeUnknown(
+                    f"Facebook has the video but SoSocial could not check on it ({error.message}). "
+                    "SoSocial is checking before doing anything else.",
+                    code=error.code,
+                    http_status=error.http_status,
+                ) from error
+            if state == "ready":
+                return self._video_result(video_id, body)
+            if state == "error":
+                raise base.PermanentError(
+                    f"Facebook could not process the video{_video_errors(body)}. Check it is a video "
+                    "Facebook accepts (MP4 or MOV, H.264), then schedule it again.",
+                    code="facebook_video_processing_failed",
+                )
+        raise base.OutcomeUnknown(
+            "Facebook is still processing the video; it will show on the Page when done. SoSocial "
+            "is checking on it before doing anything else.",
+            code="facebook_video_processing",
+        )
+
+    def _video_result(self, video_id: str, body: JSON) -> base.PublishResult:
+        page_url = _absolute(body.get("permalink_url")) or f"{WEB_URL}/{video_id}"
+        return base.PublishResult(platform_post_id=video_id, url=page_url, http_status=200)
 
     # -- reconciliation ------------------------------------------------------------------------------
     def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
+        video_id = request.progress.get(VIDEO_KEY, "")
+        if video_id:
+            return self._reconcile_video(video_id, token=request.account.access_token)
+        start = base.search_from(request, since)
+        if start is None:
+            # publish saves the moment before the call that makes a post; without it no such call
+            # was ever sent for this date.
+            return base.Reconciliation(
+                status=base.ReconcileStatus.NOT_PUBLISHED,
+                message="SoSocial never sent this date to Facebook; safe to send it.",
+            )
         if not request.text.strip():
             return base.Reconciliation(
                 status=base.ReconcileStatus.UNKNOWN,
                 message="This post has no text, so SoSocial cannot recognise it among the Page's "
                 "posts. Check the Page, then mark the date published or send it again.",
             )
-        found, complete = self._find_post(request, since=since)
+        found, complete = self._find_post(request, since=start)
         if found is not None:
             return base.Reconciliation(status=base.ReconcileStatus.PUBLISHED, result=found)
         if any(is_video(item) for item in request.media):
-            # A video post shows up in the Page's posts only once Facebook has processed it.
+            # The upload's answer was lost, so its id is unknown, and a video post shows among the
+            # Page's posts only once Facebook has processed it.
             return base.Reconciliation(
                 status=base.ReconcileStatus.UNKNOWN,
-                message="Facebook may still be processing the video. Check the Page's videos, then "
-                "mark the date published or send it again.",
+                message="Facebook may still be processing the video. SoSocial will look again.",
             )
         if not complete:
             return base.Reconciliation(
@@ -198,6 +264,22 @@ class FacebookClient(GraphClient):
                 "the Page, then mark the date published or send it again.",
             )
         return base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED)
+
+    def _reconcile_video(self, video_id: str, *, token: str) -> base.Reconciliation:
+        state, body = self._video_status(video_id, token=token)
+        if state == "ready":
+            return base.Reconciliation(
+                status=base.ReconcileStatus.PUBLISHED, result=self._video_result(video_id, body)
+            )
+        if state == "error":
+            return base.Reconciliation(
+                status=base.ReconcileStatus.NOT_PUBLISHED,
+                message=f"Facebook could not process the video{_video_errors(body)}.",
+            )
+        return base.Reconciliation(
+            status=base.ReconcileStatus.UNKNOWN,
+            message="Facebook is still processing the video. SoSocial will look again.",
+        )
 
     def _find_post(
         self, request: base.PublishRequest, *, since: datetime

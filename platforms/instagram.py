@@ -13,7 +13,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import requests
 
@@ -51,6 +51,9 @@ SCOPES = (*FACEBOOK_SCOPES, "instagram_basic", "instagram_content_publish")
 STATUS_FIELDS = "status_code,status"
 MEDIA_FIELDS = "id,caption,timestamp,permalink"
 CONTAINER_KEY = "container_id"  # what publish checkpoints; reconcile reads it back
+# The container a media_publish was sent for, saved before sending: a FINISHED container that was
+# never sent cannot be live, while one that was may still be publishing.
+PUBLISH_SENT_KEY = "ig_publish_sent_for"
 
 # Container status codes.
 IN_PROGRESS = "IN_PROGRESS"
@@ -67,9 +70,6 @@ PUBLISHED = "PUBLISHED"
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_POLL_TIMEOUT = 30.0
 MAX_NOT_READY_RETRIES = 2
-# A retried attempt looks for its own earlier post from a little before the scheduled time (clock
-# skew between SoSocial and Meta).
-EARLIER_ATTEMPT_SLACK = timedelta(minutes=5)
 
 
 def _seconds(value: str | None, default: float) -> float:
@@ -157,10 +157,11 @@ class InstagramClient(GraphClient):
         status = ""
         if container_id:
             # An earlier attempt made this container and then stopped (crash, lost answer, timeout).
+            # Publishing the same container again can never post twice (Meta refuses a PUBLISHED
+            # one), so it is reused whenever it can still publish.
             status = self._earlier_container_status(container_id, token=token)
             if status == PUBLISHED:
-                # Its media_publish went through: publishing again would post twice.
-                return self._published_media(request, since=request.scheduled_at - EARLIER_ATTEMPT_SLACK)
+                return self._published_media(request)
             if status not in (FINISHED, IN_PROGRESS):
                 container_id = ""  # expired, failed or gone: containers are invisible, so start over
         if not container_id:
@@ -171,8 +172,8 @@ class InstagramClient(GraphClient):
         if status != FINISHED:
             status = self._wait_until_finished([container_id], token=token)
         if status == PUBLISHED:
-            return self._published_media(request, since=request.scheduled_at - EARLIER_ATTEMPT_SLACK)
-        return self._media_publish(request, container_id)
+            return self._published_media(request)
+        return self._media_publish(request, container_id, checkpoint)
 
     def _earlier_container_status(self, container_id: str, *, token: str) -> str:
         try:
@@ -278,8 +279,12 @@ class InstagramClient(GraphClient):
             code=code,
         )
 
-    def _media_publish(self, request: base.PublishRequest, container_id: str) -> base.PublishResult:
+    def _media_publish(
+        self, request: base.PublishRequest, container_id: str, checkpoint: base.Checkpoint
+    ) -> base.PublishResult:
         ig_user_id, token = request.account.account_id, request.account.access_token
+        base.mark_sent(request, checkpoint)
+        checkpoint({PUBLISH_SENT_KEY: container_id})
         for attempt in range(MAX_NOT_READY_RETRIES + 1):
             try:
                 answer = self.post(
@@ -290,11 +295,13 @@ class InstagramClient(GraphClient):
                 )
             except base.RetryableError as error:
                 # 9007 "not ready" means the status we saw was stale: poll again, don't fail.
-                if not error.code.startswith(f"meta_{NOT_READY_CODE}") or attempt == MAX_NOT_READY_RETRIES:
-                    raise
-                if self._wait_until_finished([container_id], token=token) == PUBLISHED:
-                    return self._published_media(request, since=request.scheduled_at - EARLIER_ATTEMPT_SLACK)
-                continue
+                if error.code.startswith(f"meta_{NOT_READY_CODE}") and attempt < MAX_NOT_READY_RETRIES:
+                    if self._wait_until_finished([container_id], token=token) == PUBLISHED:
+                        return self._published_media(request)
+                    continue
+                return self._after_failed_publish(request, container_id, error)
+            except base.PlatformError as error:
+                return self._after_failed_publish(request, container_id, error)
             media_id = self.require_id(answer, what="post", publishes=True)
             return base.PublishResult(
                 platform_post_id=media_id,
@@ -302,6 +309,32 @@ class InstagramClient(GraphClient):
                 http_status=answer.http_status,
             )
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _after_failed_publish(
+        self, request: base.PublishRequest, container_id: str, error: base.PlatformError
+    ) -> base.PublishResult:
+        """Whatever media_publish answered, the container says whether the post went out.
+
+        A media_publish may outlive its answer (a timeout, a 5xx, a dropped connection), and Meta
+        refuses to publish a PUBLISHED container again with an error: either way a PUBLISHED
+        container is success. After an ambiguous answer it is watched for a while (the publish may
+        still be running); a container still FINISHED then stays unknown, never "not published".
+        """
+        token = request.account.access_token
+        ambiguous = isinstance(error, base.OutcomeUnknown)
+        polls = max(1, math.ceil(self.poll_timeout / self.poll_interval)) if ambiguous else 1
+        for poll in range(polls):
+            if poll:
+                self.sleep(self.poll_interval)
+            try:
+                status, _text = self._container_status(container_id, token=token)
+            except base.PlatformError:
+                break
+            if status == PUBLISHED:
+                return self._published_media(request)
+            if status != FINISHED:
+                break
+        raise error
 
     def _permalink(self, media_id: str, *, token: str) -> str:
         # The post is live by now: a failed lookup must not turn success into a retry (a double post).
@@ -313,10 +346,21 @@ class InstagramClient(GraphClient):
         permalink = body.get("permalink")
         return permalink if isinstance(permalink, str) else ""
 
-    def _published_media(self, request: base.PublishRequest, *, since: datetime) -> base.PublishResult:
-        """The media an earlier, PUBLISHED container became, found by caption in the account's feed."""
+    def _published_media(
+        self, request: base.PublishRequest, *, since: datetime | None = None
+    ) -> base.PublishResult:
+        """The media this date's PUBLISHED container became, found by caption in the account's
+        feed among posts made since this date first called media_publish."""
+        since = since or request.scheduled_at - base.CLOCK_SKEW
+        # The container already proved this date went out; the search only finds its link.
+        start = base.search_from(request, since) or since
         item, _complete = self.earliest_post(
-            request, "media", since=since, fields=MEDIA_FIELDS, text_field="caption", time_field="timestamp"
+            request,
+            "media",
+            since=start,
+            fields=MEDIA_FIELDS,
+            text_field="caption",
+            time_field="timestamp",
         )
         if item is None:
             # The container says it is published, so it is: record that, even without the link.
@@ -342,8 +386,16 @@ class InstagramClient(GraphClient):
             return base.Reconciliation(
                 status=base.ReconcileStatus.PUBLISHED, result=self._published_media(request, since=since)
             )
+        if status == FINISHED and request.progress.get(PUBLISH_SENT_KEY) == container_id:
+            # media_publish was sent for it and its answer was lost: it may still be publishing.
+            # Publishing this same container again is safe, but "not published" would be a guess.
+            return base.Reconciliation(
+                status=base.ReconcileStatus.UNKNOWN,
+                message="Instagram has not finished publishing this post yet (its media is ready and "
+                "was sent). SoSocial will check again.",
+            )
         if status in (FINISHED, IN_PROGRESS, EXPIRED, ERROR):
-            # An unpublished container is invisible to everyone; sending again is safe.
+            # Never sent, still processing, or dead: an unpublished container is invisible.
             return base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED)
         return base.Reconciliation(
             status=base.ReconcileStatus.UNKNOWN,

@@ -339,6 +339,34 @@ def classify_error(response: requests.Response, *, platform: str) -> PlatformErr
     )
 
 
+def leaves_outcome_open(response: requests.Response) -> bool:
+    """True when an error answer to a call that publishes does not prove that nothing was published.
+
+    Meta promises nothing about a server error, a "transient" error (codes 1/2, `is_transient`) or
+    the duplicate refusal (506, which means an identical post may already be there): any of them can
+    follow a post that was made. Throttling, quota, validation, permission and token refusals are
+    checked before the write, so they prove nothing happened.
+    """
+    error = GraphError.from_response(response)
+    if error is None:
+        return response.status_code >= 500
+    if (
+        error.subcode in PERMANENT_SUBCODES
+        or error.code in THROTTLE_CODES
+        or error.code in SESSION_CODES
+        or error.code in PERMISSION_CODES
+        or error.code in (PUBLISH_QUOTA_CODE, NOT_READY_CODE)
+        or error.subcode in (PUBLISH_QUOTA_SUBCODE, POSTING_TOO_FAST_SUBCODE)
+    ):
+        return False
+    return (
+        error.code in TRANSIENT_CODES
+        or error.code == DUPLICATE_CODE
+        or error.is_transient
+        or response.status_code >= 500
+    )
+
+
 def _classify_bare_status(
     status: int, *, platform: str, headers: Mapping[str, str], now: datetime
 ) -> PlatformError:
@@ -468,14 +496,26 @@ class GraphClient:
         return self._read(response, publishes=publishes)
 
     def _read(self, response: requests.Response, *, publishes: bool) -> Answer:
-        if response.status_code >= 400:
-            raise classify_error(response, platform=self.platform_name)
         try:
             body = response.json()
         except ValueError:
             body = None
-        if isinstance(body, dict) and "error" in body:
-            raise classify_error(response, platform=self.platform_name)
+        if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
+            error = classify_error(response, platform=self.platform_name)
+            if publishes and leaves_outcome_open(response):
+                graph_error = GraphError.from_response(response)
+                said = (
+                    f' {self.platform_name} said: "{graph_error.said}"'
+                    if graph_error and graph_error.said
+                    else ""
+                )
+                raise OutcomeUnknown(
+                    f"{self.platform_name} answered with an error that does not say whether the post "
+                    "was made, so it may be live. SoSocial is checking before sending anything again." + said,
+                    code=error.code,
+                    http_status=response.status_code,
+                ) from error
+            raise error
         if not isinstance(body, dict):
             if publishes:
                 raise OutcomeUnknown(
@@ -548,6 +588,8 @@ class GraphClient:
         for item in items:
             if not item.get("id") or not same_text(item.get(text_field), request.text):
                 continue
+            if str(item["id"]) in request.taken_post_ids:
+                continue  # another date of this post, with the same text, made it
             # The Graph already filtered by `since`; a missing time is trusted to that filter.
             made = parse_graph_time(item.get(time_field)) or since
             if made >= since:

@@ -12,6 +12,7 @@ is uploaded, and a later attempt asks TikTok about it before ever starting a new
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -350,9 +351,20 @@ class TikTokClient(OAuth2Client):
 
     # -- HTTP ----------------------------------------------------------------------------------------
     def _api(
-        self, method: str, path: str, token: str, *, json: Any = None, params: Any = None
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        publishes: bool = False,
     ) -> dict[str, Any]:
-        """Call the API; return `data` when `error.code` is "ok", else raise the classified error."""
+        """Call the API; return `data` when `error.code` is "ok", else raise the classified error.
+
+        `publishes`: the call can start a post (an init). Then an answer that does not prove
+        TikTok did nothing (a 5xx, `internal_error`, an unreadable body) is OutcomeUnknown.
+        """
         response = http.send(
             self.session,
             method,
@@ -369,7 +381,19 @@ class TikTokClient(OAuth2Client):
         if response.ok and isinstance(error, dict) and error.get("code") == "ok":
             data = body.get("data")
             return data if isinstance(data, dict) else {}
-        raise _response_error(response)
+        classified = _response_error(response)
+        if publishes and (
+            response.status_code >= 500
+            or (response.ok and not isinstance(error, dict))
+            or (isinstance(error, dict) and error.get("code") == "internal_error")
+        ):
+            raise base.OutcomeUnknown(
+                "TikTok answered with an error that does not say whether it accepted the post, so it "
+                "may go out. SoSocial is checking before sending anything again.",
+                code=classified.code,
+                http_status=response.status_code,
+            ) from classified
+        raise classified
 
     # -- publishing ----------------------------------------------------------------------------------
     def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
@@ -436,10 +460,12 @@ class TikTokClient(OAuth2Client):
             raise base.PermanentError(f"The video {media_name(video)} is empty.", code="tiktok_media_empty")
         chunk_size, count = chunk_plan(size)
         post_info = self._post_info(request, creator) | {"title": request.text}
+        base.mark_sent(request, checkpoint)
         data = self._api(
             "POST",
             VIDEO_INIT_PATH,
             token,
+            publishes=True,
             json={
                 "post_info": post_info,
                 "source_info": {
@@ -462,7 +488,7 @@ class TikTokClient(OAuth2Client):
         checkpoint(
             {PUBLISH_ID: publish_id, UPLOAD_STATE: "started", VIDEO_SIZE: str(size), USERNAME: username}
         )
-        self._upload_chunks(video, upload_url, size, chunk_size, count, checkpoint)
+        self._upload_chunks(video, upload_url, size, chunk_size, count, checkpoint, publish_id, token)
         return publish_id
 
     def _upload_chunks(
@@ -473,6 +499,8 @@ class TikTokClient(OAuth2Client):
         chunk_size: int,
         count: int,
         checkpoint: base.Checkpoint,
+        publish_id: str,
+        token: str,
     ) -> None:
         """PUT each chunk in order; TikTok answers 206 while it expects more and 201 at the end."""
         ranges = chunk_ranges(size, chunk_size, count)
@@ -488,31 +516,94 @@ class TikTokClient(OAuth2Client):
                     "Content-Type": video.content_type,
                     "Content-Range": f"bytes {first}-{last}/{size}",
                 }
-                for retry in range(CHUNK_RETRIES + 1):
-                    try:
-                        response = http.send(self.session, "PUT", upload_url, data=chunk, headers=headers)
-                    except base.OutcomeUnknown as error:
-                        if final:
-                            raise
-                        # Without its remaining chunks the upload can never publish.
-                        raise base.RetryableError(
-                            "The connection dropped while uploading the video to TikTok; nothing "
-                            "was posted. SoSocial will try again.",
-                            code="tiktok_upload_interrupted",
-                        ) from error
-                    if response.status_code < 500 or retry == CHUNK_RETRIES:
-                        break
-                    self._sleep(float(retry + 1))
-                if not response.ok:
-                    if final:
-                        # TikTok answered, refusing the last chunk: the upload is not complete.
-                        checkpoint({UPLOAD_STATE: "started"})
-                    if response.status_code in (403, 404):
-                        raise classify_error(code="upload_expired", http_status=response.status_code)
-                    if response.status_code >= 500:
-                        raise classify_error(code="", http_status=response.status_code)
-                    raise classify_error(code="upload_rejected", http_status=response.status_code)
+                if final:
+                    self._send_last_chunk(upload_url, chunk, headers, size, checkpoint, publish_id, token)
+                else:
+                    self._send_chunk(upload_url, chunk, headers)
         checkpoint({UPLOAD_STATE: "complete"})
+
+    def _send_chunk(self, upload_url: str, chunk: bytes, headers: Mapping[str, str]) -> None:
+        """A chunk before the last: nothing can publish without the rest, so any failure retries."""
+        for retry in range(CHUNK_RETRIES + 1):
+            try:
+                response = http.send(self.session, "PUT", upload_url, data=chunk, headers=headers)
+            except base.OutcomeUnknown as error:
+                raise base.RetryableError(
+                    "The connection dropped while uploading the video to TikTok; nothing was posted. "
+                    "SoSocial will try again.",
+                    code="tiktok_upload_interrupted",
+                ) from error
+            if response.status_code < 500 or retry == CHUNK_RETRIES:
+                break
+            self._sleep(float(retry + 1))  # TikTok's answer to a chunk's 5xx is to send it again
+        if not response.ok:
+            raise self._chunk_error(response.status_code)
+
+    def _send_last_chunk(
+        self,
+        upload_url: str,
+        chunk: bytes,
+        headers: Mapping[str, str],
+        size: int,
+        checkpoint: base.Checkpoint,
+        publish_id: str,
+        token: str,
+    ) -> None:
+        """The last chunk completes the upload, and a complete upload publishes by itself.
+
+        So an answer that is not a plain success is checked against TikTok's own count of the
+        bytes it holds: all of them (the chunk landed, or a resend was refused because every chunk
+        is there) means the upload is complete; fewer means the chunk can be sent again; no way
+        to tell means the outcome is unknown.
+        """
+        for retry in range(CHUNK_RETRIES + 1):
+            try:
+                response: requests.Response | None = http.send(
+                    self.session, "PUT", upload_url, data=chunk, headers=headers
+                )
+            except base.OutcomeUnknown:
+                response = None
+            if response is not None and response.ok:
+                return
+            received = self._bytes_received(publish_id, token)
+            if received is None:
+                raise base.OutcomeUnknown(
+                    "TikTok did not confirm the last part of the video, and SoSocial could not ask "
+                    "whether it arrived. SoSocial is checking before sending anything again.",
+                    code="tiktok_last_chunk_unconfirmed",
+                    http_status=response.status_code if response is not None else None,
+                )
+            if received >= size:
+                return  # the upload is complete, whatever the answer said
+            if response is not None and response.status_code < 500:
+                # TikTok answered, refusing the last chunk, and holds fewer bytes: not complete.
+                checkpoint({UPLOAD_STATE: "started"})
+                raise self._chunk_error(response.status_code)
+            if retry < CHUNK_RETRIES:
+                self._sleep(float(retry + 1))
+        checkpoint({UPLOAD_STATE: "started"})
+        raise self._chunk_error(500)
+
+    def _bytes_received(self, publish_id: str, token: str) -> int | None:
+        """How many bytes of the upload TikTok holds (or all, once it moved past uploading)."""
+        try:
+            status = self._fetch_status(publish_id, token)
+        except base.PlatformError:
+            return None
+        if status.get("status") not in (None, "PROCESSING_UPLOAD"):
+            return sys.maxsize  # processing, published or failed: the upload itself is over
+        try:
+            return int(status["uploaded_bytes"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @staticmethod
+    def _chunk_error(status: int) -> base.PlatformError:
+        if status in (403, 404):
+            return classify_error(code="upload_expired", http_status=status)
+        if status >= 500:
+            return classify_error(code="", http_status=status)
+        return classify_error(code="upload_rejected", http_status=status)
 
     def _init_photos(
         self,
@@ -529,10 +620,12 @@ class TikTokClient(OAuth2Client):
         }
         post_info.pop("disable_duet")  # video-only settings
         post_info.pop("disable_stitch")
+        base.mark_sent(request, checkpoint)
         data = self._api(
             "POST",
             CONTENT_INIT_PATH,
             token,
+            publishes=True,
             json={
                 "post_info": post_info,
                 "source_info": {
@@ -676,7 +769,7 @@ class TikTokClient(OAuth2Client):
         photos = _is_photo_post(request.media)
         publish_id = request.progress.get(PUBLISH_ID, "")
         if not publish_id:
-            if photos:
+            if photos and base.sent_at(request.progress) is not None:
                 # UNVERIFIED: a photo init whose answer was lost may still have been accepted, and
                 # TikTok then downloads the photos and publishes on its own. Finding it would need
                 # the video.list scope and a caption match, which SoSocial does not have.
@@ -685,11 +778,12 @@ class TikTokClient(OAuth2Client):
                     message="SoSocial cannot tell whether TikTok accepted these photos. Check the "
                     "account, then mark the post published or send it again.",
                 )
-            # A video init that never returned its publish_id also never returned its upload URL,
-            # so no byte was sent and a FILE_UPLOAD without bytes never publishes.
+            # No photo init was ever sent; and a video init that never returned its publish_id
+            # never returned its upload URL either, so no byte was sent, and a FILE_UPLOAD without
+            # bytes never publishes.
             return base.Reconciliation(
                 status=base.ReconcileStatus.NOT_PUBLISHED,
-                message="TikTok never received the video; safe to send again.",
+                message="TikTok never received the post; safe to send again.",
             )
         status = self._fetch_status(publish_id, request.account.access_token)
         state = status.get("status")

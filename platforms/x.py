@@ -11,6 +11,7 @@ import html
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,10 +23,13 @@ from platforms import base, http
 from platforms.media import media_name
 from platforms.oauth import OAuth2Client, code_challenge_s256
 
+with warnings.catch_warnings():
+    # It reads its emoji data with pkg_resources, which warns on import; nothing to act on here.
+    warnings.simplefilter("ignore", UserWarning)
+    import twitter_text
+
 # -- limits (X's post and media documentation) -----------------------------------------------------
 MAX_WEIGHTED_LENGTH = 280
-URL_WEIGHT = 23  # every URL, whatever its length, becomes a 23-character t.co link
-EMOJI_WEIGHT = 2
 MAX_IMAGES = 4
 MAX_CASHTAGS = 1
 STILL_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
@@ -58,81 +62,22 @@ DEFAULT_CHECK_AFTER_SECONDS = 2.0
 MAX_CHECK_AFTER_SECONDS = 10.0
 RECONCILE_PAGES = 3  # 300 posts since the scheduled time is far more than one account makes
 
-# What publish saves before creating the post: a later attempt that gets "duplicate content" then
-# knows the duplicate may be its own earlier post (see publish).
-SENT_MARKER = "x_post_sent_at"
-
-# -- twitter-text v3 weighting ---------------------------------------------------------------------
-# Written here rather than taken from `twitter-text-parser` 3.0.0: that package imports
-# `pkg_resources` (removed from setuptools in 82.0, Feb 2026) at import time, ships Unicode 12
-# (2019) emoji data, and is untyped and unmaintained. The rules are small (below); the
-# part that is approximated is which protocol-less domains count as URLs (see _URL).
-_WEIGHT_ONE_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
-
-# Common generic TLDs; every two-letter ending is taken as a country TLD. twitter-text knows the
-# full IANA list, so a bare domain on a rarer gTLD ("shop.example.fishing") is counted here as text.
-_GENERIC_TLD_WORDS = (
-    "com net org edu gov mil int info biz name pro mobi app dev io ai co me tv ly gg fm xyz online "
-    "site store shop tech blog news page link live club art design studio cloud agency media "
-    "social world today email network solutions space website digital global group center company "
-    "life love photo photography video music events travel games fun top vip icu one new wiki "
-    "academy support team works zone land city bar cafe coffee family health finance money "
-    "marketing software systems tools academy consulting services capital ventures"
-)
-_TLD_ALTERNATION = "|".join(sorted(set(_GENERIC_TLD_WORDS.split()), key=len, reverse=True))
-# Characters a URL path may hold: printable ASCII except space, quotes and angle brackets, plus
-# Latin accents and Cyrillic (as twitter-text); a URL stops at CJK text or emoji.
-_PATH_CHARS = r"[!\#-;=?-~\u00c0-\u024f\u0400-\u04ff]"
-_URL = re.compile(
-    rf"""
-    (?<![A-Za-z0-9@$\#])https?://[^\s/?\#.<>"]+(?:\.[^\s/?\#.<>"]+)+(?:[/?\#]{_PATH_CHARS}*)?
-    |
-    # Without a scheme: ASCII domains only, not glued to a word, a handle, a path or another domain.
-    (?<![A-Za-z0-9@$\#_./\-])
-    (?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLD_ALTERNATION}|[a-z]{{2}})(?![a-z0-9\-])
-    (?::[0-9]{{1,5}})?(?:[/?\#]{_PATH_CHARS}*)?
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-_CLOSERS = {")": "(", "]": "[", "}": "{"}
-
-# An emoji is one pictographic code point with its modifiers (variation selector, skin tone, tag
-# characters, keycap) and any ZWJ-joined followers, a regional-indicator pair (flag), or a keycap.
-# Ranges cover emoji blocks rather than the exact Unicode emoji list: a single code point outside
-# the weight-1 ranges weighs 2 anyway, so only sequences and ©/® can be mis-weighed by this.
-_PICTOGRAPH = (
-    "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2\u25aa-\u27bf"
-    "\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001faff"
-)
-_MODIFIERS = "\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
-_EMOJI = re.compile(
-    rf"[\U0001f1e6-\U0001f1ff]{{2}}"
-    rf"|[0-9#*]\ufe0f?\u20e3"
-    rf"|[{_PICTOGRAPH}][{_MODIFIERS}]*(?:\u200d[{_PICTOGRAPH}][{_MODIFIERS}]*)*"
-)
+# -- twitter-text: the counting and URL grammar X itself publishes --------------------------------
+# twitter-text-parser (the Python port of twitter-text v3) gives the weighted length and the URLs X
+# turns into t.co links, with the full TLD list; the same extraction is used to count and to
+# recognise a post again after X rewrote its links.
 # twitter-text's cashtag: $ + 1-6 letters (+ optional .xx/_xx class suffix) after a space or start.
 _CASHTAG = re.compile(r"(?:(?<=\s)|^)\$[A-Za-z]{1,6}(?:[._][A-Za-z]{1,2})?(?![A-Za-z0-9_])")
-
-
-def _trim_url_end(url: str) -> str:
-    """Drop sentence punctuation and unbalanced closing brackets that end a matched URL."""
-    while url:
-        last = url[-1]
-        if last in ".,;:!?'*" or (last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])):
-            url = url[:-1]
-        else:
-            break
-    return url
+# The link X appends for attached media points at the post itself (".../status/<id>/photo/1").
+_MEDIA_LINK = re.compile(r"/status/\d+/(?:photo|video)/\d+/?$")
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
     """(start, end) of every URL X would turn into a t.co link, in code point indices."""
-    spans = []
-    for match in _URL.finditer(text):
-        url = _trim_url_end(match.group(0))
-        if "." in url:
-            spans.append((match.start(), match.start() + len(url)))
-    return spans
+    return [
+        (int(found["indices"][0]), int(found["indices"][1]))
+        for found in twitter_text.extract_urls_with_indices(text)
+    ]
 
 
 def _normalize(text: str) -> str:
@@ -140,30 +85,38 @@ def _normalize(text: str) -> str:
     return re.sub(r"\r\n|\r", "\n", unicodedata.normalize("NFC", text))
 
 
-def _char_weight(char: str) -> int:
-    code_point = ord(char)
-    return 1 if any(low <= code_point <= high for low, high in _WEIGHT_ONE_RANGES) else 2
-
-
 def weighted_length(text: str) -> int:
     """The length X measures against its 280 limit (twitter-text v3 rules)."""
+    return int(twitter_text.parse_tweet(_normalize(text)).weightedLength)
+
+
+def _link_key(url: str) -> str:
+    """A link as X's `expanded_url` and the text agree on: no scheme (X adds http:// to a bare
+    domain), host in lower case, no trailing slash."""
+    rest = re.sub(r"^[a-z][a-z0-9+.\-]*://", "", url.strip(), flags=re.IGNORECASE)
+    host, slash, path = rest.partition("/")
+    return (host.lower() + slash + path).rstrip("/")
+
+
+def links_in(text: str) -> list[str]:
+    """The links X will rewrite in `text`, in order, as `_link_key`s."""
     normalized = _normalize(text)
-    url_ends = dict(find_urls(normalized))
-    total = 0
-    index = 0
-    while index < len(normalized):
-        if index in url_ends:
-            total += URL_WEIGHT
-            index = url_ends[index]
+    return [_link_key(normalized[start:end]) for start, end in find_urls(normalized)]
+
+
+def expanded_links(post: Mapping[str, Any]) -> list[str]:
+    """The links a returned post was written with (its `entities.urls[].expanded_url`), in order,
+    leaving out the link X appends for attached media."""
+    entities = post.get("entities")
+    urls = entities.get("urls") if isinstance(entities, dict) else None
+    links = []
+    for item in urls if isinstance(urls, list) else []:
+        if not isinstance(item, dict) or item.get("media_key"):
             continue
-        emoji = _EMOJI.match(normalized, index)
-        if emoji:
-            total += EMOJI_WEIGHT
-            index = emoji.end()
-            continue
-        total += _char_weight(normalized[index])
-        index += 1
-    return total
+        expanded = str(item.get("expanded_url") or item.get("url") or "")
+        if expanded and not _MEDIA_LINK.search(expanded):
+            links.append((int(item.get("start") or 0), _link_key(expanded)))
+    return [link for _start, link in sorted(links)]
 
 
 def count_cashtags(text: str) -> int:
@@ -370,23 +323,22 @@ class XClient(OAuth2Client):
             body["text"] = request.text
         if media_ids:
             body["media"] = {"media_ids": media_ids}
-        # X has no idempotency key. Saving that the create was sent lets a later attempt tell a
-        # "duplicate content" refusal caused by its own earlier post from a genuine duplicate.
-        checkpoint({SENT_MARKER: datetime.now(UTC).isoformat()})
+        # X has no idempotency key: saving when this date first sent a create lets reconciliation
+        # look for this date's own post only.
+        base.mark_sent(request, checkpoint)
         try:
             response = self._call("POST", TWEETS_PATH, token, json=body)
         except base.PlatformError as error:
-            if error.code == "x_duplicate" and request.progress.get(SENT_MARKER):
+            if error.code == "x_duplicate" or (error.http_status or 0) >= 500:
+                # A 5xx promises nothing about the create, and "duplicate content" may be this
+                # date's own earlier post (or another date's): only the timeline can tell.
+                said = "X says an identical post exists" if error.code == "x_duplicate" else "X had a problem"
                 raise base.OutcomeUnknown(
-                    "X says an identical post already exists, probably from SoSocial's earlier "
-                    "attempt whose answer was lost. SoSocial is checking the account before "
-                    "doing anything else.",
-                    code="x_duplicate_after_retry",
+                    f"{said}, which does not tell whether this post was made, so it may be live. "
+                    "SoSocial is checking the account before sending anything again.",
+                    code=error.code,
                     http_status=error.http_status,
                 ) from error
-            if error.http_status is not None and error.http_status < 500:
-                # X answered with a refusal, so this create made no post: forget it was sent.
-                checkpoint({SENT_MARKER: ""})
             raise
         post_id = str(_data(http.json_object(response)).get("id", ""))
         if not post_id:
@@ -513,13 +465,19 @@ class XClient(OAuth2Client):
 
     # -- reconciliation ------------------------------------------------------------------------------
     def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:
-        """Look for the post among the account's own posts created since `since`.
+        """Look for this date's post among the account's own posts made since it was first sent.
 
-        Limits: X rewrites links to t.co and appends a link for attached media, so only the text
-        outside links is compared; a post made only of links or media cannot be recognised
-        (UNKNOWN). The timeline may lag a few seconds behind a create, and only the newest
-        RECONCILE_PAGES x 100 posts are read; a post deleted since is reported NOT_PUBLISHED.
+        A post matches when its text outside links is the same and its links, as X expanded them
+        (`entities.urls`), are the request's links in order; X's media link is left out. A post
+        made only of links or media cannot be told from another (UNKNOWN). Only the newest
+        RECONCILE_PAGES x 100 posts are read: with pages left, a miss is UNKNOWN.
         """
+        start = base.search_from(request, since)
+        if start is None:
+            return base.Reconciliation(
+                status=base.ReconcileStatus.NOT_PUBLISHED,
+                message="SoSocial never sent this date to X; safe to send it.",
+            )
         wanted = _comparable(request.text)
         if not wanted:
             return base.Reconciliation(
@@ -527,32 +485,43 @@ class XClient(OAuth2Client):
                 message="This post has no text outside links for SoSocial to look for on X. "
                 "Check the account, then mark it published or send it again.",
             )
+        wanted_links = links_in(request.text)
         params: dict[str, str] = {
-            "start_time": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "tweet.fields": "created_at,text",
+            "start_time": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "tweet.fields": "created_at,text,entities",
             "max_results": "100",
         }
         path = USER_TWEETS_PATH.format(user_id=request.account.account_id)
         match: Mapping[str, Any] | None = None
+        complete = False
         for _ in range(RECONCILE_PAGES):
             body = http.json_object(self._call("GET", path, request.account.access_token, params=params))
             for post in body.get("data") or []:
-                if isinstance(post, dict) and _comparable(str(post.get("text", ""))) == wanted:
+                if not isinstance(post, dict) or str(post.get("id", "")) in request.taken_post_ids:
+                    continue
+                if _comparable(str(post.get("text", ""))) == wanted and expanded_links(post) == wanted_links:
                     match = post  # newest first: keep the oldest match, the first attempt's post
             meta = body.get("meta")
             next_token = meta.get("next_token") if isinstance(meta, dict) else None
             if not next_token:
+                complete = True
                 break
             params["pagination_token"] = str(next_token)
-        if match is None:
+        if match is not None:
+            post_id = str(match["id"])
             return base.Reconciliation(
-                status=base.ReconcileStatus.NOT_PUBLISHED,
-                message="No post with this text on the X account since it was scheduled.",
+                status=base.ReconcileStatus.PUBLISHED,
+                result=base.PublishResult(platform_post_id=post_id, url=self.post_url(post_id)),
             )
-        post_id = str(match["id"])
+        if not complete:
+            return base.Reconciliation(
+                status=base.ReconcileStatus.UNKNOWN,
+                message="The X account has more posts since this date than SoSocial read. Check the "
+                "account, then mark the date published or send it again.",
+            )
         return base.Reconciliation(
-            status=base.ReconcileStatus.PUBLISHED,
-            result=base.PublishResult(platform_post_id=post_id, url=self.post_url(post_id)),
+            status=base.ReconcileStatus.NOT_PUBLISHED,
+            message="No post with this text on the X account since it was sent.",
         )
 
     # -- OAuth ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +12,7 @@ import requests
 import responses
 
 from platforms.base import (
+    SENT_AT,
     AccountCredentials,
     MediaItem,
     OutcomeUnknown,
@@ -21,8 +23,16 @@ from platforms.base import (
     ReconnectNeeded,
     RetryableError,
 )
-from platforms.facebook import FacebookClient
-from tests.platforms.conftest import GRAPH, GRAPH_VERSION, GRAPH_VIDEO, NOW, graph_error, publish_request
+from platforms.facebook import VIDEO_KEY, FacebookClient
+from tests.platforms.conftest import (
+    GRAPH,
+    GRAPH_VERSION,
+    NOW,
+    Checkpoints,
+    FakeTime,
+    graph_error,
+    publish_request,
+)
 
 pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
 
@@ -34,6 +44,10 @@ PUBLISHED_POSTS = f"{GRAPH}/{GRAPH_VERSION}/{PAGE}/published_posts"
 PHOTO = MediaItem(url="https://cdn.example/cat.jpg", content_type="image/jpeg")
 DOG = MediaItem(url="https://cdn.example/dog.png", content_type="image/png")
 VIDEO = MediaItem(url="https://cdn.example/clip.mp4", content_type="video/mp4")
+VIDEOS = f"{GRAPH}/{GRAPH_VERSION}/{PAGE}/videos"
+VIDEO_NODE = f"{GRAPH}/{GRAPH_VERSION}/video-9"
+# This date's first publishing call went out at the scheduled time.
+SENT = {SENT_AT: SCHEDULED.isoformat()}
 
 
 @pytest.fixture
@@ -50,13 +64,19 @@ def request_for(
     *,
     media: tuple[MediaItem, ...] = (),
     options: Mapping[str, str] | None = None,
+    progress: Mapping[str, str] | None = None,
+    taken: frozenset[str] = frozenset(),
 ) -> PublishRequest:
     account = AccountCredentials(platform="facebook", account_id=PAGE, access_token="page-token")
-    return publish_request(account, text, scheduled_at=SCHEDULED, media=media, options=options)
+    request = publish_request(
+        account, text, scheduled_at=SCHEDULED, media=media, options=options, progress=progress
+    )
+    return replace(request, taken_post_ids=taken)
 
 
 def no_checkpoint(progress: Mapping[str, str]) -> None:
-    raise AssertionError(f"Facebook has nothing to checkpoint, got {progress}")
+    """Facebook saves only when this date was first sent, and the id of an uploaded video."""
+    assert set(progress) <= {SENT_AT, VIDEO_KEY}, progress
 
 
 def sent(call: Any) -> dict[str, str]:
@@ -134,22 +154,75 @@ def test_it_uploads_each_photo_unpublished_then_attaches_them_to_one_feed_post(
     assert result.platform_post_id == f"{PAGE}_61"
 
 
-def test_it_posts_a_video_to_the_video_host_by_its_public_url(
-    client: FacebookClient, mocked: responses.RequestsMock
-) -> None:
-    mocked.add(
-        responses.POST,
-        f"{GRAPH_VIDEO}/{GRAPH_VERSION}/{PAGE}/videos",
-        json={"id": "video-9", "permalink_url": "/1001/videos/9/"},
-    )
+def video_status(state: str, **extra: Any) -> dict[str, Any]:
+    return {"id": "video-9", "status": {"video_status": state, **extra}, "permalink_url": "/1001/videos/9/"}
 
-    result = client.publish(request_for(media=(VIDEO,)), checkpoint=no_checkpoint)
+
+def test_it_posts_a_video_to_the_graph_host_and_waits_until_facebook_has_processed_it(
+    mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
+) -> None:
+    client = FacebookClient(sleep=fake_time.sleep)
+    mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
+    mocked.add(responses.GET, VIDEO_NODE, json=video_status("processing"))
+    mocked.add(responses.GET, VIDEO_NODE, json=video_status("ready"))
+
+    result = client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
 
     fields = sent(mocked.calls[0])
     assert fields["file_url"] == VIDEO.url
     assert fields["description"] == "Hello from Alice"
+    assert sent(mocked.calls[1])["fields"] == "status,permalink_url"
     assert result.platform_post_id == "video-9"
     assert result.url == "https://www.facebook.com/1001/videos/9/"
+    # The moment before the upload, then the video id as soon as Facebook named it.
+    assert [(list(saved), calls) for saved, calls in checkpoints.saved] == [([SENT_AT], 0), ([VIDEO_KEY], 1)]
+    assert checkpoints.merged()[VIDEO_KEY] == "video-9"
+    assert fake_time.sleeps == [3.0]
+
+
+def test_a_video_that_fails_processing_fails_with_facebooks_reason(
+    mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
+) -> None:
+    client = FacebookClient(sleep=fake_time.sleep)
+    mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
+    failed = video_status(
+        "error", processing_phase={"status": "error", "errors": [{"code": 1363008, "message": "Bad codec"}]}
+    )
+    mocked.add(responses.GET, VIDEO_NODE, json=failed)
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
+
+    assert raised.value.code == "facebook_video_processing_failed"
+    assert '"Bad codec"' in raised.value.message
+
+
+def test_a_video_still_processing_at_the_end_of_the_budget_is_left_to_reconciliation(
+    mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
+) -> None:
+    client = FacebookClient(sleep=fake_time.sleep)
+    mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
+    mocked.add(responses.GET, VIDEO_NODE, json=video_status("processing"))
+
+    with pytest.raises(OutcomeUnknown) as raised:
+        client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
+
+    assert raised.value.code == "facebook_video_processing"
+    assert sum(fake_time.sleeps) >= 45.0
+
+
+def test_a_later_attempt_follows_the_uploaded_video_instead_of_uploading_it_again(
+    client: FacebookClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(responses.GET, VIDEO_NODE, json=video_status("ready"))
+    mocked.add(responses.GET, VIDEO_NODE, json=video_status("ready"))
+
+    result = client.publish(
+        request_for(media=(VIDEO,), progress={**SENT, VIDEO_KEY: "video-9"}), checkpoint=no_checkpoint
+    )
+
+    assert result.platform_post_id == "video-9"
+    assert all(call.request.method == "GET" for call in mocked.calls)
 
 
 # -- publishing errors --------------------------------------------------------------------------------
@@ -222,21 +295,56 @@ def test_it_explains_a_refused_post_in_facebooks_own_words(
 
 @pytest.mark.parametrize(
     ("status", "body"),
-    [(500, graph_error(1)), (503, graph_error(2)), (400, graph_error(1, is_transient=True)), (502, None)],
+    [
+        (500, graph_error(1)),
+        (503, graph_error(2)),
+        (400, graph_error(1, is_transient=True)),
+        (400, graph_error(2)),
+        (502, None),
+    ],
 )
-def test_it_retries_when_facebook_has_a_temporary_problem(
-    client: FacebookClient, mocked: responses.RequestsMock, status: int, body: Any
+@pytest.mark.parametrize("media", [(), (PHOTO,), (PHOTO, DOG)], ids=["feed", "photo", "album"])
+def test_a_temporary_problem_on_the_call_that_publishes_leaves_the_outcome_unknown(
+    client: FacebookClient,
+    mocked: responses.RequestsMock,
+    status: int,
+    body: Any,
+    media: tuple[MediaItem, ...],
 ) -> None:
+    # Meta promises nothing about a 5xx or a transient error: the post may have been made first.
+    if len(media) > 1:
+        mocked.add(responses.POST, PHOTOS, json={"id": "photo-1"})
+        mocked.add(responses.POST, PHOTOS, json={"id": "photo-2"})
+    url = PHOTOS if len(media) == 1 else FEED
     if body is None:
-        mocked.add(responses.POST, FEED, status=status, body="<html>Bad gateway</html>")
+        mocked.add(responses.POST, url, status=status, body="<html>Bad gateway</html>")
     else:
-        mocked.add(responses.POST, FEED, status=status, json=body)
+        mocked.add(responses.POST, url, status=status, json=body)
+
+    with pytest.raises(OutcomeUnknown) as raised:
+        client.publish(request_for(media=media), checkpoint=no_checkpoint)
+
+    assert raised.value.http_status == status
+
+
+def test_a_temporary_problem_on_a_video_upload_leaves_the_outcome_unknown(
+    client: FacebookClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(responses.POST, VIDEOS, status=500, json=graph_error(2, is_transient=True))
+
+    with pytest.raises(OutcomeUnknown):
+        client.publish(request_for(media=(VIDEO,)), checkpoint=no_checkpoint)
+
+
+def test_a_temporary_problem_uploading_an_unpublished_photo_is_retryable(
+    client: FacebookClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(responses.POST, PHOTOS, status=500, json=graph_error(2, is_transient=True))
 
     with pytest.raises(RetryableError) as raised:
-        client.publish(request_for(), checkpoint=no_checkpoint)
+        client.publish(request_for(media=(PHOTO, DOG)), checkpoint=no_checkpoint)
 
-    assert raised.value.retry_at is None
-    assert raised.value.http_status == status
+    assert not isinstance(raised.value, OutcomeUnknown)
 
 
 def test_the_outcome_is_unknown_when_the_connection_drops_after_sending(
@@ -269,42 +377,28 @@ def test_a_dropped_photo_upload_is_retryable_because_unpublished_photos_are_invi
     assert not isinstance(raised.value, OutcomeUnknown)
 
 
-def test_a_duplicate_refusal_returns_the_earlier_attempts_post(
+def test_a_duplicate_refusal_is_checked_not_taken_as_published_or_failed(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
+    # 506 says an identical post exists: maybe this date's earlier attempt, maybe another date's.
     mocked.add(responses.POST, FEED, status=400, json=graph_error(506))
-    mocked.add(
-        responses.GET,
-        PUBLISHED_POSTS,
-        json={
-            "data": [
-                {
-                    "id": f"{PAGE}_70",
-                    "message": "Hello from Alice",
-                    "created_time": "2026-11-28T11:59:40+0000",
-                    "permalink_url": "https://www.facebook.com/1001/posts/70",
-                }
-            ]
-        },
-    )
 
-    result = client.publish(request_for(), checkpoint=no_checkpoint)
-
-    assert result.platform_post_id == f"{PAGE}_70"
-    assert sent(mocked.calls[1])["since"] == str(int((SCHEDULED - timedelta(minutes=5)).timestamp()))
-
-
-def test_a_duplicate_of_an_older_post_fails_with_a_readable_message(
-    client: FacebookClient, mocked: responses.RequestsMock
-) -> None:
-    mocked.add(responses.POST, FEED, status=400, json=graph_error(506))
-    mocked.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
-
-    with pytest.raises(PermanentError) as raised:
+    with pytest.raises(OutcomeUnknown) as raised:
         client.publish(request_for(), checkpoint=no_checkpoint)
 
     assert raised.value.code == "meta_506"
-    assert "duplicate" in raised.value.message
+
+
+def test_the_moment_of_the_first_send_is_saved_before_the_call_and_kept_by_later_attempts(
+    client: FacebookClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, FEED, json={"id": f"{PAGE}_55"})
+    mocked.add(responses.POST, FEED, json={"id": f"{PAGE}_56"})
+
+    client.publish(request_for(), checkpoint=checkpoints)
+    client.publish(request_for(progress=SENT), checkpoint=checkpoints)
+
+    assert checkpoints.saved == [({SENT_AT: NOW.isoformat()}, 0)]
 
 
 # -- reconciliation -----------------------------------------------------------------------------------
@@ -331,7 +425,7 @@ def test_it_finds_a_post_that_went_out_by_its_text(
         },
     )
 
-    answer = client.reconcile(request_for(), since=SCHEDULED)
+    answer = client.reconcile(request_for(progress=SENT), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.PUBLISHED
     assert answer.result is not None
@@ -351,7 +445,7 @@ def test_it_ignores_the_same_text_posted_before_the_attempt(
         json={"data": [listed(f"{PAGE}_1", "Hello from Alice", "2026-11-20T09:00:00+0000")]},
     )
 
-    answer = client.reconcile(request_for(), since=SCHEDULED)
+    answer = client.reconcile(request_for(progress=SENT), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
 
@@ -373,7 +467,7 @@ def test_it_follows_the_next_page_to_find_the_post(
         json={"data": [listed(f"{PAGE}_89", "Hello from Alice", "2026-11-28T11:59:10+0000")]},
     )
 
-    answer = client.reconcile(request_for(), since=SCHEDULED)
+    answer = client.reconcile(request_for(progress=SENT), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.PUBLISHED
     assert answer.result is not None
@@ -393,7 +487,7 @@ def test_it_cannot_tell_when_there_are_more_posts_than_it_checks(
         },
     )
 
-    answer = client.reconcile(request_for(), since=SCHEDULED)
+    answer = client.reconcile(request_for(progress=SENT), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.UNKNOWN
     assert "more posts" in answer.message
@@ -404,17 +498,76 @@ def test_it_cannot_tell_whether_a_video_went_out_while_facebook_may_be_processin
 ) -> None:
     mocked.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
 
-    answer = client.reconcile(request_for(media=(VIDEO,)), since=SCHEDULED)
+    answer = client.reconcile(request_for(media=(VIDEO,), progress=SENT), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.UNKNOWN
     assert "video" in answer.message
 
 
 def test_it_cannot_recognise_a_post_without_text(client: FacebookClient) -> None:
-    answer = client.reconcile(request_for("", media=(PHOTO,)), since=SCHEDULED)
+    answer = client.reconcile(request_for("", media=(PHOTO,), progress=SENT), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.UNKNOWN
     assert "no text" in answer.message
+
+
+def test_it_never_claims_a_post_made_before_this_date_was_first_sent(
+    client: FacebookClient, mocked: responses.RequestsMock
+) -> None:
+    # The first date of the same post went out at 11:59:30; this date was first sent at 12:00.
+    mocked.add(
+        responses.GET,
+        PUBLISHED_POSTS,
+        json={"data": [listed(f"{PAGE}_80", "Hello from Alice", "2026-11-28T11:59:30+0000")]},
+    )
+
+    answer = client.reconcile(request_for(progress={SENT_AT: NOW.isoformat()}), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+    assert sent(mocked.calls[0])["since"] == str(int(NOW.timestamp()) - 2)
+
+
+def test_it_never_claims_a_post_another_date_recorded(
+    client: FacebookClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(
+        responses.GET,
+        PUBLISHED_POSTS,
+        json={"data": [listed(f"{PAGE}_80", "Hello from Alice", "2026-11-28T11:59:30+0000")]},
+    )
+
+    answer = client.reconcile(request_for(progress=SENT, taken=frozenset({f"{PAGE}_80"})), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+
+
+def test_a_date_never_sent_is_not_published_without_asking(client: FacebookClient) -> None:
+    answer = client.reconcile(request_for(), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("ready", ReconcileStatus.PUBLISHED),
+        ("processing", ReconcileStatus.UNKNOWN),
+        ("error", ReconcileStatus.NOT_PUBLISHED),
+    ],
+)
+def test_a_video_is_reconciled_by_its_saved_id(
+    client: FacebookClient, mocked: responses.RequestsMock, state: str, expected: ReconcileStatus
+) -> None:
+    mocked.add(responses.GET, VIDEO_NODE, json=video_status(state))
+
+    answer = client.reconcile(
+        request_for(media=(VIDEO,), progress={**SENT, VIDEO_KEY: "video-9"}), since=SCHEDULED
+    )
+
+    assert answer.status == expected
+    if expected == ReconcileStatus.PUBLISHED:
+        assert answer.result is not None
+        assert answer.result.platform_post_id == "video-9"
 
 
 # -- validation ---------------------------------------------------------------------------------------

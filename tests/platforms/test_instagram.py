@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import responses
 from PIL import Image
 
 from platforms.base import (
+    SENT_AT,
     AccountCredentials,
     MediaItem,
     OutcomeUnknown,
@@ -22,7 +24,7 @@ from platforms.base import (
     ReconnectNeeded,
     RetryableError,
 )
-from platforms.instagram import InstagramClient
+from platforms.instagram import CONTAINER_KEY, PUBLISH_SENT_KEY, InstagramClient
 from tests.platforms.conftest import (
     GRAPH,
     GRAPH_VERSION,
@@ -43,6 +45,8 @@ PUBLISH = f"{GRAPH}/{GRAPH_VERSION}/{IG_USER}/media_publish"
 PHOTO = MediaItem(url="https://cdn.example/cat.jpg", content_type="image/jpeg")
 DOG = MediaItem(url="https://cdn.example/dog.jpg", content_type="image/jpeg")
 CLIP = MediaItem(url="https://cdn.example/clip.mp4", content_type="video/mp4")
+# An earlier attempt made container c-1 and sent media_publish for it at the scheduled time.
+SENT_TO_PUBLISH = {CONTAINER_KEY: "c-1", PUBLISH_SENT_KEY: "c-1", SENT_AT: SCHEDULED.isoformat()}
 
 
 @pytest.fixture
@@ -72,6 +76,11 @@ def sent(call: Any) -> dict[str, str]:
     request = call.request
     raw = str(request.body or "") if request.method == "POST" else urlsplit(request.url).query
     return {key: values[0] for key, values in parse_qs(raw).items()}
+
+
+def container_saves(checkpoints: Checkpoints) -> list[tuple[dict[str, str], int]]:
+    """The checkpoints that name a container, with the calls made before each."""
+    return [(saved, calls) for saved, calls in checkpoints.saved if CONTAINER_KEY in saved]
 
 
 def paths(mocked: responses.RequestsMock) -> list[str]:
@@ -135,7 +144,7 @@ def test_it_checkpoints_the_container_before_publishing(
     client.publish(request_for(), checkpoint=checkpoints)
 
     # Saved right after the container was created (1 call made), long before media_publish.
-    assert checkpoints.saved == [({"container_id": "c-1"}, 1)]
+    assert container_saves(checkpoints) == [({"container_id": "c-1"}, 1)]
 
 
 def test_a_failing_checkpoint_stops_before_anything_is_published(
@@ -185,7 +194,7 @@ def test_it_gives_up_waiting_after_a_bound_without_publishing(
     assert raised.value.code == "ig_container_in_progress"
     assert fake_time.sleeps == [5.0, 5.0, 5.0]  # 15 s timeout at a 5 s interval
     assert "POST 17841400000000001/media_publish" not in paths(mocked)
-    assert checkpoints.saved[0][0] == {"container_id": "c-1"}
+    assert container_saves(checkpoints)[0][0] == {"container_id": "c-1"}
 
 
 def test_it_publishes_a_reel_from_one_video(
@@ -220,7 +229,7 @@ def test_it_publishes_a_carousel_from_its_children(
     assert parent["media_type"] == "CAROUSEL"
     assert parent["children"] == "child-1,child-2"
     assert parent["caption"] == "Fresh bread #bakery"
-    assert checkpoints.saved == [({"container_id": "parent-1"}, 3)]
+    assert container_saves(checkpoints) == [({"container_id": "parent-1"}, 3)]
     assert sent(mocked.calls[4])["creation_id"] == "parent-1"
 
 
@@ -349,8 +358,8 @@ def test_it_does_not_publish_again_when_the_earlier_container_is_published(
     assert paths(mocked) == ["GET c-old", "GET 17841400000000001/media"]
     listing = sent(mocked.calls[1])
     assert listing["fields"] == "id,caption,timestamp,permalink"
-    assert listing["since"] == str(int((SCHEDULED - timedelta(minutes=5)).timestamp()))
-    assert checkpoints.saved == []
+    assert listing["since"] == str(int(SCHEDULED.timestamp()) - 2)
+    assert container_saves(checkpoints) == []
 
 
 def test_it_publishes_the_earlier_container_when_it_is_finished(
@@ -363,7 +372,7 @@ def test_it_publishes_the_earlier_container_when_it_is_finished(
 
     assert paths(mocked) == ["GET c-old", "POST 17841400000000001/media_publish", "GET media-1"]
     assert sent(mocked.calls[1])["creation_id"] == "c-old"
-    assert checkpoints.saved == []
+    assert container_saves(checkpoints) == []
 
 
 def test_it_keeps_waiting_for_the_earlier_container_when_it_is_still_processing(
@@ -389,7 +398,7 @@ def test_it_makes_a_new_container_when_the_earlier_one_is_unusable(
 
     client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
 
-    assert checkpoints.saved == [({"container_id": "c-new"}, 2)]
+    assert container_saves(checkpoints) == [({"container_id": "c-new"}, 2)]
     assert sent(mocked.calls[3])["creation_id"] == "c-new"
 
 
@@ -403,7 +412,7 @@ def test_it_makes_a_new_container_when_the_earlier_one_is_gone(
 
     client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
 
-    assert checkpoints.saved == [({"container_id": "c-new"}, 2)]
+    assert container_saves(checkpoints) == [({"container_id": "c-new"}, 2)]
 
 
 # -- publishing errors --------------------------------------------------------------------------------
@@ -430,7 +439,7 @@ def test_it_refuses_a_photo_instagram_cannot_take_with_a_readable_message(
         client.publish(request_for(), checkpoint=checkpoints)
 
     assert "JPEG" in raised.value.message
-    assert checkpoints.saved == []
+    assert container_saves(checkpoints) == []
 
 
 def test_a_spam_restriction_is_not_retried(
@@ -485,7 +494,7 @@ def test_the_outcome_is_unknown_when_the_connection_drops_during_media_publish(
     with pytest.raises(OutcomeUnknown):
         client.publish(request_for(), checkpoint=checkpoints)
 
-    assert checkpoints.saved[0][0] == {"container_id": "c-1"}
+    assert container_saves(checkpoints)[0][0] == {"container_id": "c-1"}
 
 
 def test_a_dropped_container_creation_is_retryable_because_containers_are_invisible(
@@ -510,6 +519,140 @@ def test_a_failed_link_lookup_after_publishing_still_counts_as_published(
     result = client.publish(request_for(), checkpoint=checkpoints)
 
     assert (result.platform_post_id, result.url) == ("media-1", "")
+
+
+# -- media_publish answers that do not settle it ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(500, graph_error(2, is_transient=True)), (500, graph_error(1)), (502, None)],
+)
+def test_a_server_error_on_media_publish_leaves_the_outcome_unknown(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, status: int, body: Any
+) -> None:
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    if body is None:
+        mocked.add(responses.POST, PUBLISH, status=status, body="<html>Bad gateway</html>")
+    else:
+        mocked.add(responses.POST, PUBLISH, status=status, json=body)
+    add_status(mocked, "c-1", "FINISHED")  # watched for a while: still not published
+
+    with pytest.raises(OutcomeUnknown):
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert checkpoints.merged()[PUBLISH_SENT_KEY] == "c-1"
+
+
+def test_a_media_publish_that_went_through_before_its_error_is_success(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, status=500, json=graph_error(2, is_transient=True))
+    add_status(mocked, "c-1", "PUBLISHED")
+    mocked.add(
+        responses.GET,
+        MEDIA_LIST,
+        json={"data": [{"id": "media-7", "caption": "Fresh bread #bakery", "permalink": "https://ig/p/7/"}]},
+    )
+
+    result = client.publish(request_for(), checkpoint=checkpoints)
+
+    assert (result.platform_post_id, result.url) == ("media-7", "https://ig/p/7/")
+    assert paths(mocked).count("POST 17841400000000001/media_publish") == 1
+
+
+def test_the_finished_race_ends_published_once_when_the_slow_publish_lands(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
+) -> None:
+    # The first media_publish timed out and was still running: the container stays FINISHED for a
+    # while, then turns PUBLISHED. Nothing is sent a second time.
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, body=requests.ReadTimeout("read timed out"))
+    add_status(mocked, "c-1", "FINISHED")
+    add_status(mocked, "c-1", "PUBLISHED")
+    mocked.add(responses.GET, MEDIA_LIST, json={"data": []})
+
+    result = client.publish(request_for(), checkpoint=checkpoints)
+
+    assert result.platform_post_id == ""  # published; its link is looked up later by nobody
+    assert paths(mocked).count("POST 17841400000000001/media_publish") == 1
+    assert fake_time.sleeps == [5.0]
+
+
+def test_sending_again_after_the_race_republishes_the_same_container_and_reads_its_refusal(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    # The slow first publish landed after reconciliation saw FINISHED; Meta refuses to publish a
+    # PUBLISHED container again, and the container says the post is out.
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(100, message="Media already published"))
+    add_status(mocked, "c-1", "PUBLISHED")
+    mocked.add(
+        responses.GET,
+        MEDIA_LIST,
+        json={
+            "data": [
+                {
+                    "id": "media-7",
+                    "caption": "Fresh bread #bakery",
+                    "timestamp": "2026-11-28T11:59:30+0000",
+                    "permalink": "https://ig/p/7/",
+                }
+            ]
+        },
+    )
+
+    result = client.publish(request_for(progress=SENT_TO_PUBLISH), checkpoint=checkpoints)
+
+    assert result.platform_post_id == "media-7"
+    assert [path for path in paths(mocked) if path.startswith("POST")] == [
+        "POST 17841400000000001/media_publish"
+    ]
+
+
+def test_a_media_publish_refusal_with_the_container_unpublished_stays_a_refusal(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    add_status(mocked, "c-1", "FINISHED")
+    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(100))
+    add_status(mocked, "c-1", "FINISHED")
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(request_for(), checkpoint=checkpoints)
+
+    assert not isinstance(raised.value, OutcomeUnknown)
+
+
+def test_a_published_container_is_never_matched_to_another_dates_post(
+    client: InstagramClient, mocked: responses.RequestsMock
+) -> None:
+    add_status(mocked, "c-1", "PUBLISHED")
+    mocked.add(
+        responses.GET,
+        MEDIA_LIST,
+        json={
+            "data": [
+                {
+                    "id": "media-first-date",
+                    "caption": "Fresh bread #bakery",
+                    "timestamp": "2026-11-28T11:59:30+0000",
+                    "permalink": "https://ig/p/1/",
+                }
+            ]
+        },
+    )
+
+    answer = client.reconcile(
+        replace(request_for(progress=SENT_TO_PUBLISH), taken_post_ids=frozenset({"media-first-date"})),
+        since=SCHEDULED,
+    )
+
+    assert answer.status == ReconcileStatus.PUBLISHED
+    assert answer.result is not None
+    assert answer.result.platform_post_id == ""
 
 
 # -- reconciliation -----------------------------------------------------------------------------------
@@ -565,12 +708,34 @@ def test_a_published_container_counts_as_published_even_when_its_post_is_not_fou
 
 
 @pytest.mark.parametrize("status_code", ["FINISHED", "IN_PROGRESS", "EXPIRED", "ERROR"])
-def test_an_unpublished_container_means_nothing_went_out(
+def test_an_unpublished_container_never_sent_means_nothing_went_out(
     client: InstagramClient, mocked: responses.RequestsMock, status_code: str
 ) -> None:
     add_status(mocked, "c-1", status_code)
 
     answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+
+
+def test_a_finished_container_sent_to_media_publish_may_still_be_publishing(
+    client: InstagramClient, mocked: responses.RequestsMock
+) -> None:
+    add_status(mocked, "c-1", "FINISHED")
+
+    answer = client.reconcile(request_for(progress=SENT_TO_PUBLISH), since=SCHEDULED)
+
+    assert answer.status == ReconcileStatus.UNKNOWN
+    assert "check again" in answer.message
+
+
+@pytest.mark.parametrize("status_code", ["EXPIRED", "ERROR"])
+def test_a_dead_container_that_was_sent_never_went_out(
+    client: InstagramClient, mocked: responses.RequestsMock, status_code: str
+) -> None:
+    add_status(mocked, "c-1", status_code)
+
+    answer = client.reconcile(request_for(progress=SENT_TO_PUBLISH), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
 

@@ -16,6 +16,7 @@ import requests
 import responses
 from responses import matchers
 
+from platforms.base import SENT_AT as SENT_MARKER
 from platforms.base import (
     AccountCredentials,
     MediaItem,
@@ -27,7 +28,7 @@ from platforms.base import (
     RetryableError,
     TokenExpired,
 )
-from platforms.x import SENT_MARKER, XClient, count_cashtags, find_urls, weighted_length
+from platforms.x import XClient, count_cashtags, find_urls, weighted_length
 from tests.platforms.conftest import Checkpoints, FakeTime, media_file, oauth_app, publish_request
 
 API = "https://api.x.test"
