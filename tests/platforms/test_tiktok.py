@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ import time_machine
 from responses import matchers
 
 from platforms.base import (
+    SENT_AT,
     AccountCredentials,
     MediaItem,
     OutcomeUnknown,
@@ -298,7 +300,8 @@ def test_the_publish_id_is_checkpointed_before_any_byte_is_uploaded(
 
     client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
 
-    first_progress, calls_before = checkpoints.saved[0]
+    assert checkpoints.saved[0] == ({SENT_AT: ANY}, 1)  # after creator info, before the init
+    first_progress, calls_before = checkpoints.saved[1]
     assert first_progress["publish_id"] == "p-1"
     assert first_progress["tiktok_username"] == "sosocial_tester"
     assert calls_before == 2  # creator info and init; the PUT comes after
@@ -404,7 +407,7 @@ def test_photos_are_pulled_from_their_urls_and_published(
 
     assert result.platform_post_id == "7311"
     assert result.url == f"{WEB}/@sosocial_tester/photo/7311"
-    assert checkpoints.saved[0] == (
+    assert checkpoints.saved[1] == (
         {"publish_id": "p_pub_url~1", "tiktok_upload": "complete", "tiktok_username": "sosocial_tester"},
         2,
     )
@@ -625,23 +628,113 @@ def test_a_connection_dropped_before_the_last_chunk_is_safe_to_retry(
     assert checkpoints.merged()["tiktok_upload"] == "started"
 
 
-def test_a_chunk_answered_with_a_server_error_is_sent_again(
+def test_a_chunk_before_the_last_answered_with_a_server_error_is_sent_again(
     client: TikTokClient,
     mocked: responses.RequestsMock,
     checkpoints: Checkpoints,
     fake_time: FakeTime,
     tmp_path: Path,
 ) -> None:
+    video = sparse_video(tmp_path, 20 * 1024 * 1024)  # two 10 MB chunks
     mocked.post(CREATOR_INFO, json=creator())
     mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
     mocked.put(UPLOAD_URL, status=503)
+    mocked.put(UPLOAD_URL, status=206)
     mocked.put(UPLOAD_URL, status=201)
     mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[9]))
-    assert (
-        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints).platform_post_id
-        == "9"
-    )
+    assert client.publish(make_request((video,)), checkpoint=checkpoints).platform_post_id == "9"
     assert fake_time.sleeps[0] == 1.0
+
+
+def test_a_last_chunk_answered_with_a_server_error_is_sent_again_only_when_tiktok_lacks_it(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    mocked.post(CREATOR_INFO, json=creator())
+    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    mocked.put(UPLOAD_URL, status=503)
+    mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=0))
+    mocked.put(UPLOAD_URL, status=201)
+    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[9]))
+    result = client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    assert result.platform_post_id == "9"
+    assert [call.request.method for call in mocked.calls].count("PUT") == 2
+
+
+def test_a_last_chunk_that_landed_before_its_server_error_is_not_sent_again(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    mocked.post(CREATOR_INFO, json=creator())
+    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    mocked.put(UPLOAD_URL, status=500)
+    mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
+    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[9]))
+    result = client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    assert result.platform_post_id == "9"
+    assert [call.request.method for call in mocked.calls].count("PUT") == 1
+    assert checkpoints.merged()["tiktok_upload"] == "complete"
+
+
+def test_a_resent_last_chunk_refused_as_already_uploaded_goes_on_to_publish(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    # The first PUT landed but its answer was lost; the resend is refused because every chunk is
+    # there. That is the upload completing, not a refusal of the video.
+    mocked.post(CREATOR_INFO, json=creator())
+    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    mocked.put(UPLOAD_URL, body=requests.ConnectionError("Connection reset by peer"))
+    mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=0))  # not counted yet
+    mocked.put(UPLOAD_URL, status=400, json=failure("invalid_param", "All chunks were already uploaded."))
+    mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
+    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[9]))
+    result = client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    assert result.platform_post_id == "9"
+
+
+def test_a_last_chunk_nobody_can_confirm_leaves_the_outcome_unknown(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    mocked.post(CREATOR_INFO, json=creator())
+    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    mocked.put(UPLOAD_URL, status=500)
+    mocked.post(STATUS, status=500, json=failure("internal_error"))
+    with pytest.raises(OutcomeUnknown) as raised:
+        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    assert raised.value.code == "tiktok_last_chunk_unconfirmed"
+    assert checkpoints.merged()["tiktok_upload"] == "final_chunk_sent"
+
+
+@pytest.mark.parametrize("path", [VIDEO_INIT, CONTENT_INIT])
+@pytest.mark.parametrize(
+    ("http_status", "body"), [(500, failure("internal_error")), (502, None), (200, None)]
+)
+def test_an_init_answered_with_a_server_error_leaves_the_outcome_unknown(
+    client: TikTokClient,
+    mocked: responses.RequestsMock,
+    checkpoints: Checkpoints,
+    tmp_path: Path,
+    path: str,
+    http_status: int,
+    body: Any,
+) -> None:
+    media = (video_file(tmp_path, 100),) if path == VIDEO_INIT else photos(2)
+    mocked.post(CREATOR_INFO, json=creator())
+    if body is None:
+        mocked.post(path, status=http_status, body="<html>upstream</html>")
+    else:
+        mocked.post(path, status=http_status, json=body)
+    with pytest.raises(OutcomeUnknown):
+        client.publish(make_request(media), checkpoint=checkpoints)
+    assert checkpoints.merged()[SENT_AT]
+
+
+def test_an_init_refused_by_a_rate_limit_stays_retryable(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.post(CREATOR_INFO, json=creator())
+    mocked.post(CONTENT_INIT, status=429, json=failure("rate_limit_exceeded"))
+    with pytest.raises(RetryableError) as raised:
+        client.publish(make_request(photos(2)), checkpoint=checkpoints)
+    assert not isinstance(raised.value, OutcomeUnknown)
 
 
 def test_an_expired_upload_link_is_retried_with_a_new_upload(
@@ -650,6 +743,7 @@ def test_an_expired_upload_link_is_retried_with_a_new_upload(
     mocked.post(CREATOR_INFO, json=creator())
     mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-9", "upload_url": UPLOAD_URL}))
     mocked.put(UPLOAD_URL, status=403)
+    mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=0))
     with pytest.raises(RetryableError) as raised:
         client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
     assert raised.value.code == "tiktok_upload_expired"
@@ -712,8 +806,17 @@ def test_a_video_init_that_never_returned_its_publish_id_was_not_published(
 def test_a_photo_init_that_never_returned_its_publish_id_needs_a_person(
     client: TikTokClient, mocked: responses.RequestsMock
 ) -> None:
-    answer = client.reconcile(make_request(photos(2), progress={"publish_id": ""}), since=SINCE)
+    progress = {"publish_id": "", SENT_AT: "2026-11-01T12:00:01+00:00"}
+    answer = client.reconcile(make_request(photos(2), progress=progress), since=SINCE)
     assert answer.status == ReconcileStatus.UNKNOWN
+    assert len(mocked.calls) == 0
+
+
+def test_a_photo_post_never_sent_is_not_published_without_asking(
+    client: TikTokClient, mocked: responses.RequestsMock
+) -> None:
+    answer = client.reconcile(make_request(photos(2)), since=SINCE)
+    assert answer.status == ReconcileStatus.NOT_PUBLISHED
     assert len(mocked.calls) == 0
 
 
