@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import sys
 import threading
@@ -70,6 +71,8 @@ class Sandbox:
             latency = state.config.latency_ms / 1000 if platform else 0.0
         if latency:
             time.sleep(latency)
+        if fault is not None and fault.kind == "commit_late":
+            time.sleep(fault.number("seconds", 5))
         if fault is not None and fault.kind == "drop_before_commit":
             # `seconds` holds the request first: a client timing out before the platform acted.
             time.sleep(fault.number("seconds", 0))
@@ -84,6 +87,9 @@ class Sandbox:
             else:
                 request.fault = fault
                 response = self._run(route.handler, request, platform)
+                if fault is not None and fault.kind == "commit_then_error" and response.status < 400:
+                    as_error = dataclasses.replace(fault, kind="server_error")
+                    response = _errors(platform).for_fault(state, request, as_error, names)
             response.headers = {**request.response_headers, **response.headers}
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.number("seconds", 5))

@@ -8,6 +8,7 @@ import math
 import re
 import unicodedata
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sandbox import oauth
@@ -55,14 +56,49 @@ POST_FIELDS = frozenset(
         "share_with_followers",
     }
 )
-URL = re.compile(
-    r"https?://[^\s]+|\b(?:[a-z0-9-]+\.)+(?:com|org|net|io|co|dev|app|ly|me|gov|edu|info|uk|de|fr)(?:/[^\s]*)?",
-    re.IGNORECASE,
+# Every TLD X knows, from a vendored copy of the IANA list: X turns a bare domain into a t.co link
+# whatever its TLD ("acme.technology" too), and so does this sandbox.
+TLDS = frozenset(
+    line.strip().lower()
+    for line in (Path(__file__).parent / "data" / "tlds.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
 )
+_URL_CANDIDATE = re.compile(
+    r"""
+    (?P<scheme>https?://)(?P<host>[^\s/?\#<>"']+)(?:[/?\#][^\s<>"]*)?
+    |
+    # Without a scheme: an ASCII domain not glued to a word, a handle, a hashtag or a path.
+    (?<![\w@$\#./\-])(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z]{2,63})(?![\w\-])
+    (?::[0-9]{1,5})?(?:[/?\#][^\s<>"]*)?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+_TRAILING = ".,;:!?'*"
 EMOJI = re.compile(
-    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]"
+    "[\U0001f1e6-\U0001f1ff]{2}"  # a flag: two regional indicators, one emoji
+    "|[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]"
     "(?:[\ufe0f\U0001f3fb-\U0001f3ff]|\u200d[\U0001f000-\U0001faff\u2600-\u27bf])*"
 )
+
+
+def find_urls(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each link X would shorten: a scheme URL or a bare domain on a known TLD,
+    without the sentence punctuation or unbalanced bracket that ends it."""
+    spans = []
+    for found in _URL_CANDIDATE.finditer(text):
+        host = found.group("host") or found.group("bare") or ""
+        tld = host.split(":")[0].rsplit(".", 1)[-1].lower() if "." in host else ""
+        if tld not in TLDS:
+            continue
+        url = found.group(0)
+        while url and (
+            url[-1] in _TRAILING
+            or (url[-1] in _CLOSERS and url.count(url[-1]) > url.count(_CLOSERS[url[-1]]))
+        ):
+            url = url[:-1]
+        spans.append((found.start(), found.start() + len(url)))
+    return spans
 
 
 def register(router: Router) -> None:
@@ -359,17 +395,56 @@ def weighted_length(text: str) -> int:
 def _split_urls(text: str) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     position = 0
-    for found in URL.finditer(text):
-        pieces.append((text[position : found.start()], False))
-        pieces.append((found.group(0), True))
-        position = found.end()
+    for start, end in find_urls(text):
+        pieces.append((text[position:start], False))
+        pieces.append((text[start:end], True))
+        position = end
     pieces.append((text[position:], False))
     return pieces
 
 
-def shorten_urls(state: State, text: str) -> str:
-    """X shows every link as a t.co link."""
-    return URL.sub(lambda _: "https://t.co/" + state.random(10), text)
+def shorten_urls(state: State, text: str) -> tuple[str, list[dict[str, Any]]]:
+    """X shows every link as a t.co link, and says in `entities.urls` what each one stands for
+    (a bare domain expands with http://). Indices are code points of the shown text."""
+    shown = ""
+    entities: list[dict[str, Any]] = []
+    for piece, is_url in _split_urls(text):
+        if not is_url:
+            shown += piece
+            continue
+        short = "https://t.co/" + state.random(10)
+        expanded = piece if re.match(r"https?://", piece, re.IGNORECASE) else f"http://{piece}"
+        entities.append(
+            {
+                "start": len(shown),
+                "end": len(shown) + len(short),
+                "url": short,
+                "expanded_url": expanded,
+                "display_url": re.sub(r"^https?://", "", expanded, flags=re.IGNORECASE)[:26],
+            }
+        )
+        shown += short
+    return shown, entities
+
+
+def with_media_link(
+    state: State, shown: str, entities: list[dict[str, Any]], *, permalink: str, media: list[XMedia]
+) -> tuple[str, list[dict[str, Any]]]:
+    """X ends the text of a post with media with one more t.co link, to the post's media."""
+    if not media:
+        return shown, entities
+    kind = "video" if _kind(media[0].media_type, media[0].category) != "image" else "photo"
+    short = "https://t.co/" + state.random(10)
+    shown = f"{shown} {short}" if shown else short
+    link = {
+        "start": len(shown) - len(short),
+        "end": len(shown),
+        "url": short,
+        "expanded_url": f"{permalink}/{kind}/1",
+        "display_url": f"pic.x.com/{short[-10:]}",
+        "media_key": media[0].media_key,
+    }
+    return shown, [*entities, link]
 
 
 def iso_z(moment: float) -> str:
@@ -390,6 +465,7 @@ def post_data(post: Post, request: Request) -> dict[str, Any]:
         "attachments": {"media_keys": [item["media_key"] for item in post.media]} if post.media else None,
         "in_reply_to_user_id": post.extra.get("in_reply_to_user_id"),
         "edit_history_tweet_ids": [post.id],
+        "entities": {"urls": post.extra["urls"]} if post.extra.get("urls") else None,
     }
     data.update({key: value for key, value in extra.items() if key in wanted and value is not None})
     return data
@@ -463,6 +539,9 @@ def create_post(state: State, request: Request) -> Response:
     _daily_limit(state, request, found)
     account = state.accounts[found.person_id]
     post_id = state.new_id("19", 19)
+    permalink = f"{request.base_url}/x/www/{account.username}/status/{post_id}"
+    shown, urls = shorten_urls(state, text)
+    shown, urls = with_media_link(state, shown, urls, permalink=permalink, media=media)
     post = state.add_post(
         Post(
             platform="x",
@@ -471,14 +550,15 @@ def create_post(state: State, request: Request) -> Response:
             text=text,
             created_at=now,
             requested_at=request.received_at,
-            permalink=f"{request.base_url}/x/www/{account.username}/status/{post_id}",
+            permalink=permalink,
             kind=_kind(media[0].media_type, media[0].category) if media else "text",
             media=[
                 {"type": _kind(m.media_type, m.category), "id": m.id, "media_key": m.media_key} for m in media
             ],
             extra={
                 "submitted_text": text,
-                "platform_text": shorten_urls(state, text),
+                "platform_text": shown,
+                "urls": urls,
                 "in_reply_to_post_id": reply_to.id if reply_to else None,
                 "in_reply_to_user_id": reply_to.account_id if reply_to else None,
                 "conversation_id": reply_to.extra.get("conversation_id", reply_to.id)
