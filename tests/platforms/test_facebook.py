@@ -27,6 +27,7 @@ from platforms.facebook import VIDEO_KEY, FacebookClient
 from tests.platforms.conftest import (
     GRAPH,
     GRAPH_VERSION,
+    GRAPH_VIDEO,
     NOW,
     Checkpoints,
     FakeTime,
