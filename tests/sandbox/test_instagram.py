@@ -259,3 +259,39 @@ def test_it_throttles_with_the_instagram_code(
 
     assert response.json()["error"]["code"] == 80002
     assert '"type":"instagram"' in response.headers["X-Business-Use-Case-Usage"]
+
+
+def test_a_media_publish_that_outlives_the_client_leaves_the_container_finished_until_it_lands(
+    control: SandboxClient, graph: str, alice: dict[str, Any]
+) -> None:
+    container = container_id(graph, alice, image_url="https://media.example.com/a.jpg", caption="Slow")
+    control.advance(1)
+    control.fault("instagram", "commit_late", seconds=1.0)
+
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(
+            f"{graph}/{alice['account_id']}/media_publish",
+            data={"creation_id": container, "access_token": alice["access_token"]},
+            timeout=0.3,
+        )
+    assert status_code(graph, alice, container) == "FINISHED"
+
+    deadline = time.monotonic() + 5
+    while status_code(graph, alice, container) != "PUBLISHED" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status_code(graph, alice, container) == "PUBLISHED"
+
+
+def test_publishing_a_published_container_again_is_an_error_and_posts_nothing(
+    control: SandboxClient, graph: str, alice: dict[str, Any]
+) -> None:
+    container = container_id(graph, alice, image_url="https://media.example.com/a.jpg", caption="Once")
+    control.advance(1)
+    assert media_publish(graph, alice, container).status_code == 200
+
+    again = media_publish(graph, alice, container)
+
+    assert again.status_code == 400
+    assert "error" in again.json()
+    assert status_code(graph, alice, container) == "PUBLISHED"
+    assert len(control.posts("instagram", account_id=alice["account_id"])) == 1

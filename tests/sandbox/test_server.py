@@ -280,3 +280,29 @@ def test_it_imports_nothing_of_django_or_sosocial() -> None:
     )
 
     assert loaded.stdout.strip() == "[]"
+
+
+def test_it_commits_then_answers_a_server_error(
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
+) -> None:
+    control.fault("x", "commit_then_error")
+
+    response = tweet(sandbox, alice, "Posted, then a 503")
+
+    assert response.status_code == 503
+    assert [p["text"] for p in control.posts("x")] == ["Posted, then a 503"]
+
+
+def test_it_commits_late_after_the_client_gave_up(
+    sandbox: SandboxServer, control: SandboxClient, alice: dict[str, Any]
+) -> None:
+    control.fault("x", "commit_late", seconds=1.0)
+
+    with pytest.raises(requests.ReadTimeout):
+        tweet(sandbox, alice, "Late one", timeout=0.3)
+    assert control.posts("x") == []  # not yet: the platform is still working on it
+
+    deadline = time.monotonic() + 5
+    while not control.posts("x") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p["text"] for p in control.posts("x")] == ["Late one"]

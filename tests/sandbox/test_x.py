@@ -381,3 +381,32 @@ def test_it_revokes_the_grant_so_refresh_fails_too(
 
     assert refreshed.status_code == 400
     assert refreshed.json()["error"] == "invalid_grant"
+
+
+def test_it_rewrites_a_bare_domain_on_any_tld_and_says_what_each_link_expands_to(
+    api: str, control: SandboxClient, alice: dict[str, Any]
+) -> None:
+    assert (
+        post(api, alice, {"text": "New site acme.technology and https://Example.com/menu."}).status_code
+        == 201
+    )
+
+    timeline = requests.get(
+        f"{api}/users/{alice['account_id']}/tweets",
+        params={"tweet.fields": "entities"},
+        headers=bearer(alice),
+        timeout=5,
+    ).json()
+
+    [shown] = timeline["data"]
+    assert "acme.technology" not in shown["text"]
+    urls = shown["entities"]["urls"]
+    assert [u["expanded_url"] for u in urls] == ["http://acme.technology", "https://Example.com/menu"]
+    assert all(shown["text"][u["start"] : u["end"]] == u["url"] for u in urls)
+    assert shown["text"].endswith(".")
+
+
+def test_it_counts_a_flag_as_one_emoji_and_a_rare_tld_as_a_link() -> None:
+    assert weighted_length("🇫🇷") == 2
+    assert weighted_length("acme.technology") == 23
+    assert weighted_length("notes.txt") == 9
