@@ -117,8 +117,9 @@ class Request:
 
     def post_text(self) -> str:
         """The text of the post this request makes, whichever platform's field carries it (X
-        `text`, Facebook `message`, Instagram `caption`, TikTok `post_info.title`/`description`)."""
-        parts = [self.params.get(name) for name in ("text", "message", "caption")]
+        `text`, Facebook `message` or a video's `description`, Instagram `caption`, TikTok
+        `post_info.title`/`description`)."""
+        parts = [self.params.get(name) for name in ("text", "message", "caption", "description")]
         post_info = self.params.get("post_info")
         if isinstance(post_info, dict):
             parts += [post_info.get("title"), post_info.get("description")]
