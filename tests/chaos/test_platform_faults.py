@@ -32,6 +32,7 @@ def test_each_kind_of_platform_failure_settles_without_duplicates(
     [revoked] = burst.schedule(second_x, 1, in_seconds=2.5)
     ref = [entry.reference for entry in entries]
     faults: dict[int, list[dict[str, Any]]] = {
+        # A 5xx on the create is never believed: checked on the timeline, then sent again.
         0: [{"kind": "server_error"}],
         1: [{"kind": "server_error", "status": s} for s in (502, 503, 500, 504)],  # every attempt
         2: [{"kind": "rate_limit", "retry_after_seconds": 3}],
@@ -40,7 +41,9 @@ def test_each_kind_of_platform_failure_settles_without_duplicates(
         5: [{"kind": "commit_then_drop"}],
         6: [{"kind": "drop_before_commit"}],  # connection reset before committing
         7: [{"kind": "expired_token"}],  # refresh, then publish
-        8: [{"kind": "permanent"}],  # X 403: refused for good
+        8: [{"kind": "permanent", "detail": "You are not permitted to perform this action."}],
+        9: [{"kind": "permanent"}],  # "duplicate content": checked, not believed
+        10: [{"kind": "commit_then_error"}],  # made, then a 503: found by reconciliation
     }
     for index, kinds in faults.items():
         for fault in kinds:
@@ -59,10 +62,13 @@ def test_each_kind_of_platform_failure_settles_without_duplicates(
     failed = {entry.reference for entry in outcome.failed}
     assert failed == {ref[1], ref[8], revoked.reference}
     assert "Gave up after 4 attempts" in by_ref[ref[1]].last_error_message
-    assert outcomes(by_ref[ref[1]]) == ["retry", "retry", "retry", "failed"]
-    assert outcomes(by_ref[ref[0]]) == ["retry", "published"]
+    assert outcomes(by_ref[ref[1]]) == ["unconfirmed"] * 4
+    assert outcomes(by_ref[ref[0]]) == ["unconfirmed", "published"]
     assert outcomes(by_ref[ref[8]]) == ["failed"]
-    assert "X refused this post" in by_ref[ref[8]].last_error_message
+    assert "X does not allow this post" in by_ref[ref[8]].last_error_message
+    assert outcomes(by_ref[ref[9]]) == ["unconfirmed", "published"]
+    assert outcomes(by_ref[ref[10]]) == ["unconfirmed"]
+    assert by_ref[ref[10]].status == Status.PUBLISHED
     # The 429's reset (3 s) beat the first retry delay (1 s).
     limited = list(by_ref[ref[2]].publish_attempts.order_by("number"))
     assert [a.outcome for a in limited] == ["retry", "published"]
