@@ -30,7 +30,6 @@ SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "bus
 WEB_URL = "https://www.facebook.com"
 POST_FIELDS = "id,permalink_url"
 LISTING_FIELDS = "id,message,created_time,permalink_url"
-DEFAULT_GRAPH_VIDEO_URL = "https://graph-video.facebook.com"
 VIDEO_STATUS_FIELDS = "status,permalink_url"
 VIDEO_KEY = "facebook_video_id"  # what publish checkpoints once Facebook names the video
 
@@ -181,9 +180,8 @@ class FacebookClient(GraphClient):
             if request.options.get("title"):
                 data["title"] = request.options["title"]
             base.mark_sent(request, checkpoint)
-            # Meta's Video API guide sends video uploads to its own host; reads use the Graph host.
-            host = self.config.get("graph_video_url") or DEFAULT_GRAPH_VIDEO_URL
-            answer = self.post(f"{page_id}/videos", token=token, data=data, publishes=True, base=host)
+            # The Graph host: Meta deprecated the separate graph-video host for uploads.
+            answer = self.post(f"{page_id}/videos", token=token, data=data, publishes=True)
             video_id = self.require_id(answer, what="video", publishes=True)
             checkpoint({VIDEO_KEY: video_id})
         return self._await_video(video_id, token=token)

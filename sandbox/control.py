@@ -45,7 +45,6 @@ def base_urls(base: str) -> dict[str, str]:
     """The settings (environment variables) that point SoSocial's clients at this sandbox."""
     return {
         "FACEBOOK_GRAPH_URL": f"{base}/facebook/graph",
-        "FACEBOOK_GRAPH_VIDEO_URL": f"{base}/facebook/graph-video",
         "FACEBOOK_AUTHORIZE_URL": f"{base}/facebook/www",
         "INSTAGRAM_GRAPH_URL": f"{base}/instagram/graph",
         "X_API_URL": f"{base}/x/api",

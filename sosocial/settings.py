@@ -263,7 +263,6 @@ SOSOCIAL_PLATFORM_CLIENTS: dict[str, str] = {
 SOSOCIAL_PLATFORMS: dict[str, dict[str, str]] = {
     "facebook": {
         "graph_url": env_str("FACEBOOK_GRAPH_URL", "https://graph.facebook.com"),
-        "graph_video_url": env_str("FACEBOOK_GRAPH_VIDEO_URL", "https://graph-video.facebook.com"),
         "authorize_url": env_str("FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com"),
         "api_version": env_str("FACEBOOK_API_VERSION", "v25.0"),
         "app_id": env_str("FACEBOOK_APP_ID", ""),

@@ -17,7 +17,6 @@ from platforms.base import AccountCredentials, MediaItem, PublishRequest
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 GRAPH = "http://sandbox.test/facebook/graph"
-GRAPH_VIDEO = "http://sandbox.test/facebook/graph-video"
 GRAPH_VERSION = "v25.0"
 
 
@@ -100,7 +99,6 @@ def graph_settings(settings: Settings) -> None:
         settings,
         "facebook",
         graph_url=GRAPH,
-        graph_video_url=GRAPH_VIDEO,
         authorize_url="http://sandbox.test/facebook/www",
         **app,
     )

@@ -27,7 +27,6 @@ from platforms.facebook import VIDEO_KEY, FacebookClient
 from tests.platforms.conftest import (
     GRAPH,
     GRAPH_VERSION,
-    GRAPH_VIDEO,
     NOW,
     Checkpoints,
     FakeTime,
@@ -45,7 +44,7 @@ PUBLISHED_POSTS = f"{GRAPH}/{GRAPH_VERSION}/{PAGE}/published_posts"
 PHOTO = MediaItem(url="https://cdn.example/cat.jpg", content_type="image/jpeg")
 DOG = MediaItem(url="https://cdn.example/dog.png", content_type="image/png")
 VIDEO = MediaItem(url="https://cdn.example/clip.mp4", content_type="video/mp4")
-VIDEOS = f"{GRAPH_VIDEO}/{GRAPH_VERSION}/{PAGE}/videos"
+VIDEOS = f"{GRAPH}/{GRAPH_VERSION}/{PAGE}/videos"
 VIDEO_NODE = f"{GRAPH}/{GRAPH_VERSION}/video-9"
 # This date's first publishing call went out at the scheduled time.
 SENT = {SENT_AT: SCHEDULED.isoformat()}
@@ -159,7 +158,7 @@ def video_status(state: str, **extra: Any) -> dict[str, Any]:
     return {"id": "video-9", "status": {"video_status": state, **extra}, "permalink_url": "/1001/videos/9/"}
 
 
-def test_it_uploads_a_video_to_the_video_host_and_waits_until_facebook_has_processed_it(
+def test_it_uploads_a_video_to_the_graph_host_and_waits_until_facebook_has_processed_it(
     mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
     client = FacebookClient(sleep=fake_time.sleep)

@@ -23,7 +23,6 @@ from sosocial.devservices import SANDBOX_CREDENTIALS
 # Environment variable -> (platform, key) in settings.SOSOCIAL_PLATFORMS.
 SETTING_OF = {
     "FACEBOOK_GRAPH_URL": ("facebook", "graph_url"),
-    "FACEBOOK_GRAPH_VIDEO_URL": ("facebook", "graph_video_url"),
     "FACEBOOK_AUTHORIZE_URL": ("facebook", "authorize_url"),
     "INSTAGRAM_GRAPH_URL": ("instagram", "graph_url"),
     "X_API_URL": ("x", "api_url"),
