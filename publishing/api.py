@@ -321,7 +321,7 @@ class EntryResolveView(APIView):
                 entry=entry, platform_url=data["platform_url"], platform_post_id=data["platform_post_id"]
             )
         elif data["action"] == "send_again":
-            done = services.retry_entry(entry=entry)
+            done = services.retry_entry(entry=entry, looked=data["looked"])
         else:
             done = pipeline.reconcile_now(entry=entry)
         return _acted(entry, done, "resolve", "resolved")

@@ -45,7 +45,10 @@ def test_retry_moves_a_failed_date_back_to_pending_and_sends_its_message(
     assert [(m.task, m.args, m.eta) for m in broker.messages()] == [
         ("publishing.publish_entry", (failed.pk, 1), NOW)
     ]
-    assert notes == ["1 date(s) queued again; 1 skipped (not failed or unconfirmed, or changed meanwhile)."]
+    assert notes == [
+        "1 date(s) queued again; 1 skipped (not failed, or changed meanwhile; an unconfirmed date is "
+        "sent again only after someone looked at the account)."
+    ]
 
 
 def test_cancel_cancels_waiting_dates_and_skips_the_rest(admin_client: Client, alices_post: Post) -> None:

@@ -109,9 +109,30 @@ def test_retry_now_sends_a_failed_date_again(alices_browser: Client, alices_post
 def test_send_again_sends_an_unconfirmed_date_again(alices_browser: Client, alices_post: Post) -> None:
     entry = add_entry(alices_post, "unconfirmed", reconciled_at=WHEN)
 
-    alices_browser.post(f"/dates/{entry.pk}/retry/")
+    alices_browser.post(f"/dates/{entry.pk}/retry/", {"looked": "on"})
 
     assert status_of(entry) == "pending"
+
+
+def test_send_again_before_anyone_looked_at_the_account_is_refused_with_the_reason(
+    alices_browser: Client, alices_post: Post
+) -> None:
+    entry = add_entry(alices_post, "unconfirmed", reconciled_at=WHEN)
+
+    response = alices_browser.post(f"/dates/{entry.pk}/retry/", follow=True)
+
+    assert status_of(entry) == "unconfirmed"
+    assert "Look at the account first" in response.content.decode()
+
+
+def test_the_posts_page_asks_to_confirm_the_look_before_sending_again(
+    alices_browser: Client, alices_post: Post
+) -> None:
+    add_entry(alices_post, "unconfirmed", reconciled_at=WHEN)
+
+    page = alices_browser.get("/posts/").content.decode()
+
+    assert '<input type="checkbox" name="looked" required>' in page
 
 
 def test_retrying_a_published_date_changes_nothing(alices_browser: Client, alices_post: Post) -> None:
