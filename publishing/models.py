@@ -398,7 +398,7 @@ class ScheduleEntry(models.Model):
 
     def request_reconcile(self, *, now: datetime, at: datetime | None = None) -> bool:
         """Stamp that a reconcile message is being sent (for `at`, if given); no status change."""
-        moved = {} if at is None else {"next_check_at": at}
+        moved: dict[str, Any] = {} if at is None else {"next_check_at": at}
         return self._transition([self.Status.UNCONFIRMED], dispatched_at=now, updated_at=now, **moved)
 
     def cancel(self, *, now: datetime) -> bool:
@@ -444,7 +444,7 @@ class ScheduleEntry(models.Model):
         )
 
 
-def _database_now_plus(duration: timedelta) -> ExpressionWrapper:
+def _database_now_plus(duration: timedelta) -> ExpressionWrapper[models.DateTimeField]:
     return ExpressionWrapper(
         Now() + Value(duration, output_field=DurationField()), output_field=models.DateTimeField()
     )

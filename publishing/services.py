@@ -7,7 +7,7 @@ A service answering False means the date moved on first (it published, or the us
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import available_timezones
@@ -34,12 +34,14 @@ def _validate_dates(when: Sequence[datetime], *, now: datetime, field: str = "wh
             errors.append(f"{moment:%Y-%m-%d %H:%M} has no time zone.")
         elif moment < now:
             errors.append(f"{moment:%Y-%m-%d %H:%M} UTC is in the past.")
-    if len(set(when)) != len(when):
-        # Aware datetimes compare as instants: two local times one DST change apart are one.
-        errors.append("The same date is listed twice.")
     if errors:
         raise ValidationError({field: errors})
-    return sorted(when)
+    # As UTC instants: two datetimes sharing a tzinfo compare by wall time, so two local times one
+    # DST change apart (02:30 that does not exist and 03:30) would look different.
+    instants = [moment.astimezone(UTC) for moment in when]
+    if len(set(instants)) != len(instants):
+        raise ValidationError({field: ["The same date is listed twice."]})
+    return sorted(instants)
 
 
 def create_post(

@@ -133,6 +133,7 @@ def test_checks_back_off_from_minutes_to_hours_and_then_ask_the_user(
         unconfirmed.refresh_from_db()
         if unconfirmed.reconciled_at is not None:
             break
+        assert unconfirmed.next_check_at is not None
         waits.append(unconfirmed.next_check_at - timezone.now())
         frozen.move_to(unconfirmed.next_check_at)
 
