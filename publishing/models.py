@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -444,7 +445,7 @@ class ScheduleEntry(models.Model):
         )
 
 
-def _database_now_plus(duration: timedelta) -> ExpressionWrapper[models.DateTimeField]:
+def _database_now_plus(duration: timedelta) -> ExpressionWrapper[CombinedExpression]:
     return ExpressionWrapper(
         Now() + Value(duration, output_field=DurationField()), output_field=models.DateTimeField()
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -76,9 +77,7 @@ def test_two_local_times_one_dst_change_apart_are_one_instant_and_refused(
     assert not Post.objects.exists()
 
 
-def timezone_paris() -> object:
-    from zoneinfo import ZoneInfo
-
+def timezone_paris() -> ZoneInfo:
     return ZoneInfo("Europe/Paris")
 
 
