@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.test import Client
 from pytest_django import Settings
 
@@ -125,7 +128,8 @@ def test_the_claim_names_its_worker_and_takes_its_lease_from_the_database_clock(
 
     assert str(seen["claimed_by"]).split(":")[1].isdigit()
     # The worker's clock says 2020; the lease was set on the database's clock, not on it.
-    assert isinstance(seen["lease_until"], datetime) and seen["lease_until"].year >= 2026
+    assert isinstance(seen["lease_until"], datetime)
+    assert seen["lease_until"].year >= 2026
 
 
 def test_a_late_success_after_the_lease_expired_is_recorded_as_published(
@@ -172,3 +176,52 @@ def test_a_lease_shorter_than_the_hard_time_limit_stops_the_start(settings: Sett
 
     with pytest.raises(SystemCheckError, match="SOSOCIAL_LEASE_SECONDS"):
         call_command("check")
+
+
+on_postgres = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="needs PostgreSQL: SQLite has no row locks for two connections to race on",
+)
+
+
+@on_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_racing_an_edit_waits_for_it_and_sends_what_the_edit_saved(
+    alices_post: Post, fake_x: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = add_entry(alices_post, "pending", datetime(2026, 1, 1, tzinfo=UTC))
+    edit_holds_the_dates = threading.Event()
+    check = pipeline.check_post
+
+    def slow_check(post: Post) -> None:
+        check(post)
+        if threading.current_thread().name == "edit":
+            edit_holds_the_dates.set()
+            time.sleep(0.5)  # the worker's claim arrives now, while the edit is not committed
+
+    monkeypatch.setattr(pipeline, "check_post", slow_check)
+    outcome: dict[str, object] = {}
+
+    def edit() -> None:
+        try:
+            services.update_post(post=Post.objects.get(pk=alices_post.pk), text="What the page saved")
+            outcome["edit"] = "saved"
+        finally:
+            connections.close_all()
+
+    def work() -> None:
+        try:
+            edit_holds_the_dates.wait(5)
+            outcome["publish"] = pipeline.publish_entry(entry_id=entry.pk, dispatch_version=0)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=edit, name="edit"), threading.Thread(target=work, name="work")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert outcome == {"edit": "saved", "publish": pipeline.PublishOutcome.PUBLISHED}
+    assert [call.text for call in fake_x.publish_calls] == ["What the page saved"]
