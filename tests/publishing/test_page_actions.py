@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -130,7 +130,7 @@ def test_the_posts_page_asks_to_confirm_the_look_before_sending_again(
 ) -> None:
     add_entry(alices_post, "unconfirmed", reconciled_at=WHEN)
 
-    page = alices_browser.get("/posts/").content.decode()
+    page = alices_browser.get("/").content.decode()
 
     assert '<input type="checkbox" name="looked" required>' in page
 
@@ -281,3 +281,14 @@ def test_deleting_a_post_being_published_is_refused_with_a_message(
         "A date of this post is being published or awaits confirmation; settle it first."
     ]
     assert Post.objects.filter(pk=alices_post.pk).exists()
+
+
+def test_the_posts_page_says_when_the_next_automatic_check_is_in_my_time_zone(
+    alices_browser: Client, alices_post: Post
+) -> None:
+    services.set_time_zone(user_id=alices_post.owner_id, time_zone="Europe/Paris")
+    add_entry(alices_post, "unconfirmed", next_check_at=WHEN + timedelta(hours=1))
+
+    page = alices_browser.get("/").content.decode()
+
+    assert "Still checking, next check at 2099-01-01 11:00 (CET)." in page
