@@ -9,7 +9,8 @@ import pytest
 
 from platforms.models import SocialAccount
 from publishing.models import PublishAttempt, ScheduleEntry
-from tests.chaos.conftest import CHAOS, Burst, StartProcess, wait_for
+from tests.chaos.conftest import CHAOS, Burst, StartProcess
+from tests.integration.conftest import wait_for
 
 pytestmark = CHAOS
 
