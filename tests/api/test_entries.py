@@ -344,3 +344,16 @@ def test_bob_cannot_change_alices_dates(
     assert response.json()["error"]["code"] == "not_found"
     entry.refresh_from_db()
     assert (entry.status, entry.scheduled_at) == (status, LATER)
+
+
+def test_an_entry_still_being_checked_says_when_the_next_check_is(
+    alices_api: APIClient, alices_post: Post
+) -> None:
+    entry = add_entry(alices_post, "unconfirmed", attempts=1, next_check_at=NOW + timedelta(minutes=15))
+
+    body = alices_api.get(f"/api/entries/{entry.pk}/").json()
+
+    assert body["next_check_at"] == "2026-11-28T12:15:00Z"
+    assert (
+        body["status_text"] == "The outcome is unknown; still checking, next check at 2026-11-28 12:15 (UTC)."
+    )
