@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from platforms.base import ConnectedAccount, PlatformClient, ReconnectNeeded, TokenGrant
+from django.db import transaction
+
+from platforms.base import ConnectedAccount, PlatformClient, TokenGrant
 from platforms.models import SocialAccount
 from platforms.registry import get_client
 
@@ -46,22 +48,27 @@ def refresh_account_tokens(
 ) -> SocialAccount:
     """Get a working access token after the platform rejected `rejected_token`.
 
-    Two workers can hit an expired token at once; with rotating refresh tokens only the first
-    refresh succeeds. So before refreshing, and again after a refusal, look whether another
-    process already stored new tokens, and use those.
+    One refresh per account at a time: the account's row is locked while refreshing, so workers
+    that hit the same expired token wait, then find the new tokens and use them. With rotating
+    refresh tokens a second refresh would spend a used token and be refused.
     """
-    current = SocialAccount.objects.get(pk=account.pk)
-    if current.access_token != rejected_token:
-        return current
-    try:
-        grant = client.refresh_token(current.credentials())
-    except ReconnectNeeded:
-        current = SocialAccount.objects.get(pk=account.pk)
+    with transaction.atomic():
+        current = SocialAccount.objects.select_for_update().get(pk=account.pk)
         if current.access_token != rejected_token:
             return current
-        raise
-    current.store_tokens(grant)
+        grant = client.refresh_token(current.credentials())
+        current.store_tokens(grant)
     return current
+
+
+def flag_refused_tokens(account: SocialAccount, *, rejected_token: str, reason: str) -> bool:
+    """Flag the account "needs reconnecting", unless its stored token is no longer the refused one
+    (another worker refreshed meanwhile: the account is healthy)."""
+    with transaction.atomic():
+        current = SocialAccount.objects.select_for_update().get(pk=account.pk)
+        if current.access_token != rejected_token:
+            return False
+        return current.mark_needs_reconnect(reason)
 
 
 def connect_accounts(

@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -125,8 +125,19 @@ class PublishAttemptInline(ReadOnlyAdminMixin, admin.TabularInline[PublishAttemp
 ServiceCall = Callable[[ScheduleEntry], bool]
 
 
-def _entry_action(description: str, call: ServiceCall, *, done: str, rule: str) -> Callable[..., None]:
+def _refused_is_skipped(call: Callable[[], bool]) -> bool:
+    """A service's refusal (an unconfirmed date nobody looked at) counts as a skipped date."""
+    try:
+        return call()
+    except ValidationError:
+        return False
+
+
+def _entry_action(
+    description: str, call: ServiceCall, *, done: str, rule: str, skip_reason: str = ""
+) -> Callable[..., None]:
     """An admin action calling `call` on each selected date; those it refuses are counted as skipped."""
+    reason = skip_reason or f"not {ScheduleEntry.allowed_statuses(rule)}, or changed meanwhile"
 
     @admin.action(description=description, permissions=["change"])
     def act(model_admin: ScheduleEntryAdmin, request: HttpRequest, queryset: QuerySet[ScheduleEntry]) -> None:
@@ -135,7 +146,7 @@ def _entry_action(description: str, call: ServiceCall, *, done: str, rule: str) 
             queryset,
             call,
             done_label=done,
-            skip_reason=f"not {ScheduleEntry.allowed_statuses(rule)}, or changed meanwhile",
+            skip_reason=reason,
         )
 
     return act
@@ -168,7 +179,7 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
     date_hierarchy = "scheduled_at"
     fields = readonly_fields = ("post", *ENTRY_FIELDS)
     inlines = [PublishAttemptInline]
-    actions = ["retry_now", "cancel", "reconcile"]
+    actions = ["retry_now", "send_again_looked", "cancel", "reconcile"]
 
     # Entries are created by scheduling a post and change only through the actions below.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -211,8 +222,16 @@ class ScheduleEntryAdmin(admin.ModelAdmin[ScheduleEntry]):
         self.message_user(request, text, messages.WARNING if skipped else messages.SUCCESS)
 
     retry_now = _entry_action(
-        "Retry selected failed or unconfirmed dates now",
-        lambda entry: services.retry_entry(entry=entry),
+        "Retry selected failed dates now",
+        lambda entry: _refused_is_skipped(lambda: services.retry_entry(entry=entry)),
+        done="queued again",
+        rule="retry",
+        skip_reason="not failed, or changed meanwhile; an unconfirmed date is sent again only "
+        "after someone looked at the account",
+    )
+    send_again_looked = _entry_action(
+        "Send selected unconfirmed dates again: I looked at the accounts, the posts are not there",
+        lambda entry: _refused_is_skipped(lambda: services.retry_entry(entry=entry, looked=True)),
         done="queued again",
         rule="retry",
     )

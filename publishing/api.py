@@ -255,11 +255,12 @@ def _entry_response(entry: ScheduleEntry) -> Response:
 
 
 def _entry_action_schema(
-    summary: str, body: type[serializers.Serializer[Any]] | None = None
+    summary: str, body: type[serializers.Serializer[Any]] | None = None, *, refusable: bool = False
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """The schema of a POST on one date: a 409 when its status does not allow the action."""
+    """The schema of a POST on one date: a 409 when its status does not allow the action, a 400
+    when a rule refuses it (`refusable`) or the body is invalid."""
     responses: dict[int, Any] = {200: EntryDetailSerializer, 404: NOT_FOUND, 409: CONFLICT}
-    if body is not None:
+    if body is not None or refusable:
         responses[400] = INVALID
     return extend_schema(tags=["entries"], summary=summary, request=body, responses=responses)
 
@@ -303,7 +304,9 @@ class EntryRescheduleView(APIView):
 
 
 class EntryRetryView(APIView):
-    @_entry_action_schema("Publish a failed date again now")
+    @_entry_action_schema(
+        "Publish a failed date again now (an unconfirmed one: `resolve` with `looked`)", refusable=True
+    )
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
         return _acted(entry, services.retry_entry(entry=entry), "retry", "retried")
@@ -321,7 +324,7 @@ class EntryResolveView(APIView):
                 entry=entry, platform_url=data["platform_url"], platform_post_id=data["platform_post_id"]
             )
         elif data["action"] == "send_again":
-            done = services.retry_entry(entry=entry)
+            done = services.retry_entry(entry=entry, looked=data["looked"])
         else:
             done = pipeline.reconcile_now(entry=entry)
         return _acted(entry, done, "resolve", "resolved")

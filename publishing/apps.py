@@ -1,8 +1,30 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
 
 
 class PublishingConfig(AppConfig):
     name = "publishing"
     verbose_name = "Publishing"
+
+    def ready(self) -> None:
+        checks.register(lease_outlives_time_limit)
+
+
+def lease_outlives_time_limit(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A lease shorter than the task's hard time limit lets a second worker claim a date while
+    the first may still be publishing it: refuse to start."""
+    lease, limit = settings.SOSOCIAL_LEASE_SECONDS, settings.CELERY_TASK_TIME_LIMIT
+    if lease > limit:
+        return []
+    return [
+        checks.Error(
+            f"SOSOCIAL_LEASE_SECONDS ({lease:g}) must be longer than CELERY_TASK_TIME_LIMIT ({limit}).",
+            hint="Raise the lease or lower the time limit; the lease must outlive any running task.",
+            id="publishing.E001",
+        )
+    ]

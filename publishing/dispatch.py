@@ -42,8 +42,33 @@ def send_publish(entry_id: int, dispatch_version: int, eta: datetime) -> None:
     current_app.send_task(PUBLISH_TASK, args=(entry_id, dispatch_version), eta=eta)
 
 
-def send_reconcile(entry_id: int, countdown: float) -> None:
-    current_app.send_task(RECONCILE_TASK, args=(entry_id,), countdown=countdown)
+def send_reconcile(entry_id: int, eta: datetime) -> None:
+    current_app.send_task(RECONCILE_TASK, args=(entry_id,), eta=eta)
+
+
+def check_delay(checks: int) -> timedelta:
+    """The wait after `checks` inconclusive checks: minutes first, then hours (the last repeats)."""
+    delays = settings.SOSOCIAL_RECONCILE_CHECK_DELAYS
+    return timedelta(seconds=delays[min(checks, len(delays) - 1)])
+
+
+def check_window(client: object) -> timedelta:
+    """How long after an unknown outcome the platform can still answer for it.
+
+    A client may name its own (`reconcile_window`, e.g. its container's expiry); else the setting.
+    """
+    window = getattr(client, "reconcile_window", None)
+    if isinstance(window, timedelta):
+        return window
+    return timedelta(seconds=settings.SOSOCIAL_RECONCILE_WINDOW_SECONDS)
+
+
+def next_check(entry: ScheduleEntry, *, now: datetime, window: timedelta) -> datetime | None:
+    """When to ask the platform again about an unconfirmed date, or None: the user must decide."""
+    deadline = (entry.unconfirmed_at or now) + window
+    if now >= deadline:
+        return None
+    return min(now + check_delay(entry.checks), deadline)
 
 
 def after_commit(send: Callable[[], None]) -> None:
@@ -64,6 +89,16 @@ def dispatch_if_due(entry: ScheduleEntry, *, now: datetime) -> bool:
 
 
 def request_reconcile(entry: ScheduleEntry) -> None:
-    entry_id = entry.pk
-    delay = settings.SOSOCIAL_RECONCILE_DELAY_SECONDS
-    after_commit(lambda: send_reconcile(entry_id, delay))
+    """Send the check message for the entry's `next_check_at` (its row stamped `dispatched_at`)."""
+    entry_id, eta = entry.pk, entry.next_check_at or entry.updated_at
+    after_commit(lambda: send_reconcile(entry_id, eta))
+
+
+def dispatch_check_if_due(entry: ScheduleEntry, *, now: datetime) -> bool:
+    """Send the next check's message now if it is due within the horizon; else the sweep will."""
+    if entry.next_check_at is None or entry.next_check_at > now + horizon():
+        return False
+    if not entry.request_reconcile(now=now):
+        return False
+    request_reconcile(entry)
+    return True

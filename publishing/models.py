@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from platforms.models import SocialAccount
@@ -90,6 +92,9 @@ class ScheduleEntry(models.Model):
         "retry": frozenset({Status.FAILED, Status.UNCONFIRMED}),
         "resolve": frozenset({Status.UNCONFIRMED}),
     }
+    # Sending these again needs the user's word that they looked at the account and the post is not
+    # there: the platform may have it, and no reconciliation answered "not published".
+    RETRY_NEEDS_LOOK: ClassVar[frozenset[str]] = frozenset({Status.UNCONFIRMED})
     # One first attempt plus up to three retries.
     MAX_ATTEMPTS: ClassVar[int] = 4
 
@@ -112,7 +117,15 @@ class ScheduleEntry(models.Model):
     platform_state = models.JSONField(default=dict, blank=True)
     last_error_code = models.CharField(max_length=100, blank=True, default="")
     last_error_message = models.TextField(blank=True, default="")
+    # Set when reconciliation has given up asking on its own: the user decides from then on.
     reconciled_at = models.DateTimeField(null=True, blank=True)
+    # Since when the outcome is unknown, the next automatic check, and how many were made: checks
+    # back off from minutes to hours until the platform forgets the attempt (dispatch.next_check).
+    unconfirmed_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    checks = models.PositiveSmallIntegerField(default=0)
+    # Which worker process holds the claim (publishing.liveness), so a dead one is noticed early.
+    claimed_by = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -133,11 +146,19 @@ class ScheduleEntry(models.Model):
                 condition=Q(status="publishing"),
             ),
             models.Index(
-                fields=["dispatched_at"],
-                name="entry_unconfirmed_idx",
+                fields=["next_check_at"],
+                name="entry_checking_idx",
                 condition=Q(status="unconfirmed", reconciled_at__isnull=True),
             ),
             models.Index(fields=["post", "scheduled_at"], name="entry_post_scheduled_idx"),
+        ]
+        constraints = [
+            # One instant once: two live dates of a post at one instant would publish it twice.
+            models.UniqueConstraint(
+                fields=["post", "scheduled_at"],
+                condition=~Q(status="cancelled"),
+                name="uniq_live_entry_instant",
+            )
         ]
 
     def __str__(self) -> str:
@@ -171,6 +192,14 @@ class ScheduleEntry(models.Model):
         return self.status in {self.Status.PENDING, self.Status.PUBLISHING, self.Status.RETRYING}
 
     @property
+    def checking_text(self) -> str:
+        """While reconciliation still asks on its own: when it asks next, in the reader's time zone."""
+        if self.next_check_at is None or self.next_check_at <= timezone.now():
+            return "SoSocial is checking with the platform before sending it again."
+        local = timezone.localtime(self.next_check_at)
+        return f"still checking, next check at {local:%Y-%m-%d %H:%M} ({local.tzname()})."
+
+    @property
     def attempt_text(self) -> str:
         """The attempt under way or just made, against the real limit: "attempt 2 of 4"."""
         return f"attempt {self.attempts} of {self.MAX_ATTEMPTS}"
@@ -201,12 +230,11 @@ class ScheduleEntry(models.Model):
             case self.Status.UNCONFIRMED if self.reconciled_at is not None:
                 return (
                     f"SoSocial could not confirm whether this went out: {self.last_error_message} "
-                    "Check the account, then mark it published or send it again."
+                    "Check the account, then mark it published, or confirm it is not there and send "
+                    "it again."
                 )
             case self.Status.UNCONFIRMED:
-                return (
-                    "The outcome is unknown; SoSocial is checking with the platform before sending it again."
-                )
+                return f"The outcome is unknown; {self.checking_text}"
         return str(self.get_status_display())
 
     @property
@@ -234,21 +262,52 @@ class ScheduleEntry(models.Model):
             query = query.filter(extra)
         if query.update(**changes) != 1:
             return False
+        computed = [name for name, value in changes.items() if hasattr(value, "resolve_expression")]
         for name, value in changes.items():
-            setattr(self, name, value)
+            if name not in computed:
+                setattr(self, name, value)
+        if computed:  # written by the database (its clock): read back what it wrote
+            self.refresh_from_db(fields=computed)
         return True
 
-    def claim(self, *, dispatch_version: int, now: datetime, lease: timedelta) -> bool:
-        """Take this entry for one publish attempt; only one claimer of a version ever wins."""
+    @classmethod
+    def claim_by_id(cls, entry_id: int, *, dispatch_version: int, lease: timedelta, claimant: str) -> bool:
+        """Take a due entry for one publish attempt before reading it; one claimer of a version wins.
+
+        Due time and lease are read on the database's clock, so workers' clocks cannot disagree.
+        A concurrent edit holds the row lock (services.update_post): the claim waits for it, and
+        the post is read after, so what goes out is what the edit saved.
+        """
+        return (
+            cls.objects.filter(
+                pk=entry_id,
+                status__in=list(cls.WAITING),
+                dispatch_version=dispatch_version,
+                next_attempt_at__lte=Now(),
+            ).update(
+                status=cls.Status.PUBLISHING,
+                attempts=F("attempts") + 1,
+                lease_until=_database_now_plus(lease),
+                claimed_by=claimant,
+                updated_at=Now(),
+            )
+            == 1
+        )
+
+    def claim(
+        self, *, dispatch_version: int, lease: timedelta, now: datetime | None = None, claimant: str = ""
+    ) -> bool:
+        """Take this entry as this instance saw it; `now` None means the database's clock."""
         if dispatch_version != self.dispatch_version:
             return False
         return self._transition(
             self.WAITING,
-            extra=Q(next_attempt_at__lte=now),
+            extra=Q(next_attempt_at__lte=Now() if now is None else now),
             status=self.Status.PUBLISHING,
             attempts=self.attempts + 1,
-            lease_until=now + lease,
-            updated_at=now,
+            lease_until=_database_now_plus(lease) if now is None else now + lease,
+            claimed_by=claimant,
+            updated_at=now or timezone.now(),
         )
 
     def mark_dispatched(self, *, now: datetime) -> bool:
@@ -308,20 +367,40 @@ class ScheduleEntry(models.Model):
             lease_until=None,
             dispatched_at=now,
             reconciled_at=None,
+            unconfirmed_at=now,
+            next_check_at=now + timedelta(seconds=settings.SOSOCIAL_RECONCILE_DELAY_SECONDS),
+            checks=0,
             last_error_code=code,
             last_error_message=message,
             updated_at=now,
         )
 
-    def mark_reconcile_inconclusive(self, *, message: str, now: datetime) -> bool:
-        """Reconciliation could not tell: leave it to the user, and stop asking automatically."""
+    def schedule_check(self, *, at: datetime, now: datetime) -> bool:
+        """Reconciliation could not tell yet: check again at `at` (the sweep sends a later one)."""
         return self._transition(
-            [self.Status.UNCONFIRMED], reconciled_at=now, last_error_message=message, updated_at=now
+            [self.Status.UNCONFIRMED],
+            extra=Q(reconciled_at__isnull=True),
+            next_check_at=at,
+            checks=self.checks + 1,
+            dispatched_at=None,
+            updated_at=now,
         )
 
-    def request_reconcile(self, *, now: datetime) -> bool:
-        """Stamp that a reconcile message is being sent again (not a status change)."""
-        return self._transition([self.Status.UNCONFIRMED], dispatched_at=now, updated_at=now)
+    def mark_reconcile_inconclusive(self, *, message: str, now: datetime) -> bool:
+        """Reconciliation could not tell, and has stopped asking on its own: the user decides."""
+        return self._transition(
+            [self.Status.UNCONFIRMED],
+            reconciled_at=now,
+            next_check_at=None,
+            checks=self.checks + 1,
+            last_error_message=message,
+            updated_at=now,
+        )
+
+    def request_reconcile(self, *, now: datetime, at: datetime | None = None) -> bool:
+        """Stamp that a reconcile message is being sent (for `at`, if given); no status change."""
+        moved: dict[str, Any] = {} if at is None else {"next_check_at": at}
+        return self._transition([self.Status.UNCONFIRMED], dispatched_at=now, updated_at=now, **moved)
 
     def cancel(self, *, now: datetime) -> bool:
         return self._transition(
@@ -347,18 +426,29 @@ class ScheduleEntry(models.Model):
             updated_at=now,
         )
 
-    def requeue(self, *, now: datetime) -> bool:
-        """Retry a failed date now, or send an unconfirmed one again on the user's word."""
+    def requeue(self, *, now: datetime, looked: bool = False) -> bool:
+        """Retry a failed date now, or send an unconfirmed one again on the user's word (`looked`)."""
+        allowed = self.ALLOWS["retry"] if looked else self.ALLOWS["retry"] - self.RETRY_NEEDS_LOOK
         return self._transition(
-            self.ALLOWS["retry"],
+            allowed,
             status=self.Status.PENDING,
             next_attempt_at=now,
             attempts=0,
             dispatch_version=self.dispatch_version + 1,
             dispatched_at=None,
             reconciled_at=None,
+            unconfirmed_at=None,
+            next_check_at=None,
+            checks=0,
+            platform_state={},
             updated_at=now,
         )
+
+
+def _database_now_plus(duration: timedelta) -> ExpressionWrapper[CombinedExpression]:
+    return ExpressionWrapper(
+        Now() + Value(duration, output_field=DurationField()), output_field=models.DateTimeField()
+    )
 
 
 def _utc(moment: datetime | None) -> str:

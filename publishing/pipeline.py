@@ -20,6 +20,7 @@ from platforms.base import (
     MediaItem,
     OutcomeUnknown,
     PermanentError,
+    PlatformClient,
     PlatformError,
     PublishRequest,
     PublishResult,
@@ -31,8 +32,8 @@ from platforms.base import (
 )
 from platforms.models import SocialAccount
 from platforms.registry import get_client
-from platforms.services import refresh_account_tokens
-from publishing import dispatch
+from platforms.services import flag_refused_tokens, refresh_account_tokens
+from publishing import dispatch, liveness
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 
 logger = logging.getLogger(__name__)
@@ -91,26 +92,72 @@ def log_attempt(
     error_code: str = "",
     message: str = "",
 ) -> None:
-    PublishAttempt.objects.create(
+    # One row per attempt: a late answer from a worker whose lease expired replaces the
+    # "interrupted" row the sweep wrote for the same attempt.
+    PublishAttempt.objects.update_or_create(
         entry=entry,
         dispatch_version=entry.dispatch_version,
         number=entry.attempts,
-        started_at=started_at,
-        finished_at=finished_at,
-        outcome=outcome,
-        http_status=http_status,
-        error_code=error_code,
-        message=message,
+        defaults={
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "outcome": outcome,
+            "http_status": http_status,
+            "error_code": error_code,
+            "message": message,
+        },
     )
 
 
+def interrupt(entry: ScheduleEntry, *, code: str, message: str, now: datetime, started_at: datetime) -> bool:
+    """A claimant that died mid-publish (lease expired, or its process gone): unknown, so check."""
+    if not entry.mark_unconfirmed(code=code, message=message, now=now):
+        return False
+    log_attempt(
+        entry,
+        outcome=PublishAttempt.Outcome.INTERRUPTED,
+        started_at=started_at,
+        finished_at=now,
+        error_code=code,
+        message=message,
+    )
+    dispatch.request_reconcile(entry)
+    return True
+
+
+WORKER_LOST = (
+    "The worker stopped while publishing, so the platform may or may not have the post. "
+    "SoSocial is checking before sending anything again."
+)
+
+
+def settle_orphan(entry: ScheduleEntry) -> bool:
+    """Reconcile now a publishing date whose claimant is certainly dead, not after its lease."""
+    if entry.status != Status.PUBLISHING or liveness.is_alive(entry.claimed_by) is not False:
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        return interrupt(entry, code="worker_lost", message=WORKER_LOST, now=now, started_at=entry.updated_at)
+
+
 def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
-    """Claim → call the platform (no transaction open) → record the outcome."""
-    entry = ScheduleEntry.objects.select_related("post__account").filter(pk=entry_id).first()
+    """Claim → read the post and account → call the platform (no transaction open) → record.
+
+    Claiming before reading means an edit saved before the claim is what goes out, and an edit
+    after it is refused (services.update_post locks the dates).
+    """
     started_at = timezone.now()
-    if entry is None or not entry.claim(
-        dispatch_version=dispatch_version, now=started_at, lease=dispatch.lease()
-    ):
+    me = liveness.claimant()
+    claimed = ScheduleEntry.claim_by_id(
+        entry_id, dispatch_version=dispatch_version, lease=dispatch.lease(), claimant=me
+    )
+    entry = ScheduleEntry.objects.select_related("post__account").filter(pk=entry_id).first()
+    if entry is None:
+        return PublishOutcome.SKIPPED
+    if not claimed:
+        # A redelivered message whose date is still held by a worker that died: settle it now.
+        if entry.claimed_by != me:
+            settle_orphan(entry)
         return PublishOutcome.SKIPPED
 
     account = entry.post.account
@@ -210,8 +257,11 @@ def _record_outcome(
             return _fail(entry, code=code, message=message, now=now, log=log)
 
         if isinstance(error, PermanentError):
-            if isinstance(error, ReconnectNeeded):
-                entry.post.account.mark_needs_reconnect(error.message)
+            account = entry.post.account
+            if isinstance(error, ReconnectNeeded) and account.status != SocialAccount.Status.NEEDS_RECONNECT:
+                # Only if the tokens refused are still the stored ones: another worker may have
+                # refreshed meanwhile, and the account is healthy.
+                flag_refused_tokens(account, rejected_token=account.access_token, reason=error.message)
             return _fail(entry, code=code, message=message, now=now, log=log)
 
         if not isinstance(error, PlatformError):
@@ -240,16 +290,65 @@ def _fail(
 
 
 def reconcile_entry(*, entry_id: int) -> ReconcileStatus | None:
-    """Ask the platform whether an unconfirmed date went out; settle it if the answer is certain."""
+    """Ask the platform whether an unconfirmed date went out; settle it if the answer is certain.
+
+    An answer that cannot tell (or an error asking) schedules the next check, minutes then hours
+    apart, until the platform's window for the attempt closes; only then is the user asked. A
+    check the user asked for ("check again") answers them once.
+    """
     entry = ScheduleEntry.objects.select_related("post__account").filter(pk=entry_id).first()
     if entry is None or entry.status != Status.UNCONFIRMED:
         return None
+    if entry.next_check_at is not None and entry.next_check_at > timezone.now() + CLOCK_SLACK:
+        return None  # an earlier message; the row names a later check, which has its own
+    client = get_client(entry.post.account.platform)
     since = entry.scheduled_at - timedelta(minutes=5)
     try:
-        answer = get_client(entry.post.account.platform).reconcile(build_request(entry), since=since)
+        answer = _ask_platform(entry, client, since=since)
+    except ReconnectNeeded as error:
+        flag_refused_tokens(
+            entry.post.account, rejected_token=entry.post.account.access_token, reason=error.message
+        )
+        answer = Reconciliation(
+            status=ReconcileStatus.UNKNOWN,
+            message=f"{error.message} SoSocial cannot check until the account is reconnected.",
+        )
+        return _settle(entry, answer, give_up=True)
     except PlatformError as error:
         logger.warning("Reconciling entry %s failed: %s", entry.pk, error)
         answer = Reconciliation(status=ReconcileStatus.UNKNOWN, message=error.message)
+    return _settle(
+        entry, answer, give_up=entry.reconciled_at is not None, window=dispatch.check_window(client)
+    )
+
+
+def _ask_platform(entry: ScheduleEntry, client: PlatformClient, *, since: datetime) -> Reconciliation:
+    """Reconcile, refreshing the token as publishing does (ahead of expiry, and once if refused)."""
+    account = entry.post.account
+    if account.token_expires_soon(now=timezone.now()):
+        entry.post.account = account = refresh_account_tokens(
+            account=account, client=client, rejected_token=account.access_token
+        )
+    try:
+        return client.reconcile(build_request(entry), since=since)
+    except TokenExpired:
+        entry.post.account = refresh_account_tokens(
+            account=account, client=client, rejected_token=account.access_token
+        )
+        return client.reconcile(build_request(entry), since=since)
+
+
+# A check message may arrive this much before its time (the sender's and this clock differ).
+CLOCK_SLACK = timedelta(seconds=5)
+INCONCLUSIVE = (
+    "SoSocial could not confirm whether this went out. Check the account, then mark it published "
+    "or confirm it is not there and send it again."
+)
+
+
+def _settle(
+    entry: ScheduleEntry, answer: Reconciliation, *, give_up: bool, window: timedelta | None = None
+) -> ReconcileStatus:
     now = timezone.now()
     with transaction.atomic():
         if answer.status == ReconcileStatus.PUBLISHED and answer.result is not None:
@@ -273,12 +372,11 @@ def reconcile_entry(*, entry_id: int) -> ReconcileStatus | None:
             ):
                 dispatch.dispatch_if_due(entry, now=now)
         else:
-            entry.mark_reconcile_inconclusive(
-                message=answer.message
-                or "SoSocial could not confirm whether this went out. Check the account, then "
-                "mark it published or send it again.",
-                now=now,
-            )
+            at = None if give_up or window is None else dispatch.next_check(entry, now=now, window=window)
+            if at is None:
+                entry.mark_reconcile_inconclusive(message=answer.message or INCONCLUSIVE, now=now)
+            elif entry.schedule_check(at=at, now=now):
+                dispatch.dispatch_check_if_due(entry, now=now)
     return answer.status
 
 
@@ -286,8 +384,7 @@ def reconcile_now(*, entry: ScheduleEntry) -> bool:
     """Ask the platform again, on a person's word, whether an unconfirmed date went out."""
     now = timezone.now()
     with transaction.atomic():
-        if entry.status != Status.UNCONFIRMED or not entry.request_reconcile(now=now):
+        if entry.status != Status.UNCONFIRMED or not entry.request_reconcile(now=now, at=now):
             return False
-        entry_id = entry.pk
-        dispatch.after_commit(lambda: dispatch.send_reconcile(entry_id, 0))
+        dispatch.request_reconcile(entry)
     return True

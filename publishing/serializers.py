@@ -119,6 +119,7 @@ class EntrySerializer(OutputSerializer):
             "platform_post_id",
             "platform_url",
             "published_at",
+            "next_check_at",
             "last_error_code",
             "last_error_message",
         ]
@@ -257,6 +258,12 @@ class ResolveSerializer(serializers.Serializer[Any]):
     )
     platform_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
     platform_post_id = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
+    looked = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With send_again: you looked at the account and the post is not there. Required "
+        "while no check answered that the platform has no such post.",
+    )
 
 
 class QuerySerializer(serializers.Serializer[Any]):

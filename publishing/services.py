@@ -7,14 +7,14 @@ A service answering False means the date moved on first (it published, or the us
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from platforms.models import SocialAccount
@@ -34,11 +34,14 @@ def _validate_dates(when: Sequence[datetime], *, now: datetime, field: str = "wh
             errors.append(f"{moment:%Y-%m-%d %H:%M} has no time zone.")
         elif moment < now:
             errors.append(f"{moment:%Y-%m-%d %H:%M} UTC is in the past.")
-    if len(set(when)) != len(when):
-        errors.append("The same date is listed twice.")
     if errors:
         raise ValidationError({field: errors})
-    return sorted(when)
+    # As UTC instants: two datetimes sharing a tzinfo compare by wall time, so two local times one
+    # DST change apart (02:30 that does not exist and 03:30) would look different.
+    instants = [moment.astimezone(UTC) for moment in when]
+    if len(set(instants)) != len(instants):
+        raise ValidationError({field: ["The same date is listed twice."]})
+    return sorted(instants)
 
 
 def create_post(
@@ -135,20 +138,39 @@ def compose_for_accounts(
     return posts
 
 
+TAKEN = "{moment:%Y-%m-%d %H:%M} UTC is already a date of this post."
+
+
+def _refuse_taken(post: Post, dates: Sequence[datetime], *, field: str = "when") -> None:
+    """One instant once: a live date at the same instant would publish the post twice."""
+    taken = set(
+        post.entries.exclude(status=Status.CANCELLED)
+        .filter(scheduled_at__in=list(dates))
+        .values_list("scheduled_at", flat=True)
+    )
+    if taken:
+        raise ValidationError({field: [TAKEN.format(moment=moment) for moment in sorted(taken)]})
+
+
 def schedule_post(*, post: Post, when: Sequence[datetime]) -> list[ScheduleEntry]:
     """Add one schedule entry per date; those due within the horizon get their message at commit."""
     now = timezone.now()
     dates = _validate_dates(when, now=now)
     pipeline.check_post(post)
-    with transaction.atomic():
-        entries = [
-            ScheduleEntry.objects.create(
-                post=post, scheduled_at=moment, next_attempt_at=moment, created_at=now, updated_at=now
-            )
-            for moment in dates
-        ]
-        for entry in entries:
-            dispatch.dispatch_if_due(entry, now=now)
+    try:
+        with transaction.atomic():
+            _refuse_taken(post, dates)
+            entries = [
+                ScheduleEntry.objects.create(
+                    post=post, scheduled_at=moment, next_attempt_at=moment, created_at=now, updated_at=now
+                )
+                for moment in dates
+            ]
+            for entry in entries:
+                dispatch.dispatch_if_due(entry, now=now)
+    except IntegrityError:  # a second request added the same instant meanwhile
+        _refuse_taken(post, dates)
+        raise
     return entries
 
 
@@ -159,18 +181,34 @@ def cancel_entry(*, entry: ScheduleEntry) -> bool:
 def reschedule_entry(*, entry: ScheduleEntry, when: datetime) -> bool:
     now = timezone.now()
     _validate_dates([when], now=now)
-    with transaction.atomic():
-        if not entry.reschedule(when=when, now=now):
-            return False
-        dispatch.dispatch_if_due(entry, now=now)
+    if when != entry.scheduled_at:
+        _refuse_taken(entry.post, [when])
+    try:
+        with transaction.atomic():
+            if not entry.reschedule(when=when, now=now):
+                return False
+            dispatch.dispatch_if_due(entry, now=now)
+    except IntegrityError:
+        _refuse_taken(entry.post, [when])
+        raise
     return True
 
 
-def retry_entry(*, entry: ScheduleEntry) -> bool:
-    """Retry a failed date now, or send an unconfirmed one again once the user has checked."""
+LOOK_FIRST = (
+    "SoSocial does not know yet whether this date went out. Look at the account first; if the post "
+    "is not there, confirm that you checked and send it again."
+)
+
+
+def retry_entry(*, entry: ScheduleEntry, looked: bool = False) -> bool:
+    """Retry a failed date now, or send an unconfirmed one again once the user has looked at the
+    account (`looked`): no reconciliation answered "not published" for it, so the platform may
+    have it."""
+    if entry.status in ScheduleEntry.RETRY_NEEDS_LOOK and not looked:
+        raise ValidationError({"looked": LOOK_FIRST})
     now = timezone.now()
     with transaction.atomic():
-        if not entry.requeue(now=now):
+        if not entry.requeue(now=now, looked=looked):
             return False
         dispatch.dispatch_if_due(entry, now=now)
     return True
@@ -193,8 +231,14 @@ def _refuse_if_published(post: Post, action: str) -> None:
 
 
 def update_post(*, post: Post, text: str | None = None, options: Mapping[str, str] | None = None) -> Post:
-    """Edit a post while none of its dates has gone out; the platform checks run again."""
+    """Edit a post while none of its dates has gone out; the platform checks run again.
+
+    The dates are locked first: a worker's claim waits for this edit, then reads the saved text; a
+    date claimed before makes the edit refused. Handles a client saved for an earlier attempt (an
+    Instagram container holds the old text) are cleared, so the next attempt starts afresh.
+    """
     with transaction.atomic():
+        list(post.entries.select_for_update().order_by("pk").values_list("pk", flat=True))
         _refuse_if_published(post, "edited")
         if text is not None:
             post.text = text
@@ -202,6 +246,9 @@ def update_post(*, post: Post, text: str | None = None, options: Mapping[str, st
             post.options = dict(options)
         pipeline.check_post(post)
         post.save(update_fields=["text", "options", "updated_at"])
+        post.entries.exclude(status__in=ScheduleEntry.LOCKING).exclude(platform_state={}).update(
+            platform_state={}, updated_at=timezone.now()
+        )
     return post
 
 

@@ -14,11 +14,11 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
-from publishing import dispatch
-from publishing.models import PublishAttempt, ScheduleEntry
-from publishing.pipeline import log_attempt
+from publishing import dispatch, liveness, pipeline
+from publishing.models import ScheduleEntry
 
 logger = logging.getLogger(__name__)
 Status = ScheduleEntry.Status
@@ -72,43 +72,59 @@ def waiting_entries() -> QuerySet[ScheduleEntry]:
     return ScheduleEntry.objects.filter(status__in=ScheduleEntry.WAITING)
 
 
-def _expire_leases_batch(*, now: datetime) -> int:
+def _expire_leases_batch() -> int:
     with transaction.atomic():
+        # The database's clock: the lease was written on it (ScheduleEntry.claim_by_id).
         rows = _locked_batch(
-            ScheduleEntry.objects.filter(status=Status.PUBLISHING, lease_until__lt=now), "lease_until"
+            ScheduleEntry.objects.filter(status=Status.PUBLISHING, lease_until__lt=Now()), "lease_until"
         )
+        now = timezone.now()
         for entry in rows:
-            message = (
-                "The worker stopped while publishing, so the platform may or may not have the "
-                "post. SoSocial is checking before sending anything again."
+            pipeline.interrupt(
+                entry,
+                code="lease_expired",
+                message=pipeline.WORKER_LOST,
+                now=now,
+                started_at=now - dispatch.lease(),
             )
-            if entry.mark_unconfirmed(code="lease_expired", message=message, now=now):
-                log_attempt(
-                    entry,
-                    outcome=PublishAttempt.Outcome.INTERRUPTED,
-                    started_at=now - dispatch.lease(),
-                    finished_at=now,
-                    error_code="lease_expired",
-                    message=message,
-                )
-                dispatch.request_reconcile(entry)
     return len(rows)
 
 
-def _rerequest_reconcile_batch(*, now: datetime) -> int:
+def settle_orphans() -> int:
+    """Publishing dates whose worker process is certainly dead: reconciled now, not after the lease.
+
+    Few rows are ever publishing at once (the partial index), and each claimant is asked once.
+    """
     with transaction.atomic():
         rows = _locked_batch(
-            ScheduleEntry.objects.filter(
-                status=Status.UNCONFIRMED,
-                reconciled_at__isnull=True,
-                dispatched_at__lt=now - dispatch.grace(),
-            ),
-            "dispatched_at",
+            ScheduleEntry.objects.filter(status=Status.PUBLISHING).exclude(claimed_by=""), "lease_until"
         )
+        alive = {name: liveness.is_alive(name) for name in {row.claimed_by for row in rows}}
+        settled = 0
+        now = timezone.now()
+        for entry in rows:
+            if alive[entry.claimed_by] is False:
+                settled += pipeline.interrupt(
+                    entry,
+                    code="worker_lost",
+                    message=pipeline.WORKER_LOST,
+                    now=now,
+                    started_at=entry.updated_at,
+                )
+    return settled
+
+
+def _checks_batch(query: QuerySet[ScheduleEntry], *, now: datetime) -> int:
+    with transaction.atomic():
+        rows = _locked_batch(query, "next_check_at")
         for entry in rows:
             if entry.request_reconcile(now=now):
                 dispatch.request_reconcile(entry)
     return len(rows)
+
+
+def checking_entries() -> QuerySet[ScheduleEntry]:
+    return ScheduleEntry.objects.filter(status=Status.UNCONFIRMED, reconciled_at__isnull=True)
 
 
 def sweep_schedule() -> SweepReport:
@@ -135,9 +151,24 @@ def sweep_schedule() -> SweepReport:
         )
     )
     # 3. Publishing entries whose worker died: their outcome is unknown until reconciled.
-    report.leases_expired = _in_batches(lambda: _expire_leases_batch(now=now))
-    # 4. Unconfirmed entries whose reconcile message was lost.
-    report.reconciles_requested = _in_batches(lambda: _rerequest_reconcile_batch(now=now))
+    report.leases_expired = _in_batches(_expire_leases_batch) + settle_orphans()
+    # 4. Unconfirmed entries whose next check entered the horizon with no message yet, then those
+    #    whose check message is older than the grace period (lost).
+    report.reconciles_requested = _in_batches(
+        lambda: _checks_batch(
+            checking_entries().filter(
+                dispatched_at__isnull=True, next_check_at__lte=now + dispatch.horizon()
+            ),
+            now=now,
+        )
+    ) + _in_batches(
+        lambda: _checks_batch(
+            checking_entries().filter(
+                next_check_at__lt=now - dispatch.grace(), dispatched_at__lt=now - dispatch.grace()
+            ),
+            now=now,
+        )
+    )
     if any(vars(report).values()):
         logger.info("Sweep: %s", report)
     return report

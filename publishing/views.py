@@ -238,7 +238,10 @@ def _entry_view(act: EntryAct, done: str) -> Callable[[HttpRequest, int], HttpRe
 
 
 entry_cancel = _entry_view(lambda entry, _: services.cancel_entry(entry=entry), "Cancelled.")
-entry_retry = _entry_view(lambda entry, _: services.retry_entry(entry=entry), "Sending it now.")
+entry_retry = _entry_view(
+    lambda entry, request: services.retry_entry(entry=entry, looked=request.POST.get("looked") == "on"),
+    "Sending it now.",
+)
 entry_reconcile = _entry_view(
     lambda entry, _: pipeline.reconcile_now(entry=entry), "Checking with the platform."
 )

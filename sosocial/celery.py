@@ -99,3 +99,15 @@ def freeze_startup_objects(**kwargs: Any) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+@worker_init.connect
+def refuse_unsafe_settings(**kwargs: Any) -> None:
+    """A worker does not start when a system check fails (a lease shorter than the task's time
+    limit would let two workers publish one date); Celery itself only prints the checks."""
+    from django.core import checks
+    from django.core.management.base import SystemCheckError
+
+    errors = [message for message in checks.run_checks() if message.is_serious()]
+    if errors:
+        raise SystemCheckError("\n".join(str(error) for error in errors))

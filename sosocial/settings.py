@@ -247,6 +247,16 @@ SOSOCIAL_SWEEP_MAX_BATCHES = env_int("SOSOCIAL_SWEEP_MAX_BATCHES", 200)
 # The lease outlives the hard time limit plus clock skew, so no second claimer starts early.
 SOSOCIAL_LEASE_SECONDS = env_float("SOSOCIAL_LEASE_SECONDS", 300)
 SOSOCIAL_RECONCILE_DELAY_SECONDS = env_float("SOSOCIAL_RECONCILE_DELAY_SECONDS", 30)
+# An unknown outcome is checked again after these waits (the last one repeats), minutes then hours,
+# until the platform forgets the attempt: an Instagram container expires after 24 hours, and no
+# platform's "recent posts" read is trusted further back. Then the user is asked.
+SOSOCIAL_RECONCILE_CHECK_DELAYS = [
+    float(v) for v in env_list("SOSOCIAL_RECONCILE_CHECK_DELAYS", ["60", "300", "900", "3600", "10800"])
+]
+SOSOCIAL_RECONCILE_WINDOW_SECONDS = env_float("SOSOCIAL_RECONCILE_WINDOW_SECONDS", 86400)
+# A worker process refreshes its heartbeat key this often; a claimant whose key is gone (twice the
+# interval and more) is dead, and its dates are reconciled without waiting for the lease.
+SOSOCIAL_HEARTBEAT_SECONDS = env_float("SOSOCIAL_HEARTBEAT_SECONDS", 5)
 
 # Platform clients: platform name -> dotted path of a class implementing platforms.base.PlatformClient.
 # JSON in the environment overrides entries (tests point a worker subprocess at a test sink).

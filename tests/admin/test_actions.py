@@ -45,7 +45,10 @@ def test_retry_moves_a_failed_date_back_to_pending_and_sends_its_message(
     assert [(m.task, m.args, m.eta) for m in broker.messages()] == [
         ("publishing.publish_entry", (failed.pk, 1), NOW)
     ]
-    assert notes == ["1 date(s) queued again; 1 skipped (not failed or unconfirmed, or changed meanwhile)."]
+    assert notes == [
+        "1 date(s) queued again; 1 skipped (not failed, or changed meanwhile; an unconfirmed date is "
+        "sent again only after someone looked at the account)."
+    ]
 
 
 def test_cancel_cancels_waiting_dates_and_skips_the_rest(admin_client: Client, alices_post: Post) -> None:
@@ -93,3 +96,23 @@ def test_an_action_that_changes_everything_reports_no_skips(admin_client: Client
     notes = run_action(admin_client, "cancel", pending)
 
     assert notes == ["1 date(s) cancelled."]
+
+
+def test_retry_skips_an_unconfirmed_date_nobody_looked_at(admin_client: Client, alices_post: Post) -> None:
+    unconfirmed = entry_at(alices_post, NOW - timedelta(hours=1), status=Status.UNCONFIRMED, attempts=1)
+
+    notes = run_action(admin_client, "retry_now", unconfirmed)
+
+    assert ScheduleEntry.objects.get(pk=unconfirmed.pk).status == Status.UNCONFIRMED
+    assert "0 date(s) queued again; 1 skipped" in notes[0]
+
+
+def test_send_again_after_looking_requeues_an_unconfirmed_date(
+    admin_client: Client, alices_post: Post
+) -> None:
+    unconfirmed = entry_at(alices_post, NOW - timedelta(hours=1), status=Status.UNCONFIRMED, attempts=1)
+
+    notes = run_action(admin_client, "send_again_looked", unconfirmed)
+
+    assert ScheduleEntry.objects.get(pk=unconfirmed.pk).status == Status.PENDING
+    assert notes == ["1 date(s) queued again."]

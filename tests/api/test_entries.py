@@ -47,6 +47,7 @@ def test_an_entry_shows_what_happened_to_it(alices_api: APIClient, alices_post: 
         "platform_url": "https://x.example/123",
         "published_at": "2026-12-01T09:30:00Z",
         "last_error_code": "",
+        "next_check_at": None,
         "last_error_message": "",
     }
 
@@ -224,10 +225,32 @@ def test_alice_marks_an_unconfirmed_date_published(alices_api: APIClient, alices
 def test_alice_sends_an_unconfirmed_date_again(alices_api: APIClient, alices_post: Post) -> None:
     entry = add_entry(alices_post, "unconfirmed", attempts=1)
 
-    response = alices_api.post(f"/api/entries/{entry.pk}/resolve/", {"action": "send_again"}, format="json")
+    response = alices_api.post(
+        f"/api/entries/{entry.pk}/resolve/", {"action": "send_again", "looked": True}, format="json"
+    )
 
     assert response.status_code == 200
     assert status_of(entry) == Status.PENDING
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("resolve", {"action": "send_again"}),
+        ("resolve", {"action": "send_again", "looked": False}),
+        ("retry", {}),
+    ],
+)
+def test_sending_an_unconfirmed_date_again_before_anyone_looked_is_refused(
+    alices_api: APIClient, alices_post: Post, path: str, body: dict[str, object]
+) -> None:
+    entry = add_entry(alices_post, "unconfirmed", attempts=1)
+
+    response = alices_api.post(f"/api/entries/{entry.pk}/{path}/", body, format="json")
+
+    assert response.status_code == 400
+    assert "Look at the account first" in response.json()["error"]["fields"]["looked"][0]
+    assert status_of(entry) == Status.UNCONFIRMED
 
 
 def test_alice_asks_the_platform_again_about_an_unconfirmed_date(
@@ -321,3 +344,16 @@ def test_bob_cannot_change_alices_dates(
     assert response.json()["error"]["code"] == "not_found"
     entry.refresh_from_db()
     assert (entry.status, entry.scheduled_at) == (status, LATER)
+
+
+def test_an_entry_still_being_checked_says_when_the_next_check_is(
+    alices_api: APIClient, alices_post: Post
+) -> None:
+    entry = add_entry(alices_post, "unconfirmed", attempts=1, next_check_at=NOW + timedelta(minutes=15))
+
+    body = alices_api.get(f"/api/entries/{entry.pk}/").json()
+
+    assert body["next_check_at"] == "2026-11-28T12:15:00Z"
+    assert (
+        body["status_text"] == "The outcome is unknown; still checking, next check at 2026-11-28 12:15 (UTC)."
+    )

@@ -448,3 +448,21 @@ def test_bob_cannot_add_dates_to_alices_post(bobs_api: APIClient, alices_post: P
 
 def test_a_post_that_does_not_exist_is_a_404(alices_api: APIClient) -> None:
     assert alices_api.get("/api/posts/999999/").status_code == 404
+
+
+def test_adding_an_instant_the_post_already_holds_is_refused_on_its_field(
+    alices_api: APIClient, alices_post: Post
+) -> None:
+    first = alices_api.post(
+        f"/api/posts/{alices_post.pk}/entries/", {"when": ["2026-12-24T18:00:00+01:00"]}, format="json"
+    )
+    again = alices_api.post(
+        f"/api/posts/{alices_post.pk}/entries/", {"when": ["2026-12-24T17:00:00Z"]}, format="json"
+    )
+
+    assert first.status_code == 201
+    assert again.status_code == 400
+    assert again.json()["error"]["fields"] == {
+        "when": ["2026-12-24 17:00 UTC is already a date of this post."]
+    }
+    assert alices_post.entries.count() == 1

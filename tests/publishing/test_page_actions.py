@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -109,9 +109,30 @@ def test_retry_now_sends_a_failed_date_again(alices_browser: Client, alices_post
 def test_send_again_sends_an_unconfirmed_date_again(alices_browser: Client, alices_post: Post) -> None:
     entry = add_entry(alices_post, "unconfirmed", reconciled_at=WHEN)
 
-    alices_browser.post(f"/dates/{entry.pk}/retry/")
+    alices_browser.post(f"/dates/{entry.pk}/retry/", {"looked": "on"})
 
     assert status_of(entry) == "pending"
+
+
+def test_send_again_before_anyone_looked_at_the_account_is_refused_with_the_reason(
+    alices_browser: Client, alices_post: Post
+) -> None:
+    entry = add_entry(alices_post, "unconfirmed", reconciled_at=WHEN)
+
+    response = alices_browser.post(f"/dates/{entry.pk}/retry/", follow=True)
+
+    assert status_of(entry) == "unconfirmed"
+    assert "Look at the account first" in response.content.decode()
+
+
+def test_the_posts_page_asks_to_confirm_the_look_before_sending_again(
+    alices_browser: Client, alices_post: Post
+) -> None:
+    add_entry(alices_post, "unconfirmed", reconciled_at=WHEN)
+
+    page = alices_browser.get("/").content.decode()
+
+    assert '<input type="checkbox" name="looked" required>' in page
 
 
 def test_retrying_a_published_date_changes_nothing(alices_browser: Client, alices_post: Post) -> None:
@@ -260,3 +281,14 @@ def test_deleting_a_post_being_published_is_refused_with_a_message(
         "A date of this post is being published or awaits confirmation; settle it first."
     ]
     assert Post.objects.filter(pk=alices_post.pk).exists()
+
+
+def test_the_posts_page_says_when_the_next_automatic_check_is_in_my_time_zone(
+    alices_browser: Client, alices_post: Post
+) -> None:
+    services.set_time_zone(user_id=alices_post.owner_id, time_zone="Europe/Paris")
+    add_entry(alices_post, "unconfirmed", next_check_at=WHEN + timedelta(hours=1))
+
+    page = alices_browser.get("/").content.decode()
+
+    assert "Still checking, next check at 2099-01-01 11:00 (CET)." in page

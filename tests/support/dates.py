@@ -11,6 +11,11 @@ FAR = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def add_entry(post: Post, status: str = "pending", when: datetime = FAR, **fields: Any) -> ScheduleEntry:
+    """A date of `post`; a second live date at an instant already taken moves a second later (a
+    post holds one live date per instant)."""
+    if status != ScheduleEntry.Status.CANCELLED:
+        while post.entries.exclude(status=ScheduleEntry.Status.CANCELLED).filter(scheduled_at=when).exists():
+            when += timedelta(seconds=1)
     fields.setdefault("next_attempt_at", when)
     return ScheduleEntry.objects.create(post=post, scheduled_at=when, status=status, **fields)
 
