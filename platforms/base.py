@@ -137,6 +137,9 @@ class Reconciliation:
     status: ReconcileStatus
     result: PublishResult | None = None
     message: str = ""
+    # UNKNOWN that no later check can turn into an answer (nothing to look the post up by): the
+    # person is asked now instead of after the whole checking window.
+    final: bool = False
 
 
 class PlatformError(Exception):

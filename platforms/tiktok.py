@@ -777,6 +777,7 @@ class TikTokClient(OAuth2Client):
                     status=base.ReconcileStatus.UNKNOWN,
                     message="SoSocial cannot tell whether TikTok accepted these photos. Check the "
                     "account, then mark the post published or send it again.",
+                    final=True,
                 )
             # No photo init was ever sent; and a video init that never returned its publish_id
             # never returned its upload URL either, so no byte was sent, and a FILE_UPLOAD without

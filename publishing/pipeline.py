@@ -59,7 +59,13 @@ def media_items(post: Post) -> tuple[MediaItem, ...]:
     )
 
 
-def build_request(entry: ScheduleEntry) -> PublishRequest:
+# Another date recorded as published this long before the search starts may still show in it.
+RECONCILE_SLACK = timedelta(minutes=5)
+
+
+def build_request(entry: ScheduleEntry, *, since: datetime | None = None) -> PublishRequest:
+    """The request for `entry`; with `since` (reconciliation), also the platform ids that other dates
+    of the same account recorded since then, so a search by text never claims another date's post."""
     return PublishRequest(
         reference=entry.reference,
         account=entry.post.account.credentials(),
@@ -68,7 +74,20 @@ def build_request(entry: ScheduleEntry) -> PublishRequest:
         media=media_items(entry.post),
         options=dict(entry.post.options),
         progress=dict(entry.platform_state),
+        taken_post_ids=frozenset() if since is None else _taken_post_ids(entry, since=since),
     )
+
+
+def _taken_post_ids(entry: ScheduleEntry, *, since: datetime) -> frozenset[str]:
+    taken = (
+        ScheduleEntry.objects.filter(
+            post__account_id=entry.post.account_id, published_at__gte=since - RECONCILE_SLACK
+        )
+        .exclude(pk=entry.pk)
+        .exclude(platform_post_id="")
+        .values_list("platform_post_id", flat=True)
+    )
+    return frozenset(taken)
 
 
 def check_post(post: Post) -> None:
@@ -330,12 +349,12 @@ def _ask_platform(entry: ScheduleEntry, client: PlatformClient, *, since: dateti
             account=account, client=client, rejected_token=account.access_token
         )
     try:
-        return client.reconcile(build_request(entry), since=since)
+        return client.reconcile(build_request(entry, since=since), since=since)
     except TokenExpired:
         entry.post.account = refresh_account_tokens(
             account=account, client=client, rejected_token=account.access_token
         )
-        return client.reconcile(build_request(entry), since=since)
+        return client.reconcile(build_request(entry, since=since), since=since)
 
 
 # A check message may arrive this much before its time (the sender's and this clock differ).
@@ -372,7 +391,8 @@ def _settle(
             ):
                 dispatch.dispatch_if_due(entry, now=now)
         else:
-            at = None if give_up or window is None else dispatch.next_check(entry, now=now, window=window)
+            hopeless = give_up or answer.final or window is None
+            at = None if hopeless else dispatch.next_check(entry, now=now, window=window)
             if at is None:
                 entry.mark_reconcile_inconclusive(message=answer.message or INCONCLUSIVE, now=now)
             elif entry.schedule_check(at=at, now=now):

@@ -144,12 +144,6 @@ def test_instagram_media_publish_committed_then_unanswered_is_published_once(
     assert_each_published_once_with_its_link(posts, control, account)
 
 
-@pytest.mark.xfail(
-    reason="needs the publishing side's automatic re-check with backoff: the container is still "
-    "FINISHED when reconciliation first asks, so the answer is 'unknown' and today the user is "
-    "asked at once",
-    strict=False,
-)
 def test_an_instagram_publish_that_lands_after_the_time_limit_is_published_once(
     alice: User, control: SandboxClient, processes: StartProcess
 ) -> None:

@@ -212,3 +212,46 @@ def test_reconciling_an_entry_that_is_no_longer_unconfirmed_does_nothing(
 
     assert pipeline.reconcile_entry(entry_id=unconfirmed.pk) is None
     assert fake_x.reconcile_calls == []
+
+
+def test_reconciliation_tells_the_platform_which_posts_the_accounts_other_dates_already_own(
+    unconfirmed: ScheduleEntry, fake_x: FakeClient
+) -> None:
+    first = ScheduleEntry.objects.create(
+        post=unconfirmed.post,
+        scheduled_at=NOW - timedelta(minutes=20),
+        next_attempt_at=NOW - timedelta(minutes=20),
+        status=Status.PUBLISHED,
+        platform_post_id="first-date-post",
+        published_at=NOW - timedelta(minutes=2),
+    )
+    ScheduleEntry.objects.create(
+        post=unconfirmed.post,
+        scheduled_at=NOW - timedelta(days=3),
+        next_attempt_at=NOW - timedelta(days=3),
+        status=Status.PUBLISHED,
+        platform_post_id="long-ago-post",
+        published_at=NOW - timedelta(days=3),
+    )
+
+    pipeline.reconcile_entry(entry_id=unconfirmed.pk)
+
+    (asked,) = fake_x.reconcile_calls
+    assert asked.taken_post_ids == frozenset({first.platform_post_id})
+    assert pipeline.build_request(unconfirmed).taken_post_ids == frozenset()
+
+
+def test_an_answer_no_later_check_can_change_goes_to_the_person_at_once(
+    unconfirmed: ScheduleEntry, fake_x: FakeClient
+) -> None:
+    fake_x.reconcile_answer = Reconciliation(
+        status=ReconcileStatus.UNKNOWN, message="Nothing to look this post up by.", final=True
+    )
+
+    pipeline.reconcile_entry(entry_id=unconfirmed.pk)
+
+    unconfirmed.refresh_from_db()
+    assert unconfirmed.status == Status.UNCONFIRMED
+    assert unconfirmed.reconciled_at == NOW
+    assert unconfirmed.next_check_at is None
+    assert unconfirmed.last_error_message == "Nothing to look this post up by."
