@@ -32,7 +32,7 @@ from platforms.base import (
 from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import refresh_account_tokens
-from publishing import dispatch
+from publishing import dispatch, uploads
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class PublishOutcome(enum.StrEnum):
 def media_items(post: Post) -> tuple[MediaItem, ...]:
     return tuple(
         MediaItem(
-            url=f"{settings.SOSOCIAL_PUBLIC_BASE_URL}{item.file.url}",
+            url=uploads.public_url(item.file.url),
             content_type=item.content_type,
             path=item.file.path,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from publishing import pipeline, sweep
+from publishing import media_lifecycle, pipeline, sweep
 
 
 @shared_task(name="publishing.publish_entry")
@@ -20,3 +20,8 @@ def reconcile_entry(entry_id: int) -> None:
 @shared_task(name="publishing.sweep_schedule")
 def sweep_schedule() -> None:
     sweep.sweep_schedule()
+
+
+@shared_task(name="publishing.purge_media")
+def purge_media() -> None:
+    media_lifecycle.purge_media()
