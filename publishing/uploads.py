@@ -29,7 +29,8 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from mutagen import MutagenError
-from mutagen.mp4 import MP4, Atoms
+from mutagen.mp4 import MP4
+from mutagen.mp4._atom import Atoms
 from PIL import Image, UnidentifiedImageError
 
 # Pillow format -> (detected type, extension). BMP and TIFF (Facebook only) and MPO (refused by
@@ -87,7 +88,8 @@ def inspect(upload: UploadedFile[Any]) -> Inspected:
         raise refuse(f"{name} is {filesizeformat(size)}; SoSocial takes at most {_cap()} per post.")
     if size == 0:
         raise refuse(f"{name} is empty.")
-    stream: IO[bytes] = upload.file
+    stream = upload.file
+    assert stream is not None
     stream.seek(0)
     head = stream.read(12)
     stream.seek(0)
@@ -142,7 +144,7 @@ def _image(stream: IO[bytes], *, name: str) -> tuple[str, str] | None:
 
 def _too_many_pixels(name: str, width: int | None, height: int | None) -> ValidationError:
     limit = settings.SOSOCIAL_MAX_IMAGE_PIXELS / 1_000_000
-    size = f" ({width}×{height})" if width and height else ""
+    size = f" ({width}x{height})" if width and height else ""
     return refuse(f"{name}{size} has more than {limit:g} million pixels; resize it first.")
 
 
@@ -161,7 +163,8 @@ def _video(stream: IO[bytes], *, brand: bytes, name: str) -> tuple[str, str] | N
             ok, data = track[b"mdia", b"hdlr"].read(stream)
             handlers.append(data[8:12] if ok else b"")
         stream.seek(0)
-        duration = MP4(stream).info.length
+        info = MP4(stream).info  # type: ignore[no-untyped-call]
+        duration = float(info.length) if info is not None else 0.0
     except (MutagenError, KeyError, ValueError, struct.error, EOFError, OSError):
         return None
     if b"vide" not in handlers:
@@ -277,9 +280,9 @@ class CappedUploadHandler(FileUploadHandler):
     def handle_raw_input(
         self,
         input_data: IO[bytes],
-        META: dict[str, Any],  # noqa: N803 - Django's name
+        META: dict[str, Any],
         content_length: int,
-        boundary: bytes,
+        boundary: str,
         encoding: str | None = None,
     ) -> None:
         self.received = 0

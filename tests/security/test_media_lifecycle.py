@@ -38,7 +38,9 @@ def finish(post: Post, status: str, *, at: datetime) -> None:
 
 
 def test_deleting_a_post_removes_its_files(
-    post_with_photo: Post, media_root: Path, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+    post_with_photo: Post,
+    media_root: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     assert len(stored_files(media_root)) == 1
 
@@ -49,7 +51,9 @@ def test_deleting_a_post_removes_its_files(
 
 
 def test_a_file_shared_with_a_duplicate_stays_until_its_last_post_is_deleted(
-    post_with_photo: Post, media_root: Path, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+    post_with_photo: Post,
+    media_root: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     copy = services.duplicate_post(post=post_with_photo)
 
@@ -83,7 +87,9 @@ def test_media_of_a_post_done_longer_than_the_retention_is_purged(
 
 
 def test_the_periodic_task_purges_too(
-    post_with_photo: Post, media_root: Path, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+    post_with_photo: Post,
+    media_root: Path,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     finish(post_with_photo, "published", at=NOW - timedelta(days=400))
 

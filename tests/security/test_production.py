@@ -1,4 +1,4 @@
-"""`SOSOCIAL_ENV=production` refuses to start half configured; the documented setup passes `check --deploy`."""
+"""Production refuses to start half configured; the documented setup passes `check --deploy`."""
 
 from __future__ import annotations
 

@@ -94,7 +94,9 @@ def test_the_apps_pages_have_a_csp_that_runs_no_inline_code(
     assert directives["object-src"] == "'none'"
     html = response.content.decode()
     inline_scripts = [
-        tag for tag in re.findall(r"<script\b[^>]*>", html) if "src=" not in tag and "application/json" not in tag
+        tag
+        for tag in re.findall(r"<script\b[^>]*>", html)
+        if "src=" not in tag and "application/json" not in tag
     ]
     assert inline_scripts == []
     assert "<style" not in html

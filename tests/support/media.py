@@ -20,7 +20,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims `width`×`height` pixels: what a decompression bomb looks like to a reader."""
+    """A PNG that claims `width` x `height` pixels: what a decompression bomb looks like to a reader."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\x00" * 64)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", pixels) + _chunk(b"IEND", b"")
