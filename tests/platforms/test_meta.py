@@ -212,7 +212,10 @@ def test_a_next_page_link_is_read_without_the_secrets_it_carries(mocked: respons
     mocked.add(
         responses.POST,
         listing,
-        json={"data": [{"id": "1_1"}], "paging": {"next": f"{listing}?access_token=t&appsecret_proof=p&after=c2"}},
+        json={
+            "data": [{"id": "1_1"}],
+            "paging": {"next": f"{listing}?access_token=t&appsecret_proof=p&after=c2"},
+        },
     )
     mocked.add(responses.POST, listing, json={"data": [{"id": "1_2"}]})
 
