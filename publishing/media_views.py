@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from publishing.uploads import SERVED_TYPES
@@ -32,8 +33,9 @@ def serve_media(request: HttpRequest, path: str) -> FileResponse:
         raise Http404("No such media") from None
     response = FileResponse(handle, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    # Random names of letters, digits, "-" and "_" plus a known extension: nothing to escape.
-    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Content-Disposition"] = (
+        content_disposition_header(as_attachment=False, filename=name) or "inline"
+    )
     response["Content-Security-Policy"] = MEDIA_POLICY
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

@@ -165,7 +165,8 @@ def _video(stream: IO[bytes], *, brand: bytes, name: str) -> tuple[str, str] | N
         stream.seek(0)
         info = MP4(stream).info  # type: ignore[no-untyped-call]
         duration = float(info.length) if info is not None else 0.0
-    except (MutagenError, KeyError, ValueError, struct.error, EOFError, OSError):
+    # RecursionError: atoms nested thousands deep, which mutagen follows one call per level.
+    except (MutagenError, KeyError, ValueError, struct.error, EOFError, OSError, RecursionError):
         return None
     if b"vide" not in handlers:
         return None

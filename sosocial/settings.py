@@ -183,7 +183,6 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-FILE_UPLOAD_PERMISSIONS = 0o640
 
 # The app's pages load only their own scripts and styles (no inline code), so injected markup
 # cannot run. Media responses carry their own stricter policy.

@@ -17,7 +17,7 @@ from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post
 from tests.security.conftest import stored_files
-from tests.support.media import image_bytes, png_header_only, video_bytes
+from tests.support.media import image_bytes, nested_moov, png_header_only, video_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x", "media_root")]
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -51,6 +51,7 @@ def refusal(account: SocialAccount, upload: SimpleUploadedFile) -> str:
         ("notes.jpg", b"just some text, not a photo\n" * 20, "image/jpeg"),
         ("clip.mp4", bytes(range(256)) * 40, "video/mp4"),
         ("song.mp4", video_bytes(handler=b"soun"), "video/mp4"),
+        ("deep.mp4", video_bytes()[:24] + nested_moov(5000), "video/mp4"),
     ],
 )
 def test_a_file_that_is_not_platform_media_is_refused_and_nothing_is_stored(

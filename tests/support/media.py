@@ -46,3 +46,11 @@ def video_bytes(
     hdlr = _full_box(b"hdlr", b"\x00" * 4 + handler + b"\x00" * 12 + b"Handler\x00")
     moov = _box(b"moov", mvhd + _box(b"trak", _box(b"mdia", mdhd + hdlr)))
     return ftyp + moov + _box(b"mdat", b"\x00" * padding)
+
+
+def nested_moov(depth: int) -> bytes:
+    """`depth` moov boxes, each inside the last: a file built to exhaust a recursive reader."""
+    inner = b""
+    for _ in range(depth):
+        inner = _box(b"moov", inner)
+    return inner
