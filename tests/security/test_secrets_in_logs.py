@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
@@ -19,24 +18,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from pytest_django import Settings
 
 from platforms.models import SocialAccount
-from platforms.sandbox import SandboxServer
-from publishing import services
+from publishing import pipeline, services
 from publishing.models import ScheduleEntry
 from tests.support.media import image_bytes
-from tests.support.sandbox import sandbox_platform_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
-
-
-@pytest.fixture
-def sandbox(settings: Settings) -> Iterator[SandboxServer]:
-    server = SandboxServer(port=0).start()
-    settings.SOSOCIAL_PLATFORMS = sandbox_platform_settings(server)
-    yield server
-    server.stop()
 
 
 def connect(browser: Client, platform: str) -> None:
@@ -71,7 +59,7 @@ def schedule_now(account: SocialAccount, **kwargs: object) -> ScheduleEntry:
     return entry
 
 
-@pytest.mark.usefixtures("sandbox")
+@pytest.mark.usefixtures("pointed_at_sandbox")
 @pytest.mark.parametrize(
     ("platform", "media"),
     [("facebook", ()), ("instagram", (("bread.jpg", image_bytes("JPEG", (400, 400))),))],
@@ -87,11 +75,11 @@ def test_connecting_publishing_and_reconciling_on_meta_logs_no_secret_at_debug(
     assert account is not None
     entry = schedule_now(account, media=[SimpleUploadedFile(name, content) for name, content in media])
 
-    published = services.publish_entry(entry_id=entry.pk, dispatch_version=entry.dispatch_version)
+    published = pipeline.publish_entry(entry_id=entry.pk, dispatch_version=entry.dispatch_version)
     ScheduleEntry.objects.filter(pk=entry.pk).update(status="unconfirmed", platform_state={})
-    reconciled = services.reconcile_entry(entry_id=entry.pk)
+    reconciled = pipeline.reconcile_entry(entry_id=entry.pk)
 
-    assert published == services.PublishOutcome.PUBLISHED
+    assert published == pipeline.PublishOutcome.PUBLISHED
     assert reconciled is not None
     text = logged_text(caplog)
     assert "urllib3.connectionpool" in text  # the request lines were captured

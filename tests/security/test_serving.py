@@ -73,7 +73,7 @@ def test_platforms_get_media_links_on_the_media_host_when_one_is_set(
     settings.MEDIA_URL = "https://media.example.com/media/"
     PostMedia.objects.create(post=alices_post, file="media/2026/11/abc.jpg", content_type="image/jpeg")
 
-    from publishing.services import media_items
+    from publishing.pipeline import media_items
 
     [item] = media_items(alices_post)
 
