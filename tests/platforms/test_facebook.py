@@ -220,7 +220,7 @@ def test_a_later_attempt_follows_the_uploaded_video_instead_of_uploading_it_agai
     )
 
     assert result.platform_post_id == "video-9"
-    assert all(call.request.method == "GET" for call in mocked.calls)
+    assert all(sent(call).get("method") == "GET" for call in mocked.calls)
 
 
 # -- publishing errors --------------------------------------------------------------------------------
