@@ -39,5 +39,5 @@ def image_size(path: str) -> tuple[int, int] | None:
         with Image.open(path) as image:
             width, height = image.size
             return width, height
-    except (OSError, UnidentifiedImageError):
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
         return None

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from django.conf import settings
@@ -125,6 +125,9 @@ RETRYABLE_SUBCODES: dict[int, str] = {
 }
 POSTING_TOO_FAST_SUBCODE = 1390008
 PUBLISH_QUOTA_SUBCODE = 2207042
+
+# Parameters that are credentials: never put in a URL (a paging link from Graph carries them).
+SECRET_PARAMETERS = frozenset({"access_token", "appsecret_proof", "client_secret", "code"})
 
 _PERMISSION = re.compile(r"\b(?:pages|instagram|publish|business|read|ads)_[a-z_]+\b")
 _SUBCODE_IN_TEXT = re.compile(r"\b(\d{7})\b")
@@ -449,21 +452,33 @@ class GraphClient:
     def url(self, path: str, *, base: str | None = None) -> str:
         return f"{(base or self.graph_url).rstrip('/')}/{self.version}/{path.lstrip('/')}"
 
-    def _auth(self, token: str) -> dict[str, str]:
-        params = {"access_token": token}
+    def _proof(self, token: str) -> dict[str, str]:
         secret = self.config.get("app_secret", "")
-        if secret:
-            # Meta's recommended proof that the call comes from the app's server (required when
-            # "Require App Secret" is on); harmless otherwise.
-            params["appsecret_proof"] = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
-        return params
+        if not secret:
+            return {}
+        # Meta's recommended proof that the call comes from the app's server (required when
+        # "Require App Secret" is on); harmless otherwise. Graph reads it only as a parameter.
+        return {"appsecret_proof": hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()}
 
     def get(self, path: str, *, token: str, params: Mapping[str, Any] | None = None) -> JSON:
-        return self.get_url(self.url(path), params={**(params or {}), **self._auth(token)})
+        return self.read_url(self.url(path), token=token, params=params)
 
-    def get_url(self, url: str, *, params: Mapping[str, Any] | None = None) -> JSON:
-        response = http.send(self.session, "GET", url, params=params)
-        # A GET changes nothing on the platform, so an unreadable answer is safe to retry.
+    def read_url(self, url: str, *, token: str | None, params: Mapping[str, Any] | None = None) -> JSON:
+        """A Graph read, sent so that no secret is in its URL (URLs end up in logs).
+
+        The token travels in the Authorization header; the app secret proof, client secret and code
+        in a form body, as a POST with `method=GET`, which Graph serves as the read it names (the
+        way Meta's PHP SDK sends every call). Nothing is changed, so a lost answer is retryable.
+        """
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = {**(params or {}), **(self._proof(token) if token else {}), "method": "GET"}
+        try:
+            response = http.send(self.session, "POST", url, data=body, headers=headers)
+        except OutcomeUnknown as error:
+            raise RetryableError(
+                f"The connection to {self.platform_name} dropped while reading; SoSocial will try again.",
+                code=error.code,
+            ) from error
         return self._read(response, publishes=False).body
 
     def post(
@@ -481,10 +496,12 @@ class GraphClient:
         nothing a user could see twice, so a lost answer to it is retryable, not unknown.
         """
         url = self.url(path, base=base)
-        # The token travels in the body, not the URL, so it never shows up in logged URLs.
-        body = {**data, **self._auth(token)}
+        # The token in a header and the proof in the body: neither is ever in a (logged) URL.
+        body = {**data, **self._proof(token)}
         try:
-            response = http.send(self.session, "POST", url, data=body)
+            response = http.send(
+                self.session, "POST", url, data=body, headers={"Authorization": f"Bearer {token}"}
+            )
         except OutcomeUnknown as error:
             if publishes:
                 raise
@@ -562,9 +579,16 @@ class GraphClient:
             if not page or not isinstance(next_url, str):
                 return items, True
             if not next_url.startswith(self.graph_url + "/"):
-                # The next link carries the access token: never send it anywhere but the Graph.
+                # Never follow a link anywhere but the Graph, even with the token in a header.
                 return items, False
-            body = self.get_url(next_url)
+            # Graph's next link repeats the token and proof in its query: read it without them.
+            parts = urlsplit(next_url)
+            query = {
+                key: value
+                for key, value in parse_qsl(parts.query, keep_blank_values=True)
+                if key not in SECRET_PARAMETERS
+            }
+            body = self.read_url(parts._replace(query="").geturl(), token=token, params=query)
         return items, False
 
     def earliest_post(
@@ -650,8 +674,9 @@ class GraphClient:
         return [page for page in pages if page.get("id") and page.get("access_token")]
 
     def _exchange_token(self, params: Mapping[str, str]) -> str:
-        body = self.get_url(
+        body = self.read_url(
             self.url("oauth/access_token"),
+            token=None,
             params={
                 "client_id": self.config["app_id"],
                 "client_secret": self.config["app_secret"],

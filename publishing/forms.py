@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from platforms import facebook, instagram, tiktok, x
 from platforms.models import SocialAccount
+from publishing.uploads import SERVED_TYPES
 
 TIME_ZONES = sorted(available_timezones())
 # The values are the TikTok client's; the words are ours.
@@ -61,7 +62,12 @@ class ComposeForm(forms.Form):
         help_text="One post per account.",
     )
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
-    attachments = MultipleFileField(widget=MultipleFileInput(), required=False)
+    attachments = MultipleFileField(
+        # A hint for the file picker; the content decides (publishing/uploads.py).
+        widget=MultipleFileInput(attrs={"accept": ",".join(sorted(set(SERVED_TYPES.values())))}),
+        required=False,
+        help_text="JPEG, PNG, WebP or GIF images, or an MP4 or MOV video.",
+    )
     dates = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-01 09:30"}),
         help_text="One date and time per line, in the time zone below.",

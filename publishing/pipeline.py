@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +32,7 @@ from platforms.base import (
 from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import flag_refused_tokens, refresh_account_tokens
-from publishing import dispatch, liveness
+from publishing import dispatch, liveness, uploads
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 
 logger = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ class PublishOutcome(enum.StrEnum):
 def media_items(post: Post) -> tuple[MediaItem, ...]:
     return tuple(
         MediaItem(
-            url=f"{settings.SOSOCIAL_PUBLIC_BASE_URL}{item.file.url}",
+            url=uploads.public_url(item.file.url),
             content_type=item.content_type,
             path=item.file.path,
         )

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from platforms.models import SocialAccount
-from publishing import dispatch, pipeline
+from publishing import dispatch, pipeline, uploads
 from publishing.models import Post, PostMedia, Profile, ScheduleEntry
 
 Status = ScheduleEntry.Status
@@ -59,11 +59,9 @@ def create_post(
         owner_id=owner_id, account=account, text=text, options=dict(options or {}), group=group
     )
     for position, upload in enumerate(media):
+        stored = uploads.store(upload, owner_id=owner_id)
         PostMedia.objects.create(
-            post=post,
-            file=upload,
-            content_type=upload.content_type or "application/octet-stream",
-            position=position,
+            post=post, file=stored.name, content_type=stored.content_type, position=position
         )
     return post
 
@@ -79,7 +77,7 @@ def compose_post(
     group: UUID | None = None,
 ) -> Post:
     """Create a post with its media and schedule it: all of it, or nothing if any check refuses."""
-    with transaction.atomic():
+    with uploads.keep_only_saved(), transaction.atomic():
         post = create_post(
             owner_id=owner_id, account=account, text=text, options=options, media=media, group=group
         )
@@ -108,7 +106,7 @@ def compose_for_accounts(
     group = uuid4() if len(accounts) > 1 else None
     problems: dict[str, list[str]] = {}
     posts: list[Post] = []
-    with transaction.atomic():
+    with uploads.keep_only_saved(), transaction.atomic():
         for account in accounts:
             try:
                 if account is None:  # said like another user's account: ids are not a leak
@@ -127,7 +125,7 @@ def compose_for_accounts(
             except ValidationError as refused:
                 for field, messages in refused.message_dict.items():
                     for problem in messages:
-                        alike = field in ("when", "account") or len(accounts) == 1
+                        alike = field in ("when", "account", uploads.FIELD) or len(accounts) == 1
                         said = problem if alike else f"{account}: {problem}"
                         if said not in problems.setdefault(field, []):
                             problems[field].append(said)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from publishing import pipeline, sweep
+from publishing import media_lifecycle, pipeline, sweep
 
 
 @shared_task(name="publishing.publish_entry")
@@ -25,3 +25,8 @@ def sweep_schedule() -> None:
 @shared_task(name="publishing.settle_orphans")
 def settle_orphans() -> None:
     sweep.settle_orphans()
+
+
+@shared_task(name="publishing.purge_media")
+def purge_media() -> None:
+    media_lifecycle.purge_media()

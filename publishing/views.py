@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from platforms.models import SocialAccount
-from publishing import pipeline, selectors, services
+from publishing import pipeline, selectors, services, uploads
 from publishing.filters import PostPageFilter
 from publishing.forms import (
     TEXT_LIMITS,
@@ -92,6 +92,11 @@ def compose(request: HttpRequest) -> HttpResponse:
         owner_id=owner_id,
         initial={"time_zone": timezone.get_current_timezone_name()},
     )
+    for refused in uploads.refused_while_receiving(request):
+        if form.is_bound:
+            form.add_error("attachments", refused)
+        else:
+            messages.error(request, refused)
     if request.method == "POST" and form.is_valid():
         accounts = list(form.cleaned_data["accounts"])
         try:

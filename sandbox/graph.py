@@ -501,6 +501,19 @@ def account_node(state: State, node_id: str) -> Node | None:
     return None
 
 
+def honour_method_override(request: Request) -> None:
+    """Serve a Graph POST carrying `method=GET` as the read it names, as Graph does.
+
+    SoSocial sends its reads this way so that secrets stay out of URLs.
+    """
+    override = request.params.get("method")
+    if request.method != "POST" or not isinstance(override, str) or not re.match(GRAPH, request.path):
+        return
+    if override.upper() == "GET":
+        request.method = "GET"
+        del request.params["method"]
+
+
 class Graph:
     """The shared Graph endpoints, with the node finders of the Facebook and Instagram modules."""
 

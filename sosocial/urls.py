@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from publishing import views as publishing_views
+from publishing.media_views import serve_media
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
@@ -19,5 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 # A URL no route matches under /api/ still gets the API's error format.
 handler404 = "publishing.api_errors.not_found"
 
-# Uploaded media, served by Django only in development; production serves MEDIA_ROOT itself.
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded media, with its detected type and never as a page. Also under this path when MEDIA_URL
+# names a host of its own, in case that host is this app (README, Deploying).
+MEDIA_PREFIX = urlsplit(settings.MEDIA_URL).path.strip("/") or "media"
+urlpatterns.insert(0, path(f"{MEDIA_PREFIX}/<path:path>", serve_media, name="media"))

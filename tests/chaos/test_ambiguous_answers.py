@@ -23,12 +23,13 @@ from publishing.models import Post, ScheduleEntry
 from sandbox.client import SandboxClient
 from tests.chaos.conftest import BURST_SANDBOX, CHAOS, StartProcess, wait_settled
 from tests.integration.conftest import SHORT_INTERVALS
+from tests.support.media import image_bytes, video_bytes
 from tests.support.sandbox_plugin import connect_sandbox_account
 
 pytestmark = CHAOS
 Status = ScheduleEntry.Status
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2048
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4096
+JPEG = image_bytes("JPEG", (400, 400))
+VIDEO = video_bytes(brand=b"mp42", padding=4096)
 # The worker's soft time limit ends an attempt whose answer comes later than this, mid-request.
 TIME_LIMIT = float(SHORT_INTERVALS["CELERY_TASK_SOFT_TIME_LIMIT"])
 # Each kind, with what the sandbox needs to do it: the post is made in every case.

@@ -17,12 +17,13 @@ from publishing.models import Post, ScheduleEntry
 from sandbox import SandboxServer
 from sandbox.client import SandboxClient
 from tests.integration.conftest import Process, wait_for
+from tests.support.media import image_bytes, video_bytes
 from tests.support.sandbox_plugin import connect_sandbox_account, sandbox_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 StartProcess = Callable[[str], Process]
 Status = ScheduleEntry.Status
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2048
+JPEG = image_bytes("JPEG", (400, 400))
 FAST = {
     "instagram_image_seconds": 1.0,
     "x_processing_seconds": 0.5,
@@ -79,7 +80,7 @@ def test_each_platform_gets_its_scheduled_post_once_with_the_id_and_link_stored(
     accounts: dict[str, SocialAccount], control: SandboxClient, processes: StartProcess, tmp_path: Path
 ) -> None:
     video = tmp_path / "clip.mp4"
-    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * (21 * 1024 * 1024))
+    video.write_bytes(video_bytes(brand=b"mp42", padding=21 * 1024 * 1024))
     posts = {
         "facebook": compose(accounts["facebook"], "Fresh bread at nine"),
         "instagram": compose(
@@ -138,7 +139,7 @@ def test_a_post_committed_before_the_connection_dropped_is_reconciled_on_each_pl
             accounts["tiktok"],
             "Dropped on TikTok",
             options={"privacy_level": "SELF_ONLY"},
-            media=[SimpleUploadedFile("c.mp4", b"\x00" * 4096, content_type="video/mp4")],
+            media=[SimpleUploadedFile("c.mp4", video_bytes(padding=4096), content_type="video/mp4")],
         ),
     }
     processes("worker")
@@ -160,7 +161,7 @@ def test_an_expired_access_token_is_refreshed_and_the_post_goes_out(
     control.fault(platform, "expired_token")
     options = {"privacy_level": "SELF_ONLY"} if platform == "tiktok" else {}
     media = (
-        [SimpleUploadedFile("c.mp4", b"\x00" * 4096, content_type="video/mp4")]
+        [SimpleUploadedFile("c.mp4", video_bytes(padding=4096), content_type="video/mp4")]
         if platform == "tiktok"
         else []
     )

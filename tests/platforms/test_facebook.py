@@ -80,10 +80,8 @@ def no_checkpoint(progress: Mapping[str, str]) -> None:
 
 
 def sent(call: Any) -> dict[str, str]:
-    """The form fields of a recorded POST, or the query of a GET."""
-    request = call.request
-    raw = str(request.body or "") if request.method == "POST" else urlsplit(request.url).query
-    return {key: values[0] for key, values in parse_qs(raw).items()}
+    """The form fields of a recorded call (Graph reads are POSTs with `method=GET`)."""
+    return {key: values[0] for key, values in parse_qs(str(call.request.body or "")).items()}
 
 
 # -- publishing ---------------------------------------------------------------------------------------
@@ -101,7 +99,7 @@ def test_it_posts_text_to_the_page_feed(client: FacebookClient, mocked: response
     assert result.http_status == 200
     fields = sent(mocked.calls[0])
     assert fields["message"] == "Hello from Alice"
-    assert fields["access_token"] == "page-token"
+    assert mocked.calls[0].request.headers["Authorization"] == "Bearer page-token"
     assert fields["fields"] == "id,permalink_url"
     assert "link" not in fields
 
@@ -163,8 +161,8 @@ def test_it_uploads_a_video_to_the_graph_host_and_waits_until_facebook_has_proce
 ) -> None:
     client = FacebookClient(sleep=fake_time.sleep)
     mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
-    mocked.add(responses.GET, VIDEO_NODE, json=video_status("processing"))
-    mocked.add(responses.GET, VIDEO_NODE, json=video_status("ready"))
+    mocked.add(responses.POST, VIDEO_NODE, json=video_status("processing"))
+    mocked.add(responses.POST, VIDEO_NODE, json=video_status("ready"))
 
     result = client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
 
@@ -188,7 +186,7 @@ def test_a_video_that_fails_processing_fails_with_facebooks_reason(
     failed = video_status(
         "error", processing_phase={"status": "error", "errors": [{"code": 1363008, "message": "Bad codec"}]}
     )
-    mocked.add(responses.GET, VIDEO_NODE, json=failed)
+    mocked.add(responses.POST, VIDEO_NODE, json=failed)
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
@@ -202,7 +200,7 @@ def test_a_video_still_processing_at_the_end_of_the_budget_is_left_to_reconcilia
 ) -> None:
     client = FacebookClient(sleep=fake_time.sleep)
     mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
-    mocked.add(responses.GET, VIDEO_NODE, json=video_status("processing"))
+    mocked.add(responses.POST, VIDEO_NODE, json=video_status("processing"))
 
     with pytest.raises(OutcomeUnknown) as raised:
         client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
@@ -214,15 +212,15 @@ def test_a_video_still_processing_at_the_end_of_the_budget_is_left_to_reconcilia
 def test_a_later_attempt_follows_the_uploaded_video_instead_of_uploading_it_again(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.add(responses.GET, VIDEO_NODE, json=video_status("ready"))
-    mocked.add(responses.GET, VIDEO_NODE, json=video_status("ready"))
+    mocked.add(responses.POST, VIDEO_NODE, json=video_status("ready"))
+    mocked.add(responses.POST, VIDEO_NODE, json=video_status("ready"))
 
     result = client.publish(
         request_for(media=(VIDEO,), progress={**SENT, VIDEO_KEY: "video-9"}), checkpoint=no_checkpoint
     )
 
     assert result.platform_post_id == "video-9"
-    assert all(call.request.method == "GET" for call in mocked.calls)
+    assert all(sent(call).get("method") == "GET" for call in mocked.calls)
 
 
 # -- publishing errors --------------------------------------------------------------------------------
@@ -415,7 +413,7 @@ def test_it_finds_a_post_that_went_out_by_its_text(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     mocked.add(
-        responses.GET,
+        responses.POST,
         PUBLISHED_POSTS,
         json={
             "data": [
@@ -440,7 +438,7 @@ def test_it_ignores_the_same_text_posted_before_the_attempt(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     mocked.add(
-        responses.GET,
+        responses.POST,
         PUBLISHED_POSTS,
         json={"data": [listed(f"{PAGE}_1", "Hello from Alice", "2026-11-20T09:00:00+0000")]},
     )
@@ -454,7 +452,7 @@ def test_it_follows_the_next_page_to_find_the_post(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     mocked.add(
-        responses.GET,
+        responses.POST,
         PUBLISHED_POSTS,
         json={
             "data": [listed(f"{PAGE}_90", "Other", "2026-11-28T11:59:59+0000")],
@@ -462,7 +460,7 @@ def test_it_follows_the_next_page_to_find_the_post(
         },
     )
     mocked.add(
-        responses.GET,
+        responses.POST,
         PUBLISHED_POSTS,
         json={"data": [listed(f"{PAGE}_89", "Hello from Alice", "2026-11-28T11:59:10+0000")]},
     )
@@ -479,7 +477,7 @@ def test_it_cannot_tell_when_there_are_more_posts_than_it_checks(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     mocked.add(
-        responses.GET,
+        responses.POST,
         PUBLISHED_POSTS,
         json={
             "data": [listed(f"{PAGE}_90", "Other", "2026-11-28T11:59:59+0000")],
@@ -496,7 +494,7 @@ def test_it_cannot_tell_when_there_are_more_posts_than_it_checks(
 def test_it_cannot_tell_whether_a_video_went_out_while_facebook_may_be_processing_it(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.add(responses.GET, PUBLISHED_POSTS, json={"data": []})
+    mocked.add(responses.POST, PUBLISHED_POSTS, json={"data": []})
 
     answer = client.reconcile(request_for(media=(VIDEO,), progress=SENT), since=SCHEDULED)
 
@@ -516,7 +514,7 @@ def test_it_never_claims_a_post_made_before_this_date_was_first_sent(
 ) -> None:
     # The first date of the same post went out at 11:59:30; this date was first sent at 12:00.
     mocked.add(
-        responses.GET,
+        responses.POST,
         PUBLISHED_POSTS,
         json={"data": [listed(f"{PAGE}_80", "Hello from Alice", "2026-11-28T11:59:30+0000")]},
     )
@@ -531,7 +529,7 @@ def test_it_never_claims_a_post_another_date_recorded(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     mocked.add(
-        responses.GET,
+        responses.POST,
         PUBLISHED_POSTS,
         json={"data": [listed(f"{PAGE}_80", "Hello from Alice", "2026-11-28T11:59:30+0000")]},
     )
@@ -558,7 +556,7 @@ def test_a_date_never_sent_is_not_published_without_asking(client: FacebookClien
 def test_a_video_is_reconciled_by_its_saved_id(
     client: FacebookClient, mocked: responses.RequestsMock, state: str, expected: ReconcileStatus
 ) -> None:
-    mocked.add(responses.GET, VIDEO_NODE, json=video_status(state))
+    mocked.add(responses.POST, VIDEO_NODE, json=video_status(state))
 
     answer = client.reconcile(
         request_for(media=(VIDEO,), progress={**SENT, VIDEO_KEY: "video-9"}), since=SCHEDULED
@@ -648,13 +646,13 @@ def test_it_sends_the_user_to_the_facebook_login_dialog_with_the_page_scopes(cli
 
 def add_login(mocked: responses.RequestsMock, pages: list[dict[str, Any]]) -> None:
     token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
-    mocked.add(responses.GET, token_url, json={"access_token": "short-user", "token_type": "bearer"})
+    mocked.add(responses.POST, token_url, json={"access_token": "short-user", "token_type": "bearer"})
     mocked.add(
-        responses.GET,
+        responses.POST,
         token_url,
         json={"access_token": "long-user", "token_type": "bearer", "expires_in": 5183944},
     )
-    mocked.add(responses.GET, f"{GRAPH}/{GRAPH_VERSION}/me/accounts", json={"data": pages})
+    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/me/accounts", json={"data": pages})
 
 
 def test_it_connects_every_page_with_a_page_token_that_does_not_expire(
@@ -681,7 +679,8 @@ def test_it_connects_every_page_with_a_page_token_that_does_not_expire(
     assert (exchange["client_id"], exchange["client_secret"]) == ("app-1", "app-secret")
     assert long_lived["grant_type"] == "fb_exchange_token"
     assert long_lived["fb_exchange_token"] == "short-user"
-    assert pages["access_token"] == "long-user"
+    assert mocked.calls[2].request.headers["Authorization"] == "Bearer long-user"
+    assert "client_secret" not in str(mocked.calls[0].request.url)
     assert "instagram_business_account" in pages["fields"]
 
 
@@ -689,7 +688,7 @@ def test_a_refused_login_code_asks_the_user_to_connect_again(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
     mocked.add(
-        responses.GET,
+        responses.POST,
         f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token",
         status=400,
         json=graph_error(100, 36007, message="This authorization code has expired."),

@@ -72,10 +72,8 @@ def request_for(
 
 
 def sent(call: Any) -> dict[str, str]:
-    """The form fields of a recorded POST, or the query of a GET."""
-    request = call.request
-    raw = str(request.body or "") if request.method == "POST" else urlsplit(request.url).query
-    return {key: values[0] for key, values in parse_qs(raw).items()}
+    """The form fields of a recorded call (Graph reads are POSTs with `method=GET`)."""
+    return {key: values[0] for key, values in parse_qs(str(call.request.body or "")).items()}
 
 
 def container_saves(checkpoints: Checkpoints) -> list[tuple[dict[str, str], int]]:
@@ -84,17 +82,18 @@ def container_saves(checkpoints: Checkpoints) -> list[tuple[dict[str, str], int]
 
 
 def paths(mocked: responses.RequestsMock) -> list[str]:
-    """The calls made so far as "METHOD path-below-the-version"."""
+    """The calls made so far as "METHOD path-below-the-version" (a read's `method=GET` honoured)."""
     prefix = f"/facebook/graph/{GRAPH_VERSION}/"
     return [
-        f"{call.request.method} {urlsplit(str(call.request.url)).path.removeprefix(prefix)}"
+        f"{sent(call).get('method', call.request.method)} "
+        + urlsplit(str(call.request.url)).path.removeprefix(prefix)
         for call in mocked.calls
     ]
 
 
 def add_status(mocked: responses.RequestsMock, container_id: str, status_code: str, status: str = "") -> None:
     mocked.add(
-        responses.GET,
+        responses.POST,
         f"{GRAPH}/{GRAPH_VERSION}/{container_id}",
         json={"id": container_id, "status_code": status_code, "status": status},
     )
@@ -103,7 +102,7 @@ def add_status(mocked: responses.RequestsMock, container_id: str, status_code: s
 def add_publish(mocked: responses.RequestsMock, media_id: str = "media-1") -> None:
     mocked.add(responses.POST, PUBLISH, json={"id": media_id})
     mocked.add(
-        responses.GET,
+        responses.POST,
         f"{GRAPH}/{GRAPH_VERSION}/{media_id}",
         json={"id": media_id, "permalink": f"https://www.instagram.com/p/{media_id}/"},
     )
@@ -332,7 +331,7 @@ def test_it_does_not_publish_again_when_the_earlier_container_is_published(
 ) -> None:
     add_status(mocked, "c-old", "PUBLISHED")
     mocked.add(
-        responses.GET,
+        responses.POST,
         MEDIA_LIST,
         json={
             "data": [
@@ -405,7 +404,7 @@ def test_it_makes_a_new_container_when_the_earlier_one_is_unusable(
 def test_it_makes_a_new_container_when_the_earlier_one_is_gone(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.GET, f"{GRAPH}/{GRAPH_VERSION}/c-old", status=400, json=graph_error(100, 33))
+    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/c-old", status=400, json=graph_error(100, 33))
     mocked.add(responses.POST, CREATE, json={"id": "c-new"})
     add_status(mocked, "c-new", "FINISHED")
     add_publish(mocked)
@@ -514,7 +513,7 @@ def test_a_failed_link_lookup_after_publishing_still_counts_as_published(
     mocked.add(responses.POST, CREATE, json={"id": "c-1"})
     add_status(mocked, "c-1", "FINISHED")
     mocked.add(responses.POST, PUBLISH, json={"id": "media-1"})
-    mocked.add(responses.GET, f"{GRAPH}/{GRAPH_VERSION}/media-1", status=500, json=graph_error(2))
+    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/media-1", status=500, json=graph_error(2))
 
     result = client.publish(request_for(), checkpoint=checkpoints)
 
@@ -551,7 +550,7 @@ def test_a_media_publish_that_went_through_before_its_error_is_success(
     mocked.add(responses.POST, PUBLISH, status=500, json=graph_error(2, is_transient=True))
     add_status(mocked, "c-1", "PUBLISHED")
     mocked.add(
-        responses.GET,
+        responses.POST,
         MEDIA_LIST,
         json={"data": [{"id": "media-7", "caption": "Fresh bread #bakery", "permalink": "https://ig/p/7/"}]},
     )
@@ -572,7 +571,7 @@ def test_the_finished_race_ends_published_once_when_the_slow_publish_lands(
     mocked.add(responses.POST, PUBLISH, body=requests.ReadTimeout("read timed out"))
     add_status(mocked, "c-1", "FINISHED")
     add_status(mocked, "c-1", "PUBLISHED")
-    mocked.add(responses.GET, MEDIA_LIST, json={"data": []})
+    mocked.add(responses.POST, MEDIA_LIST, json={"data": []})
 
     result = client.publish(request_for(), checkpoint=checkpoints)
 
@@ -590,7 +589,7 @@ def test_sending_again_after_the_race_republishes_the_same_container_and_reads_i
     mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(100, message="Media already published"))
     add_status(mocked, "c-1", "PUBLISHED")
     mocked.add(
-        responses.GET,
+        responses.POST,
         MEDIA_LIST,
         json={
             "data": [
@@ -631,7 +630,7 @@ def test_a_published_container_is_never_matched_to_another_dates_post(
 ) -> None:
     add_status(mocked, "c-1", "PUBLISHED")
     mocked.add(
-        responses.GET,
+        responses.POST,
         MEDIA_LIST,
         json={
             "data": [
@@ -670,7 +669,7 @@ def test_it_reports_a_published_container_with_its_post(
 ) -> None:
     add_status(mocked, "c-1", "PUBLISHED")
     mocked.add(
-        responses.GET,
+        responses.POST,
         MEDIA_LIST,
         json={
             "data": [
@@ -699,7 +698,7 @@ def test_a_published_container_counts_as_published_even_when_its_post_is_not_fou
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
     add_status(mocked, "c-1", "PUBLISHED")
-    mocked.add(responses.GET, MEDIA_LIST, json={"data": []})
+    mocked.add(responses.POST, MEDIA_LIST, json={"data": []})
 
     answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
 
@@ -828,10 +827,10 @@ def test_it_connects_the_instagram_accounts_linked_to_the_pages(
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
     token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
-    mocked.add(responses.GET, token_url, json={"access_token": "short-user"})
-    mocked.add(responses.GET, token_url, json={"access_token": "long-user", "expires_in": 5183944})
+    mocked.add(responses.POST, token_url, json={"access_token": "short-user"})
+    mocked.add(responses.POST, token_url, json={"access_token": "long-user", "expires_in": 5183944})
     mocked.add(
-        responses.GET,
+        responses.POST,
         f"{GRAPH}/{GRAPH_VERSION}/me/accounts",
         json={
             "data": [
@@ -857,10 +856,10 @@ def test_a_login_without_linked_instagram_accounts_says_what_to_do(
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
     token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
-    mocked.add(responses.GET, token_url, json={"access_token": "short-user"})
-    mocked.add(responses.GET, token_url, json={"access_token": "long-user"})
+    mocked.add(responses.POST, token_url, json={"access_token": "short-user"})
+    mocked.add(responses.POST, token_url, json={"access_token": "long-user"})
     mocked.add(
-        responses.GET,
+        responses.POST,
         f"{GRAPH}/{GRAPH_VERSION}/me/accounts",
         json={"data": [{"id": "1002", "name": "Alice's Blog", "access_token": "page-2"}]},
     )

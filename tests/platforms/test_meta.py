@@ -176,18 +176,59 @@ def test_it_finds_the_error_subcode_in_a_container_status() -> None:
     assert subcode_in_status("Finished: Media has been uploaded") is None
 
 
-def test_it_sends_the_token_in_the_body_with_an_app_secret_proof(mocked: responses.RequestsMock) -> None:
+def test_it_sends_the_token_in_a_header_and_the_app_secret_proof_in_the_body(
+    mocked: responses.RequestsMock,
+) -> None:
     mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/1/feed", json={"id": "1_2"})
 
     FacebookClient().post("1/feed", token="page-token", data={"message": "Hi"}, publishes=True)
 
     request = mocked.calls[0].request
-    assert "page-token" not in (request.url or "")
-    body = parse_qs(str(request.body))
     proof = hmac.new(b"app-secret", b"page-token", hashlib.sha256).hexdigest()
-    assert body["access_token"] == ["page-token"]
+    assert request.url == f"{GRAPH}/{GRAPH_VERSION}/1/feed"
+    assert request.headers["Authorization"] == "Bearer page-token"
+    body = parse_qs(str(request.body))
+    assert "access_token" not in body
     assert body["appsecret_proof"] == [proof]
-    assert urlsplit(request.url or "").path == f"/facebook/graph/{GRAPH_VERSION}/1/feed"
+
+
+def test_a_read_keeps_the_token_and_the_proof_out_of_the_url(mocked: responses.RequestsMock) -> None:
+    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/c-1", json={"status_code": "FINISHED"})
+
+    body = FacebookClient().get("c-1", token="page-token", params={"fields": "status_code"})
+
+    request = mocked.calls[0].request
+    sent = parse_qs(str(request.body))
+    assert body == {"status_code": "FINISHED"}
+    assert urlsplit(request.url or "").query == ""
+    assert request.headers["Authorization"] == "Bearer page-token"
+    assert sent["method"] == ["GET"]
+    assert sent["fields"] == ["status_code"]
+    assert sent["appsecret_proof"] == [hmac.new(b"app-secret", b"page-token", hashlib.sha256).hexdigest()]
+
+
+def test_a_next_page_link_is_read_without_the_secrets_it_carries(mocked: responses.RequestsMock) -> None:
+    listing = f"{GRAPH}/{GRAPH_VERSION}/1/published_posts"
+    mocked.add(
+        responses.POST,
+        listing,
+        json={
+            "data": [{"id": "1_1"}],
+            "paging": {"next": f"{listing}?access_token=t&appsecret_proof=p&after=c2"},
+        },
+    )
+    mocked.add(responses.POST, listing, json={"data": [{"id": "1_2"}]})
+
+    items, complete = FacebookClient().listing("1/published_posts", token="t", params={})
+
+    second = mocked.calls[1].request
+    assert [item["id"] for item in items] == ["1_1", "1_2"]
+    assert complete is True
+    assert second.url == listing
+    sent = parse_qs(str(second.body))
+    assert sent["after"] == ["c2"]
+    assert "access_token" not in sent
+    assert sent["appsecret_proof"] != ["p"]
 
 
 def test_an_unreadable_answer_to_a_publishing_call_leaves_the_outcome_unknown(
@@ -210,7 +251,7 @@ def test_a_lost_answer_to_a_call_that_publishes_nothing_is_retryable(mocked: res
 
 def test_it_does_not_follow_a_next_page_link_to_another_host(mocked: responses.RequestsMock) -> None:
     mocked.add(
-        responses.GET,
+        responses.POST,
         f"{GRAPH}/{GRAPH_VERSION}/1/published_posts",
         json={"data": [{"id": "1_1"}], "paging": {"next": "https://elsewhere.test/steal?access_token=t"}},
     )

@@ -76,6 +76,8 @@ def test_production_starts_with_a_real_secret_and_encryption_key() -> None:
             "SECRET_KEY": "a-real-secret-" + "x" * 40,
             "FIELD_ENCRYPTION_KEYS": "zB1DUoV3Rl0j1MPzOOpBMWvOa2vZjM_Sn1OVI0TB7lU=",
             "ALLOWED_HOSTS": "sosocial.example",
+            "DATABASE_URL": "postgres://sosocial@db.example:5432/sosocial",
+            "SOSOCIAL_PUBLIC_BASE_URL": "https://sosocial.example",
         }
     )
 

@@ -14,6 +14,7 @@ from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post, ScheduleEntry
 from tests.support.fakes import FakeClient
+from tests.support.media import image_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -43,7 +44,7 @@ def test_composing_schedules_each_date_in_the_chosen_time_zone(
             "text": "Two dates",
             "dates": "2026-12-01 09:30\n2026-12-02 18:00",
             "time_zone": "Europe/Paris",
-            "attachments": [SimpleUploadedFile("a.jpg", b"\xff\xd8", content_type="image/jpeg")],
+            "attachments": [SimpleUploadedFile("a.jpg", image_bytes(), content_type="image/jpeg")],
         },
     )
 
