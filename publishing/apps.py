@@ -13,6 +13,7 @@ class PublishingConfig(AppConfig):
 
     def ready(self) -> None:
         from publishing import media_lifecycle  # noqa: F401  (removes a file with its last row)
+
         checks.register(lease_outlives_time_limit)
 
 
