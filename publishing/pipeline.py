@@ -390,8 +390,8 @@ def _settle(
             ):
                 dispatch.dispatch_if_due(entry, now=now)
         else:
-            hopeless = give_up or answer.final or window is None
-            at = None if hopeless else dispatch.next_check(entry, now=now, window=window)
+            hopeless = give_up or answer.final
+            at = None if hopeless or window is None else dispatch.next_check(entry, now=now, window=window)
             if at is None:
                 entry.mark_reconcile_inconclusive(message=answer.message or INCONCLUSIVE, now=now)
             elif entry.schedule_check(at=at, now=now):
