@@ -37,6 +37,8 @@ class SocialAccount(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
     status_reason = models.TextField(blank=True, default="")
+    # When it last went from connected to needs-reconnect: names the incident people are told about.
+    needs_reconnect_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,11 +71,24 @@ class SocialAccount(models.Model):
         )
 
     def mark_needs_reconnect(self, reason: str) -> bool:
-        updated = SocialAccount.objects.filter(pk=self.pk).update(
-            status=self.Status.NEEDS_RECONNECT, status_reason=reason, updated_at=timezone.now()
+        """Flag the account; True only for the call that flagged it (later ones update the reason),
+        so of many dates failing on one revoked token exactly one reports the incident."""
+        now = timezone.now()
+        flagged = (
+            SocialAccount.objects.filter(pk=self.pk)
+            .exclude(status=self.Status.NEEDS_RECONNECT)
+            .update(
+                status=self.Status.NEEDS_RECONNECT,
+                status_reason=reason,
+                needs_reconnect_since=now,
+                updated_at=now,
+            )
+            == 1
         )
-        self.status, self.status_reason = self.Status.NEEDS_RECONNECT, reason
-        return updated == 1
+        if not flagged:
+            SocialAccount.objects.filter(pk=self.pk).update(status_reason=reason, updated_at=now)
+        self.refresh_from_db(fields=["status", "status_reason", "needs_reconnect_since"])
+        return flagged
 
     def store_tokens(self, grant: TokenGrant) -> None:
         """Save refreshed tokens in one UPDATE: a rotated refresh token must never be half-saved."""
@@ -83,8 +98,10 @@ class SocialAccount(models.Model):
             token_expires_at=grant.expires_at,
             status=self.Status.CONNECTED,
             status_reason="",
+            needs_reconnect_since=None,
             updated_at=timezone.now(),
         )
         self.access_token, self.refresh_token = grant.access_token, grant.refresh_token
         self.token_expires_at = grant.expires_at
         self.status, self.status_reason = self.Status.CONNECTED, ""
+        self.needs_reconnect_since = None

@@ -10,6 +10,7 @@ from django.db import transaction
 from platforms.base import ConnectedAccount, PlatformClient, TokenGrant
 from platforms.models import SocialAccount
 from platforms.registry import get_client
+from platforms.signals import account_reconnected
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def connect_accounts(
             platform_account_id=found.account_id,
             defaults={"display_name": found.display_name},
         )
+        was_flagged = account.status == SocialAccount.Status.NEEDS_RECONNECT
         account.store_tokens(
             TokenGrant(
                 access_token=found.access_token,
@@ -91,10 +93,12 @@ def connect_accounts(
             )
         )
         accounts.append(account)
+        if was_flagged:
+            account_reconnected.send(sender=SocialAccount, account=account)
     return accounts
 
 
 def disconnect_account(*, account: SocialAccount) -> None:
-    """Forget the tokens; posts keep their account, and its dates fail until it is reconnected."""
+    """Forget the tokens; posts keep their account, and its dates wait (paused) until it is reconnected."""
     account.store_tokens(TokenGrant(access_token="", refresh_token=""))
     account.mark_needs_reconnect("You disconnected this account. Connect it again to publish.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
@@ -38,6 +39,7 @@ from publishing.serializers import (
     RescheduleSerializer,
     ResolveSerializer,
     ScheduleSerializer,
+    SentSerializer,
 )
 
 M = TypeVar("M", bound=Model)
@@ -287,14 +289,14 @@ class EntryDetailView(APIView):
 
 
 class EntryCancelView(APIView):
-    @_entry_action_schema("Cancel a pending or retrying date")
+    @_entry_action_schema("Cancel a pending, retrying or paused date")
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
         return _acted(entry, services.cancel_entry(entry=entry), "cancel", "cancelled")
 
 
 class EntryRescheduleView(APIView):
-    @_entry_action_schema("Move a pending, retrying or failed date", RescheduleSerializer)
+    @_entry_action_schema("Move a pending, retrying, failed or paused date", RescheduleSerializer)
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
         data = _valid(RescheduleSerializer, request.data)
@@ -330,6 +332,17 @@ class EntryResolveView(APIView):
         return _acted(entry, done, "resolve", "resolved")
 
 
+class EntrySendPausedView(APIView):
+    @extend_schema(
+        tags=["entries"],
+        summary="Send now every date paused while its account needed reconnecting (now reconnected)",
+        request=None,
+        responses={200: SentSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return Response({"sent": services.send_paused_now(owner_id=_owner_id(request))})
+
+
 @extend_schema(tags=["entries"], responses={200: AttemptSerializer(many=True), 400: INVALID, 404: NOT_FOUND})
 class EntryAttemptsView(generics.ListAPIView[PublishAttempt]):
     """Every publish attempt of one date, oldest first."""
@@ -358,5 +371,11 @@ class ProfileView(APIView):
     )
     def put(self, request: Request) -> Response:
         data = _valid(ProfileSerializer, request.data)
-        profile = services.set_time_zone(user_id=_owner_id(request), time_zone=data["time_zone"])
+        owner_id = _owner_id(request)
+        with transaction.atomic():
+            profile = services.set_time_zone(user_id=owner_id, time_zone=data["time_zone"])
+            if "lateness_tolerance_minutes" in data:
+                profile = services.set_lateness_tolerance(
+                    user_id=owner_id, minutes=data["lateness_tolerance_minutes"]
+                )
         return Response(ProfileSerializer(profile).data)

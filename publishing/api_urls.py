@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("posts/<int:post_id>/duplicate/", api.PostDuplicateView.as_view(), name="api-post-duplicate"),
     path("posts/<int:post_id>/entries/", api.PostEntriesView.as_view(), name="api-post-entries"),
     path("entries/", api.EntryListView.as_view(), name="api-entries"),
+    path("entries/send-paused/", api.EntrySendPausedView.as_view(), name="api-entries-send-paused"),
     path("entries/<int:entry_id>/", api.EntryDetailView.as_view(), name="api-entry"),
     path("entries/<int:entry_id>/cancel/", api.EntryCancelView.as_view(), name="api-entry-cancel"),
     path(

@@ -12,9 +12,17 @@ class PublishingConfig(AppConfig):
     verbose_name = "Publishing"
 
     def ready(self) -> None:
+        from platforms.signals import account_reconnected
         from publishing import media_lifecycle  # noqa: F401  (removes a file with its last row)
 
+        account_reconnected.connect(_resume_paused_dates, dispatch_uid="publishing.resume_paused_dates")
         checks.register(lease_outlives_time_limit)
+
+
+def _resume_paused_dates(sender: Any, *, account: Any, **kwargs: Any) -> None:
+    from publishing.services import resume_account
+
+    resume_account(account=account)
 
 
 def lease_outlives_time_limit(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

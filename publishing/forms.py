@@ -137,3 +137,11 @@ class ConfirmPublishedForm(forms.Form):
 
 class TimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES])
+    lateness_tolerance_minutes = forms.IntegerField(
+        min_value=0,
+        max_value=7 * 24 * 60,
+        required=False,
+        label="Lateness tolerance (minutes)",
+        help_text="After you reconnect an account, its paused dates that are at most this late go out "
+        "at once; later ones wait for you to confirm.",
+    )

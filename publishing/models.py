@@ -22,10 +22,12 @@ from platforms.models import SocialAccount
 
 
 class Profile(models.Model):
-    """A user's preferences: the time zone every date is shown and entered in."""
+    """A user's preferences: the time zone every date is shown and entered in, and how late a date
+    paused for a reconnect may still go out on its own once the account is back."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     time_zone = models.CharField(max_length=64, default="UTC")
+    lateness_tolerance_minutes = models.PositiveIntegerField(default=60)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
@@ -77,6 +79,7 @@ class ScheduleEntry(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         UNCONFIRMED = "unconfirmed", "Unconfirmed"
+        PAUSED = "paused", "Paused: reconnect the account"
 
     WAITING: ClassVar[frozenset[str]] = frozenset({Status.PENDING, Status.RETRYING})
     FINAL: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHED, Status.FAILED, Status.CANCELLED})
@@ -87,8 +90,8 @@ class ScheduleEntry(models.Model):
     # Which statuses each user action starts from; the transitions below, the pages, the API and
     # the admin all read this table. "resolve" covers mark published, send again and check again.
     ALLOWS: ClassVar[Mapping[str, frozenset[str]]] = {
-        "cancel": WAITING,
-        "reschedule": WAITING | {Status.FAILED},
+        "cancel": WAITING | {Status.PAUSED},
+        "reschedule": WAITING | {Status.FAILED, Status.PAUSED},
         "retry": frozenset({Status.FAILED, Status.UNCONFIRMED}),
         "resolve": frozenset({Status.UNCONFIRMED}),
     }
@@ -97,6 +100,8 @@ class ScheduleEntry(models.Model):
     RETRY_NEEDS_LOOK: ClassVar[frozenset[str]] = frozenset({Status.UNCONFIRMED})
     # One first attempt plus up to three retries.
     MAX_ATTEMPTS: ClassVar[int] = 4
+    # Error code of a paused date whose account is back but which is too late to go out unasked.
+    LATE_AFTER_RECONNECT: ClassVar[str] = "late_after_reconnect"
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="entries")
     scheduled_at = models.DateTimeField()
@@ -181,7 +186,7 @@ class ScheduleEntry(models.Model):
     @classmethod
     def allowed_statuses(cls, action: str) -> str:
         """The statuses `action` starts from, in words: "pending, retrying or failed"."""
-        labels = [str(label).lower() for value, label in cls.Status.choices if value in cls.ALLOWS[action]]
+        labels = [value for value, _ in cls.Status.choices if value in cls.ALLOWS[action]]
         return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
 
     @property
@@ -235,6 +240,8 @@ class ScheduleEntry(models.Model):
                 )
             case self.Status.UNCONFIRMED:
                 return f"The outcome is unknown; {self.checking_text}"
+            case self.Status.PAUSED:
+                return self.last_error_message or "Paused until the account is reconnected."
         return str(self.get_status_display())
 
     @property
@@ -402,6 +409,60 @@ class ScheduleEntry(models.Model):
         moved: dict[str, Any] = {} if at is None else {"next_check_at": at}
         return self._transition([self.Status.UNCONFIRMED], dispatched_at=now, updated_at=now, **moved)
 
+    def pause(self, *, code: str, message: str, now: datetime) -> bool:
+        """Hold a date whose account needs reconnecting: it neither fails nor goes out until then.
+
+        From publishing too (the claimed attempt met the revoked token); the version bump turns
+        any message already sent into a no-op, and the sweep never touches paused dates.
+        """
+        return self._transition(
+            [*self.WAITING, self.Status.PUBLISHING],
+            status=self.Status.PAUSED,
+            attempts=0,
+            dispatch_version=self.dispatch_version + 1,
+            dispatched_at=None,
+            lease_until=None,
+            last_error_code=code,
+            last_error_message=message,
+            updated_at=now,
+        )
+
+    @classmethod
+    def pause_waiting_of_account(cls, *, account_id: int, code: str, message: str, now: datetime) -> int:
+        """Pause every waiting date of one account in one conditional UPDATE; returns how many."""
+        return cls.objects.filter(post__account_id=account_id, status__in=list(cls.WAITING)).update(
+            status=cls.Status.PAUSED,
+            attempts=0,
+            dispatch_version=models.F("dispatch_version") + 1,
+            dispatched_at=None,
+            last_error_code=code,
+            last_error_message=message,
+            updated_at=now,
+        )
+
+    def resume(self, *, now: datetime) -> bool:
+        """Back to pending after the account was reconnected: at its time, or now if that passed."""
+        return self._transition(
+            [self.Status.PAUSED],
+            status=self.Status.PENDING,
+            next_attempt_at=max(self.scheduled_at, now),
+            attempts=0,
+            dispatch_version=self.dispatch_version + 1,
+            dispatched_at=None,
+            last_error_code="",
+            last_error_message="",
+            updated_at=now,
+        )
+
+    def hold_until_confirmed(self, *, message: str, now: datetime) -> bool:
+        """Still paused after the reconnect: too late to go out without the person's word."""
+        return self._transition(
+            [self.Status.PAUSED],
+            last_error_code=self.LATE_AFTER_RECONNECT,
+            last_error_message=message,
+            updated_at=now,
+        )
+
     def cancel(self, *, now: datetime) -> bool:
         return self._transition(
             self.ALLOWS["cancel"],
@@ -412,7 +473,7 @@ class ScheduleEntry(models.Model):
         )
 
     def reschedule(self, *, when: datetime, now: datetime) -> bool:
-        """Move a waiting or failed date to `when` as a fresh run of attempts."""
+        """Move a waiting, paused or failed date to `when` as a fresh run of attempts."""
         return self._transition(
             self.ALLOWS["reschedule"],
             status=self.Status.PENDING,
@@ -464,6 +525,7 @@ class PublishAttempt(models.Model):
         FAILED = "failed", "Failed"
         UNCONFIRMED = "unconfirmed", "Outcome unknown"
         INTERRUPTED = "interrupted", "Interrupted (worker stopped)"
+        PAUSED = "paused", "Paused (account needs reconnecting)"
 
     # What a person reads of an attempt, in the admin and the API alike.
     SHOWN: ClassVar[tuple[str, ...]] = (

@@ -32,7 +32,7 @@ from platforms.base import (
 from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import flag_refused_tokens, refresh_account_tokens
-from publishing import dispatch, liveness, uploads
+from publishing import alerts, dispatch, liveness, uploads
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class PublishOutcome(enum.StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
+    PAUSED = "paused"  # the account needs reconnecting: the date waits for it
 
 
 def media_items(post: Post) -> tuple[MediaItem, ...]:
@@ -109,13 +110,16 @@ def log_attempt(
     http_status: int | None = None,
     error_code: str = "",
     message: str = "",
+    run: tuple[int, int] | None = None,
 ) -> None:
+    """`run`: (dispatch_version, attempt number) when the entry has already moved on (a pause)."""
+    dispatch_version, number = run or (entry.dispatch_version, entry.attempts)
     # One row per attempt: a late answer from a worker whose lease expired replaces the
     # "interrupted" row the sweep wrote for the same attempt.
     PublishAttempt.objects.update_or_create(
         entry=entry,
-        dispatch_version=entry.dispatch_version,
-        number=entry.attempts,
+        dispatch_version=dispatch_version,
+        number=number,
         defaults={
             "started_at": started_at,
             "finished_at": finished_at,
@@ -241,6 +245,8 @@ def _record_outcome(
     code = getattr(error, "code", "") or (type(error).__name__ if error else "")
     message = getattr(error, "message", "") or (str(error) if error else "")
 
+    run = (entry.dispatch_version, entry.attempts)  # the attempt this outcome belongs to
+
     def log(outcome: PublishAttempt.Outcome) -> None:
         log_attempt(
             entry,
@@ -250,6 +256,7 @@ def _record_outcome(
             http_status=http_status,
             error_code=code,
             message=message,
+            run=run,
         )
 
     with transaction.atomic():
@@ -274,12 +281,10 @@ def _record_outcome(
             message = f"Gave up after {entry.attempts} attempts. Last error: {message}"
             return _fail(entry, code=code, message=message, now=now, log=log)
 
+        if isinstance(error, ReconnectNeeded):
+            return _pause_for_reconnect(entry, code=code, message=message, now=now, log=log)
+
         if isinstance(error, PermanentError):
-            account = entry.post.account
-            if isinstance(error, ReconnectNeeded) and account.status != SocialAccount.Status.NEEDS_RECONNECT:
-                # Only if the tokens refused are still the stored ones: another worker may have
-                # refreshed meanwhile, and the account is healthy.
-                flag_refused_tokens(account, rejected_token=account.access_token, reason=error.message)
             return _fail(entry, code=code, message=message, now=now, log=log)
 
         if not isinstance(error, PlatformError):
@@ -303,8 +308,39 @@ def _fail(
 ) -> PublishOutcome:
     if entry.mark_failed(code=code, message=message, now=now):
         log(PublishAttempt.Outcome.FAILED)
+        alerts.date_failed(entry)
         return PublishOutcome.FAILED
     return PublishOutcome.SKIPPED
+
+
+def _pause_for_reconnect(
+    entry: ScheduleEntry,
+    *,
+    code: str,
+    message: str,
+    now: datetime,
+    log: Callable[[PublishAttempt.Outcome], None],
+) -> PublishOutcome:
+    """One revoked token pauses the account's dates instead of failing them one by one; the call
+    that flagged the account tells its owner, once."""
+    account = entry.post.account
+    flagged = False
+    if account.status != SocialAccount.Status.NEEDS_RECONNECT:
+        # Flag only if the refused token is still the stored one: another worker may have refreshed
+        # meanwhile, and then the account is healthy and this date fails on its own.
+        flagged = flag_refused_tokens(account, rejected_token=account.access_token, reason=message)
+        account.refresh_from_db(fields=["status", "status_reason", "needs_reconnect_since"])
+        if not flagged and account.status != SocialAccount.Status.NEEDS_RECONNECT:
+            return _fail(entry, code=code, message=message, now=now, log=log)
+    reason = account.status_reason or message
+    held = f"Paused: {account} needs reconnecting ({reason}). Reconnect it to publish."
+    if not entry.pause(code=code, message=held, now=now):
+        return PublishOutcome.SKIPPED
+    log(PublishAttempt.Outcome.PAUSED)
+    others = ScheduleEntry.pause_waiting_of_account(account_id=account.pk, code=code, message=held, now=now)
+    if flagged:
+        alerts.account_needs_reconnect(account, paused=others + 1)
+    return PublishOutcome.PAUSED
 
 
 def reconcile_entry(*, entry_id: int) -> ReconcileStatus | None:
@@ -370,30 +406,34 @@ def _settle(
     now = timezone.now()
     with transaction.atomic():
         if answer.status == ReconcileStatus.PUBLISHED and answer.result is not None:
-            entry.mark_published(
+            if entry.mark_published(
                 platform_post_id=answer.result.platform_post_id,
                 platform_url=answer.result.url,
                 now=now,
-            )
+            ):
+                alerts.date_resolved(entry)
         elif answer.status == ReconcileStatus.NOT_PUBLISHED:
             if entry.attempts >= ScheduleEntry.MAX_ATTEMPTS:
-                entry.mark_failed(
+                if entry.mark_failed(
                     code=entry.last_error_code,
                     message=f"Gave up after {entry.attempts} attempts. {entry.last_error_message}",
                     now=now,
-                )
+                ):
+                    alerts.date_failed(entry)
             elif entry.mark_retrying(
                 next_attempt_at=now,
                 code=entry.last_error_code,
                 message="The platform has no such post; sending it again.",
                 now=now,
             ):
+                alerts.date_resolved(entry)
                 dispatch.dispatch_if_due(entry, now=now)
         else:
             hopeless = give_up or answer.final
             at = None if hopeless or window is None else dispatch.next_check(entry, now=now, window=window)
             if at is None:
-                entry.mark_reconcile_inconclusive(message=answer.message or INCONCLUSIVE, now=now)
+                if entry.mark_reconcile_inconclusive(message=answer.message or INCONCLUSIVE, now=now):
+                    alerts.date_unconfirmed(entry)
             elif entry.schedule_check(at=at, now=now):
                 dispatch.dispatch_check_if_due(entry, now=now)
     return answer.status

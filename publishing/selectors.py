@@ -84,3 +84,11 @@ def accounts_with_health(*, owner_id: int, now: datetime | None = None) -> Query
         .annotate(failures_last_24h=failures)
         .order_by("platform", "display_name", "id")
     )
+
+
+def paused_counts(*, owner_id: int) -> dict[str, int]:
+    """Paused dates by whether their account is back: `ready` ones wait for the owner's word,
+    `reconnect` ones for the account."""
+    paused = ScheduleEntry.objects.filter(post__owner_id=owner_id, status=ScheduleEntry.Status.PAUSED)
+    ready = paused.filter(post__account__status=SocialAccount.Status.CONNECTED).count()
+    return {"ready": ready, "reconnect": paused.count() - ready}

@@ -184,10 +184,31 @@ class AttemptSerializer(OutputSerializer):
         read_only_fields = fields
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON number only: DRF would also take the string "12" or 12.0."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        value: int = super().to_internal_value(data)
+        return value
+
+
 class ProfileSerializer(serializers.Serializer[Any]):
     time_zone = StrictCharField(
         max_length=64, help_text="An IANA time zone such as Europe/Paris; the web pages show dates in it."
     )
+    lateness_tolerance_minutes = StrictIntegerField(
+        min_value=0,
+        max_value=7 * 24 * 60,
+        required=False,
+        help_text="After an account is reconnected, its paused dates at most this late go out at once; "
+        "later ones wait for POST /api/entries/send-paused/. Left out: unchanged.",
+    )
+
+
+class SentSerializer(serializers.Serializer[Any]):
+    sent = serializers.IntegerField(help_text="How many paused dates were sent.")
 
 
 class OptionsField(serializers.DictField):

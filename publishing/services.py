@@ -7,7 +7,7 @@ A service answering False means the date moved on first (it published, or the us
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import available_timezones
@@ -270,6 +270,57 @@ def delete_post(*, post: Post) -> None:
             {"post": "A date of this post is being published or awaits confirmation; settle it first."}
         )
     post.delete()
+
+
+def resume_account(*, account: SocialAccount) -> tuple[int, int]:
+    """The account is reconnected: its paused dates still within the owner's lateness tolerance go
+    out (at their time, or now); later ones wait for the owner's word. Returns (resumed, held)."""
+    now = timezone.now()
+    tolerance = timedelta(minutes=profile_for(account.owner_id).lateness_tolerance_minutes)
+    resumed = held = 0
+    with transaction.atomic():
+        for entry in ScheduleEntry.objects.filter(post__account_id=account.pk, status=Status.PAUSED):
+            if entry.scheduled_at >= now - tolerance:
+                if entry.resume(now=now):
+                    dispatch.dispatch_if_due(entry, now=now)
+                    resumed += 1
+            elif entry.hold_until_confirmed(
+                message=f"{account} is reconnected, but this date passed more than "
+                f"{_minutes(tolerance)} ago. Send it now, reschedule it or cancel it.",
+                now=now,
+            ):
+                held += 1
+    return resumed, held
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} h" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} min"
+
+
+def send_paused_now(*, owner_id: int) -> int:
+    """The owner's word for every paused date whose account is connected again: send them now."""
+    now = timezone.now()
+    sent = 0
+    with transaction.atomic():
+        for entry in ScheduleEntry.objects.filter(
+            post__owner_id=owner_id,
+            status=Status.PAUSED,
+            post__account__status=SocialAccount.Status.CONNECTED,
+        ):
+            if entry.resume(now=now):
+                dispatch.dispatch_if_due(entry, now=now)
+                sent += 1
+    return sent
+
+
+def set_lateness_tolerance(*, user_id: int, minutes: int) -> Profile:
+    if not 0 <= minutes <= 7 * 24 * 60:
+        raise ValidationError({"lateness_tolerance_minutes": "Give between 0 minutes and one week."})
+    profile = profile_for(user_id)
+    profile.lateness_tolerance_minutes = minutes
+    profile.save(update_fields=["lateness_tolerance_minutes"])
+    return profile
 
 
 def profile_for(user_id: int) -> Profile:

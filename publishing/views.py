@@ -72,7 +72,13 @@ def post_list(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
     live = _annotate(page.object_list)
     selectors.attach_group_accounts(page.object_list)
-    context = {"page": page, "filters": filters.form, "live": live, "here": request.get_full_path()}
+    context = {
+        "page": page,
+        "filters": filters.form,
+        "live": live,
+        "here": request.get_full_path(),
+        "paused": selectors.paused_counts(owner_id=owner_id),
+    }
     if request.htmx:
         return render(request, "publishing/_posts.html", context)
     return render(request, "publishing/post_list.html", context)
@@ -265,6 +271,15 @@ entry_confirm = _entry_view(
 )
 
 
+@login_required
+@require_POST
+def send_paused(request: HttpRequest) -> HttpResponse:
+    """One click for every date paused while its account needed reconnecting (now reconnected)."""
+    sent = services.send_paused_now(owner_id=_owner_id(request))
+    messages.success(request, f"Sending {sent} paused date{'s' if sent != 1 else ''} now.")
+    return _back(request)
+
+
 # -- calendar -------------------------------------------------------------------------------------
 @login_required
 def calendar(request: HttpRequest) -> HttpResponse:
@@ -345,13 +360,24 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     owner_id = _owner_id(request)
-    form = TimeZoneForm(request.POST or None, initial={"time_zone": services.profile_for(owner_id).time_zone})
+    saved = services.profile_for(owner_id)
+    form = TimeZoneForm(
+        request.POST or None,
+        initial={
+            "time_zone": saved.time_zone,
+            "lateness_tolerance_minutes": saved.lateness_tolerance_minutes,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.set_time_zone(user_id=owner_id, time_zone=form.cleaned_data["time_zone"])
+            if form.cleaned_data["lateness_tolerance_minutes"] is not None:
+                services.set_lateness_tolerance(
+                    user_id=owner_id, minutes=form.cleaned_data["lateness_tolerance_minutes"]
+                )
         except ValidationError as refused:
-            for problem in refused.message_dict.get("time_zone", []):
-                form.add_error("time_zone", problem)
+            for field, problems in refused.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
         else:
             messages.success(request, "Saved. Dates now show in this time zone.")
             return redirect("publishing:profile")

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "platforms",
     "publishing",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -262,6 +264,12 @@ CELERY_TASK_ROUTES = {
     "publishing.reconcile_entry": {"queue": "publish"},
     "publishing.sweep_schedule": {"queue": "celery"},
     "publishing.purge_media": {"queue": "celery"},
+    # Notifications never wait behind, or hold up, a burst of posts.
+    "notifications.fan_out": {"queue": "maintenance"},
+    "notifications.deliver": {"queue": "maintenance"},
+    "notifications.sweep": {"queue": "maintenance"},
+    "notifications.send_digests": {"queue": "maintenance"},
+    "notifications.check_at_risk": {"queue": "maintenance"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Must exceed horizon + time limit + the longest retry delay, or Redis redelivers a message a
@@ -355,6 +363,33 @@ SOSOCIAL_PLATFORMS: dict[str, dict[str, str]] = {
         "client_secret": env_str("TIKTOK_CLIENT_SECRET", ""),
     },
 }
+
+# Notifications -----------------------------------------------------------------------------------
+# Email goes through Django's SMTP backend. Production: set EMAIL_HOST (and EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS or EMAIL_USE_SSL, DEFAULT_FROM_EMAIL).
+# Development defaults to the local mail catcher `make run` starts (python -m notifications.mailcatcher).
+SOSOCIAL_MAILCATCHER_PORT = env_int("SOSOCIAL_MAILCATCHER_PORT", 1025)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost" if PRODUCTION else "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25 if PRODUCTION else SOSOCIAL_MAILCATCHER_PORT)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# A mail server that hangs must not hold a maintenance worker for long.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SoSocial <sosocial@localhost>")
+# Where the development mail catcher keeps the messages it receives (one .eml file each).
+SOSOCIAL_MAIL_DIR = Path(os.environ.get("SOSOCIAL_MAIL_DIR", VAR_DIR / "mail"))
+# Seconds before retrying a failed email or webhook send (attempt 2, 3, 4); then it has failed.
+SOSOCIAL_NOTIFY_RETRY_DELAYS = [
+    int(v) for v in env_list("SOSOCIAL_NOTIFY_RETRY_DELAYS", ["30", "300", "1800"])
+]
+# A webhook endpoint that failed this many attempts in a row is turned off, and its owner told.
+SOSOCIAL_WEBHOOK_DISABLE_AFTER = env_int("SOSOCIAL_WEBHOOK_DISABLE_AFTER", 12)
+SOSOCIAL_WEBHOOKS_PER_USER = env_int("SOSOCIAL_WEBHOOKS_PER_USER", 10)
+# In production webhooks must be https and must not point into private networks.
+SOSOCIAL_WEBHOOK_REQUIRE_PUBLIC_HTTPS = env_bool("SOSOCIAL_WEBHOOK_REQUIRE_PUBLIC_HTTPS", PRODUCTION)
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a missing or bad credential a 401, not a 403.

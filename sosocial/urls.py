@@ -15,6 +15,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # The accounts page shows publishing's failure counts; connecting is the platforms app's.
     path("social-accounts/", publishing_views.account_list, name="accounts"),
     path("social-accounts/", include("platforms.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("api/", include("notifications.api_urls")),
     path("api/", include("publishing.api_urls")),
     path("", include("publishing.urls")),
 ]

@@ -60,7 +60,9 @@ def test_cancel_cancels_waiting_dates_and_skips_the_rest(admin_client: Client, a
 
     statuses = [ScheduleEntry.objects.get(pk=e.pk).status for e in (pending, retrying, publishing)]
     assert statuses == [Status.CANCELLED, Status.CANCELLED, Status.PUBLISHING]
-    assert notes == ["2 date(s) cancelled; 1 skipped (not pending or retrying, or changed meanwhile)."]
+    assert notes == [
+        "2 date(s) cancelled; 1 skipped (not pending, retrying or paused, or changed meanwhile)."
+    ]
 
 
 def test_reconcile_asks_the_platform_about_unconfirmed_dates_only(

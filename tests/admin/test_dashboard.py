@@ -64,6 +64,7 @@ def test_it_counts_dates_by_status_with_zero_for_the_missing_ones(alices_post: P
         "failed": 2,
         "cancelled": 0,
         "unconfirmed": 0,
+        "paused": 0,
     }
 
 

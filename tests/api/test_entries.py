@@ -136,7 +136,8 @@ def test_cancelling_a_published_date_is_a_conflict_not_a_success(
     assert response.status_code == 409
     assert response.json()["error"] == {
         "code": "conflict",
-        "message": "This date is published, so it cannot be cancelled; only pending or retrying dates can.",
+        "message": "This date is published, so it cannot be cancelled; "
+        "only pending, retrying or paused dates can.",
         "fields": {},
     }
     assert status_of(entry) == Status.PUBLISHED

@@ -35,6 +35,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from notifications import services as notification_services
+from notifications.models import WebhookEndpoint
 from platforms.models import SocialAccount
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 from sosocial.wsgi import application
@@ -95,6 +97,7 @@ class AlicesThings:
     pending: ScheduleEntry
     failed: ScheduleEntry
     unconfirmed: ScheduleEntry
+    webhook: WebhookEndpoint
 
 
 @pytest.fixture
@@ -128,6 +131,9 @@ def alices_things(alice: User, alices_account: SocialAccount, alices_post: Post)
         pending=add_entry(alices_post, "pending"),
         failed=failed,
         unconfirmed=add_entry(sent_post, "unconfirmed", attempts=1),
+        webhook=notification_services.create_webhook(
+            user_id=alice.pk, url="https://hooks.example.com/alice", format="json"
+        ),
     )
 
 
@@ -149,6 +155,7 @@ def _point_at_alices_things(case: Case[Any], things: AlicesThings, *, keep_odd_i
         "account_id": things.account.pk,
         "post_id": things.post.pk,
         "entry_id": entry_for_action.get(action, things.failed).pk,
+        "webhook_id": things.webhook.pk,
     }
     for name, value in (case.path_parameters or {}).items():
         if _is_id(value) and not (keep_odd_ids and value % 2):

@@ -13,15 +13,28 @@ def test_alices_time_zone_is_utc_until_she_chooses(alices_api: APIClient) -> Non
     response = alices_api.get("/api/profile/")
 
     assert response.status_code == 200
-    assert response.json() == {"time_zone": "UTC"}
+    assert response.json() == {"time_zone": "UTC", "lateness_tolerance_minutes": 60}
 
 
 def test_alice_chooses_her_time_zone(alices_api: APIClient, alice: User) -> None:
     response = alices_api.put("/api/profile/", {"time_zone": "Europe/Paris"}, format="json")
 
     assert response.status_code == 200
-    assert response.json() == {"time_zone": "Europe/Paris"}
+    assert response.json() == {"time_zone": "Europe/Paris", "lateness_tolerance_minutes": 60}
     assert Profile.objects.get(user=alice).time_zone == "Europe/Paris"
+
+
+def test_alice_chooses_how_late_a_paused_date_may_still_go_out(alices_api: APIClient, alice: User) -> None:
+    response = alices_api.put(
+        "/api/profile/", {"time_zone": "UTC", "lateness_tolerance_minutes": 15}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert Profile.objects.get(user=alice).lateness_tolerance_minutes == 15
+    refused = alices_api.put(
+        "/api/profile/", {"time_zone": "UTC", "lateness_tolerance_minutes": -1}, format="json"
+    )
+    assert list(refused.json()["error"]["fields"]) == ["lateness_tolerance_minutes"]
 
 
 @pytest.mark.parametrize(("body", "field"), [({"time_zone": "Mars/Olympus"}, "time_zone"), ({}, "time_zone")])

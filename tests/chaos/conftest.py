@@ -142,6 +142,7 @@ class Outcome:
     published: list[ScheduleEntry] = field(default_factory=list)
     failed: list[ScheduleEntry] = field(default_factory=list)
     unconfirmed: list[ScheduleEntry] = field(default_factory=list)
+    paused: list[ScheduleEntry] = field(default_factory=list)  # their account needs reconnecting
 
 
 def assert_settled(entries: list[ScheduleEntry], received: Iterable[str]) -> Outcome:
@@ -165,9 +166,14 @@ def assert_settled(entries: list[ScheduleEntry], received: Iterable[str]) -> Out
             assert entry.reconciled_at is not None, f"{entry.reference} unconfirmed, never reconciled"
             assert entry.last_error_message, entry.reference
             outcome.unconfirmed.append(entry)
+        elif entry.status == Status.PAUSED:
+            assert got == 0, f"{entry.reference} is paused but the platform has it"
+            assert entry.last_error_message, f"{entry.reference} paused without a reason"
+            outcome.paused.append(entry)
         else:
             raise AssertionError(f"{entry.reference} left {entry.status}")
-    assert len(outcome.published) + len(outcome.failed) + len(outcome.unconfirmed) == len(entries)
+    settled = [outcome.published, outcome.failed, outcome.unconfirmed, outcome.paused]
+    assert sum(map(len, settled)) == len(entries)
     return outcome
 
 

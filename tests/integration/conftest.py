@@ -115,6 +115,8 @@ def process_env(
     return {
         **os.environ,
         **SHORT_INTERVALS,
+        # Notification email from a test's worker goes nowhere unless the test starts an SMTP server.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         **platform_env,
         "DATABASE_URL": test_database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -133,7 +135,7 @@ def processes(process_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[
         if kind == "worker":
             command = [
                 "worker",
-                "--queues", "publish,celery",
+                "--queues", "publish,celery,maintenance",
                 "--concurrency", "2",
                 "--hostname", f"{name}@%h",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",

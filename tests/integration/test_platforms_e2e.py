@@ -176,7 +176,7 @@ def test_an_expired_access_token_is_refreshed_and_the_post_goes_out(
     assert len(published_on(control, account)) == 1
 
 
-def test_a_revoked_authorisation_fails_the_entry_and_flags_the_account(
+def test_a_revoked_authorisation_pauses_the_entry_and_flags_the_account(
     accounts: dict[str, SocialAccount], control: SandboxClient, processes: StartProcess
 ) -> None:
     account = accounts["x"]
@@ -184,7 +184,7 @@ def test_a_revoked_authorisation_fails_the_entry_and_flags_the_account(
     post = compose(account, "Nobody will see this")
     processes("worker")
 
-    wait_for(lambda: entry_of(post).status == Status.FAILED, timeout=30, what="the entry to fail")
+    wait_for(lambda: entry_of(post).status == Status.PAUSED, timeout=30, what="the entry to pause")
 
     account.refresh_from_db()
     assert account.status == SocialAccount.Status.NEEDS_RECONNECT

@@ -166,7 +166,7 @@ def test_each_status_says_which_actions_it_allows(status: str, actions: set[str]
 
 
 def test_the_allowed_statuses_read_as_a_sentence() -> None:
-    assert ScheduleEntry.allowed_statuses("reschedule") == "pending, retrying or failed"
+    assert ScheduleEntry.allowed_statuses("reschedule") == "pending, retrying, failed or paused"
     assert ScheduleEntry.allowed_statuses("resolve") == "unconfirmed"
 
 

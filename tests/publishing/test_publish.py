@@ -170,27 +170,28 @@ def test_a_permanent_error_fails_on_the_first_attempt_without_a_retry(
     assert broker.messages() == []
 
 
-def test_a_revoked_authorisation_fails_the_entry_and_flags_the_account(
+def test_a_revoked_authorisation_pauses_the_entry_and_flags_the_account(
     due_entry: ScheduleEntry, fake_x: FakeClient, alices_account: SocialAccount
 ) -> None:
     fake_x.outcomes = [ReconnectNeeded("X no longer lets SoSocial post for @alice.", code="x_401")]
 
-    assert publish(due_entry) == pipeline.PublishOutcome.FAILED
+    assert publish(due_entry) == pipeline.PublishOutcome.PAUSED
 
     alices_account.refresh_from_db()
     assert alices_account.status == SocialAccount.Status.NEEDS_RECONNECT
     assert alices_account.status_reason == "X no longer lets SoSocial post for @alice."
 
 
-def test_an_account_that_needs_reconnecting_fails_without_calling_the_platform(
+def test_an_account_that_needs_reconnecting_pauses_without_calling_the_platform(
     due_entry: ScheduleEntry, fake_x: FakeClient, alices_account: SocialAccount
 ) -> None:
     alices_account.mark_needs_reconnect("Token revoked")
 
-    assert publish(due_entry) == pipeline.PublishOutcome.FAILED
+    assert publish(due_entry) == pipeline.PublishOutcome.PAUSED
 
     assert fake_x.publish_calls == []
     due_entry.refresh_from_db()
+    assert due_entry.status == ScheduleEntry.Status.PAUSED
     assert "needs reconnecting" in due_entry.last_error_message
 
 
@@ -209,18 +210,18 @@ def test_an_expired_token_is_refreshed_and_the_publish_succeeds(
     assert (alices_account.access_token, alices_account.refresh_token) == ("fresh-access", "fresh-refresh")
 
 
-def test_a_token_rejected_again_after_refreshing_fails_and_flags_the_account(
+def test_a_token_rejected_again_after_refreshing_pauses_and_flags_the_account(
     due_entry: ScheduleEntry, fake_x: FakeClient, alices_account: SocialAccount
 ) -> None:
     fake_x.outcomes = [TokenExpired("Token expired", code="x_401"), TokenExpired("Still bad", code="x_401")]
 
-    assert publish(due_entry) == pipeline.PublishOutcome.FAILED
+    assert publish(due_entry) == pipeline.PublishOutcome.PAUSED
 
     alices_account.refresh_from_db()
     assert alices_account.status == SocialAccount.Status.NEEDS_RECONNECT
 
 
-def test_a_refused_refresh_fails_and_flags_the_account(
+def test_a_refused_refresh_pauses_and_flags_the_account(
     due_entry: ScheduleEntry, fake_x: FakeClient, alices_account: SocialAccount
 ) -> None:
     fake_x.outcomes = [TokenExpired("Token expired", code="x_401")]
@@ -228,7 +229,7 @@ def test_a_refused_refresh_fails_and_flags_the_account(
         "X refused to renew access; reconnect @alice.", code="invalid_grant"
     )
 
-    assert publish(due_entry) == pipeline.PublishOutcome.FAILED
+    assert publish(due_entry) == pipeline.PublishOutcome.PAUSED
 
     assert len(fake_x.publish_calls) == 1
     alices_account.refresh_from_db()

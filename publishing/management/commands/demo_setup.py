@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "sosocial-demo"  # noqa: S105  (development only: `make run`)
+# Notification email for the demo lands in the local mail catcher, never outside.
+DEMO_EMAIL = "demo@sosocial.localhost"
 
 
 class Command(BaseCommand):
@@ -25,10 +27,13 @@ class Command(BaseCommand):
         )
         if created:
             user.set_password(DEMO_PASSWORD)
-            user.save()
+        if not user.email:
+            user.email = DEMO_EMAIL
+        user.save()
         self.stdout.write(
             self.style.SUCCESS(
                 "\nSoSocial is starting at http://127.0.0.1:8000/  "
-                f"(sign in as {DEMO_USERNAME} / {DEMO_PASSWORD}; admin at /admin/)\n"
+                f"(sign in as {DEMO_USERNAME} / {DEMO_PASSWORD}; admin at /admin/;\n"
+                "email it is sent is caught locally: http://127.0.0.1:8000/notifications/dev-mail/)\n"
             )
         )
