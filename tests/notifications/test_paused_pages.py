@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -22,10 +22,12 @@ def alices_browser(client: Client, alice: User) -> Client:
 
 
 def paused(post: Post, **fields: str) -> ScheduleEntry:
+    # One minute apart: a post holds one live date per instant.
+    when = WHEN + timedelta(minutes=post.entries.count())
     return ScheduleEntry.objects.create(
         post=post,
-        scheduled_at=WHEN,
-        next_attempt_at=WHEN,
+        scheduled_at=when,
+        next_attempt_at=when,
         status="paused",
         last_error_message="Paused: X: @alice needs reconnecting (Revoked.). Reconnect it to publish.",
         **fields,

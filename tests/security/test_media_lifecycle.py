@@ -117,7 +117,8 @@ def test_one_date_still_waiting_keeps_the_media_of_a_post_with_a_published_one(
     post_with_photo: Post, media_root: Path
 ) -> None:
     finish(post_with_photo, "published", at=NOW)
-    ScheduleEntry.objects.create(post=post_with_photo, scheduled_at=TOMORROW, next_attempt_at=TOMORROW)
+    later = TOMORROW + timedelta(days=1)
+    ScheduleEntry.objects.create(post=post_with_photo, scheduled_at=later, next_attempt_at=later)
 
     assert media_lifecycle.purge_media(now=NOW + timedelta(days=400)) == 0
     assert len(stored_files(media_root)) == 1
