@@ -13,6 +13,7 @@ from pytest_django import Settings
 from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from tests.support.dates import YEAR
 from tests.support.fakes import FakeClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
@@ -81,7 +82,7 @@ def test_a_platform_refusal_is_shown_next_to_the_text(
 
     response = alices_browser.post(
         "/compose/",
-        composed([alices_account], text="x" * 300, dates="2099-01-01 10:00"),
+        composed([alices_account], text="x" * 300, dates=f"{YEAR}-01-01 10:00"),
     )
 
     assert response.context["form"].errors["text"] == ["X allows 280 characters; this post has 300."]
@@ -94,7 +95,7 @@ def test_bob_cannot_post_to_alices_account(bob: User, alices_account: SocialAcco
 
     response = browser.post(
         "/compose/",
-        composed([alices_account], text="hi", dates="2099-01-01 10:00"),
+        composed([alices_account], text="hi", dates=f"{YEAR}-01-01 10:00"),
     )
 
     assert response.status_code == 200
