@@ -181,9 +181,10 @@ SOSOCIAL_PUBLIC_BASE_URL = env_str("SOSOCIAL_PUBLIC_BASE_URL", "http://127.0.0.1
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_float("SIGNIN_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = (
-    ["username", "ip_address"] if env_bool("SIGNIN_LOCK_BY_ADDRESS", False) else ["username"]
-)
+SIGNIN_LOCK_BY_ADDRESS = env_bool("SIGNIN_LOCK_BY_ADDRESS", False)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"] if SIGNIN_LOCK_BY_ADDRESS else ["username"]
+# axes warns when addresses are not locked; that is the choice explained above, not an oversight.
+SILENCED_SYSTEM_CHECKS = [] if SIGNIN_LOCK_BY_ADDRESS else ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 # Tries during a lockout are refused without being counted, so it ends SIGNIN_COOLOFF_MINUTES after
 # the failure that started it, as the message says.

@@ -62,7 +62,11 @@ def test_composing_schedules_each_date_in_the_chosen_time_zone(
     ("dates", "problem"),
     [
         ("2020-01-01 10:00", "2020-01-01 10:00 UTC is in the past."),
-        ("next tuesday", "“next tuesday” is not a date and time like 2026-12-01 09:30."),
+        (
+            "next tuesday",
+            "“next tuesday” is not a date and time like 2026-12-01 09:30 "
+            "(or with its offset: 2026-12-01 09:30 +01:00).",
+        ),
     ],
 )
 def test_a_wrong_date_is_shown_next_to_the_dates_and_nothing_is_saved(
