@@ -16,8 +16,10 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from platforms.models import SocialAccount
+from platforms.registry import use_client
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from tests.support.fakes import FakeClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -315,3 +317,27 @@ def test_the_admin_list_of_dates_never_fails_on_far_dates_or_huge_ids(admin_user
     response = browser.get(f"/admin/publishing/scheduleentry/?{query}")
 
     assert response.status_code in {200, 302}
+
+
+def test_options_for_several_platforms_go_each_to_the_platform_that_reads_them(
+    alice: User, alices_account: SocialAccount
+) -> None:
+    tiktok = SocialAccount.objects.create(owner=alice, platform="tiktok", platform_account_id="t")
+    ids = [alices_account.pk, tiktok.pk]
+    when = [NOW + timedelta(days=1)]
+
+    with use_client("tiktok", FakeClient()):
+        posts = services.compose_for_accounts(
+            owner_id=alice.pk, account_ids=ids, text="hi", when=when, options={"privacy_level": "SELF_ONLY"}
+        )
+        with pytest.raises(ValidationError) as refused:
+            services.compose_for_accounts(
+                owner_id=alice.pk, account_ids=ids, text="hi", when=when, options={"reply": "no"}
+            )
+
+    assert {post.account.platform: post.options for post in posts} == {
+        "x": {},
+        "tiktok": {"privacy_level": "SELF_ONLY"},
+    }
+    assert set(refused.value.message_dict) == {"options"}
+    assert Post.objects.count() == 2
