@@ -9,26 +9,28 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, serializers, status
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from platforms.models import SocialAccount
-from publishing import pipeline, selectors, services
-from publishing.api_errors import CONFLICT, INVALID, NOT_FOUND, Conflict
+from publishing import pipeline, selectors, services, signin
+from publishing.api_errors import CONFLICT, INVALID, LOCKED_OUT, NOT_FOUND, TOO_LARGE, Conflict
 from publishing.filters import EntryFilter, PostFilter
 from publishing.models import Post, PublishAttempt, ScheduleEntry
+from publishing.parsers import BoundedFormParser, BoundedJSONParser
 from publishing.serializers import (
     MAX_PAGE_SIZE,
     AccountSerializer,
     AttemptSerializer,
+    CredentialsSerializer,
     EntryDetailSerializer,
     EntrySerializer,
     PageSerializer,
@@ -40,6 +42,7 @@ from publishing.serializers import (
     ResolveSerializer,
     ScheduleSerializer,
     SentSerializer,
+    TokenSerializer,
 )
 
 M = TypeVar("M", bound=Model)
@@ -96,13 +99,39 @@ def _owned(view: APIView, model: type[M], read: Callable[[int], QuerySet[M]]) ->
 
 
 # -- token ------------------------------------------------------------------------------------------
-@extend_schema(
-    tags=["token"],
-    summary="Exchange a username and password for an API token",
-    responses={200: AuthTokenSerializer, 400: INVALID},
-)
-class TokenView(ObtainAuthToken):
-    pass
+class TokenView(APIView):
+    """A new API token for a username and password. Only its digest is stored: it is shown once.
+    Wrong passwords count towards the sign-in lockout shared with the login pages."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+    # `curl -d username=... -d password=...` sends a form; JSON works too.
+    parser_classes = [BoundedFormParser, BoundedJSONParser]
+
+    @extend_schema(
+        tags=["token"],
+        summary="Exchange a username and password for an API token (with its expiry)",
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer, 400: INVALID, 413: TOO_LARGE, 429: LOCKED_OUT},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(CredentialsSerializer, request.data)
+        # The Django request, not DRF's: django-axes marks it, and its middleware answers a lockout.
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: ["Unable to log in with provided credentials."]}
+            )
+        if signin.too_many_tokens(int(user.pk)):
+            raise serializers.ValidationError(
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY: [
+                        "You have as many API tokens as allowed; revoke one on your profile page first."
+                    ]
+                }
+            )
+        token, expiry = signin.issue_token(user)
+        return Response(TokenSerializer({"token": token, "expiry": expiry}).data)
 
 
 # -- accounts ---------------------------------------------------------------------------------------

@@ -113,3 +113,5 @@ def error_response(description: str) -> OpenApiResponse:
 INVALID = error_response("Invalid input, with a reason per field.")
 NOT_FOUND = error_response("No such object among yours.")
 CONFLICT = error_response("The date is not in a state that allows this action.")
+TOO_LARGE = error_response("The request body is larger than the API accepts.")
+LOCKED_OUT = error_response("Too many failed sign-ins: locked for a while (see Retry-After).")

@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from platforms.models import SocialAccount
+from publishing import bounds
 from publishing.models import Post, ScheduleEntry
 from publishing.serializers import BLANK, MAX_ID, AwareDateTimeField
 
@@ -43,7 +44,21 @@ class AwareDateTimeFormField(forms.DateTimeField):
         moment = super().to_python(value)
         if moment is not None and isinstance(value, str) and timezone.is_naive(_parsed(value)):
             raise forms.ValidationError(NAIVE, code="naive")
+        problem = None if moment is None else bounds.moment_problem(moment, now=timezone.now())
+        if problem:
+            raise forms.ValidationError(problem, code="out_of_range")
         return moment
+
+
+class DayFormField(forms.DateField):
+    """A whole day in range: a far one overflowed the day after it (`date_to` takes its whole day)."""
+
+    def to_python(self, value: Any) -> date | None:
+        day = super().to_python(value)
+        problem = None if day is None else bounds.day_problem(day, today=timezone.localdate())
+        if problem:
+            raise forms.ValidationError(problem, code="out_of_range")
+        return day
 
 
 def _parsed(value: str) -> datetime:
@@ -55,6 +70,10 @@ def _parsed(value: str) -> datetime:
 
 class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]  # no stubs
     field_class = AwareDateTimeFormField
+
+
+class DayFilter(django_filters.DateFilter):  # type: ignore[misc]  # no stubs
+    field_class = DayFormField
 
 
 def _id_filter(field_name: str) -> django_filters.NumberFilter:
@@ -134,12 +153,8 @@ class PostPageFilter(PostFilter):
     account = django_filters.ModelChoiceFilter(
         queryset=SocialAccount.objects.none(), empty_label="Any account"
     )
-    date_from = django_filters.DateFilter(
-        method="by_dates", label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = django_filters.DateFilter(
-        method="by_dates", label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DayFilter(method="by_dates", label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DayFilter(method="by_dates", label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:
         model = Post

@@ -6,9 +6,12 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 
 from platforms import facebook, instagram, tiktok, x
 from platforms.models import SocialAccount
+from publishing import bounds
+from publishing.times import TimeProblem, parse_local
 from publishing.uploads import SERVED_TYPES
 
 TIME_ZONES = sorted(available_timezones())
@@ -43,6 +46,9 @@ TEXT_LIMITS = {
 }
 
 
+DATES_HELP = "One date and time per line, in the time zone below, or with its own offset (09:30 +01:00)."
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -70,7 +76,7 @@ class ComposeForm(forms.Form):
     )
     dates = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-01 09:30"}),
-        help_text="One date and time per line, in the time zone below.",
+        help_text=DATES_HELP,
     )
     time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC")
     privacy_level = forms.ChoiceField(choices=TIKTOK_PRIVACY, required=False, label="TikTok privacy")
@@ -92,16 +98,23 @@ class ComposeForm(forms.Form):
 
 
 def _parse_dates(form: forms.Form, cleaned: dict[str, Any]) -> list[datetime]:
-    """The `dates` field's lines as aware datetimes in the chosen `time_zone`."""
+    """The `dates` field's lines as aware datetimes in the chosen `time_zone` (or each line's own
+    offset), checked against the bounds with every message in that zone."""
     zone = ZoneInfo(cleaned.get("time_zone") or "UTC")
+    lines = [line for line in (cleaned.get("dates") or "").splitlines() if line.strip()]
+    if len(lines) > bounds.max_dates_per_post():
+        form.add_error(
+            "dates", f"At most {bounds.max_dates_per_post()} dates per post; this has {len(lines)}."
+        )
+        return []
     moments: list[datetime] = []
-    for line in (cleaned.get("dates") or "").splitlines():
-        if not line.strip():
-            continue
+    for line in lines:
         try:
-            moments.append(datetime.fromisoformat(line.strip()).replace(tzinfo=zone))
-        except ValueError:
-            form.add_error("dates", f"“{line.strip()}” is not a date and time like 2026-12-01 09:30.")
+            moments.append(parse_local(line, zone))
+        except TimeProblem as problem:
+            form.add_error("dates", str(problem))
+    for refusal in bounds.date_problems(moments, now=timezone.now(), zone=zone):
+        form.add_error("dates", refusal)
     return moments
 
 
@@ -112,7 +125,7 @@ class EditPostForm(forms.Form):
 class AddDatesForm(forms.Form):
     dates = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-01 09:30"}),
-        help_text="One date and time per line, in the time zone below.",
+        help_text=DATES_HELP,
     )
     time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC")
 
@@ -125,10 +138,21 @@ class AddDatesForm(forms.Form):
 class RescheduleForm(forms.Form):
     """A new date for one entry, read in the user's time zone (the one the middleware activated)."""
 
-    when = forms.DateTimeField(
+    when = forms.CharField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        error_messages={"required": "Pick a new date and time."},
     )
+
+    def clean_when(self) -> datetime:
+        zone = timezone.get_current_timezone()
+        try:
+            moment = parse_local(self.cleaned_data["when"], zone)
+        except TimeProblem as problem:
+            raise forms.ValidationError(str(problem)) from None
+        problems = bounds.date_problems([moment], now=timezone.now(), zone=zone)
+        if problems:
+            raise forms.ValidationError(problems)
+        return moment
 
 
 class ConfirmPublishedForm(forms.Form):

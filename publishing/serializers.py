@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from platforms.models import SocialAccount
+from publishing import bounds
 from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
 
 Status = ScheduleEntry.Status
@@ -225,6 +226,19 @@ class OptionsField(serializers.DictField):
         return options
 
 
+class DateListField(serializers.ListField):
+    """Dates to schedule, each with its offset; the count is checked before any date is parsed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=AwareDateTimeField(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        cap = bounds.max_dates_per_post()
+        if isinstance(data, list) and len(data) > cap:
+            raise serializers.ValidationError(f"At most {cap} dates per post; this has {len(data)}.")
+        return list(super().to_internal_value(data))
+
+
 # -- input ------------------------------------------------------------------------------------------
 class PostCreateSerializer(serializers.Serializer[Any]):
     """`account` makes one post; `accounts` makes one post per account, all of them or none."""
@@ -244,9 +258,7 @@ class PostCreateSerializer(serializers.Serializer[Any]):
     options = OptionsField(
         required=False, help_text="Per-platform choices, e.g. TikTok privacy_level or a Facebook link."
     )
-    when = serializers.ListField(
-        child=AwareDateTimeField(), help_text="The dates to publish at, each with its offset."
-    )
+    when = DateListField(help_text="The dates to publish at, each with its offset.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("account" in attrs) == ("accounts" in attrs):
@@ -260,11 +272,21 @@ class PostUpdateSerializer(serializers.Serializer[Any]):
 
 
 class ScheduleSerializer(serializers.Serializer[Any]):
-    when = serializers.ListField(child=AwareDateTimeField(), help_text="More dates for this post.")
+    when = DateListField(help_text="More dates for this post.")
 
 
 class RescheduleSerializer(serializers.Serializer[Any]):
     when = AwareDateTimeField(help_text="The new date, with its offset.")
+
+
+class CredentialsSerializer(serializers.Serializer[Any]):
+    username = StrictCharField(max_length=150, trim_whitespace=False)
+    password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(read_only=True, help_text="Send it as `Authorization: Token <token>`.")
+    expiry = UtcDateTimeField(read_only=True, allow_null=True, help_text="When the token stops working.")
 
 
 class ResolveSerializer(serializers.Serializer[Any]):

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from platforms.models import SocialAccount
-from publishing import dispatch, pipeline, uploads
+from publishing import bounds, dispatch, pipeline, uploads
 from publishing.models import Post, PostMedia, Profile, ScheduleEntry
 
 Status = ScheduleEntry.Status
@@ -28,12 +28,7 @@ OWN_ACCOUNTS = "Choose one of your own accounts."
 def _validate_dates(when: Sequence[datetime], *, now: datetime, field: str = "when") -> list[datetime]:
     if not when:
         raise ValidationError({field: "Pick at least one date."})
-    errors: list[str] = []
-    for moment in when:
-        if timezone.is_naive(moment):
-            errors.append(f"{moment:%Y-%m-%d %H:%M} has no time zone.")
-        elif moment < now:
-            errors.append(f"{moment:%Y-%m-%d %H:%M} UTC is in the past.")
+    errors = bounds.date_problems(when, now=now)
     if errors:
         raise ValidationError({field: errors})
     # As UTC instants: two datetimes sharing a tzinfo compare by wall time, so two local times one
@@ -55,6 +50,7 @@ def create_post(
 ) -> Post:
     if account.owner_id != owner_id:
         raise ValidationError({"account": OWN_ACCOUNTS})
+    _check_options(account.platform, options or {})
     post = Post.objects.create(
         owner_id=owner_id, account=account, text=text, options=dict(options or {}), group=group
     )
@@ -64,6 +60,12 @@ def create_post(
             post=post, file=stored.name, content_type=stored.content_type, position=position
         )
     return post
+
+
+def _check_options(platform: str, options: Mapping[str, str]) -> None:
+    problem = bounds.options_problem(platform, options)
+    if problem:
+        raise ValidationError({"options": problem})
 
 
 def compose_post(
@@ -106,6 +108,12 @@ def compose_for_accounts(
     group = uuid4() if len(accounts) > 1 else None
     problems: dict[str, list[str]] = {}
     posts: list[Post] = []
+    # Options are for whichever chosen platform reads them (a TikTok privacy level beside an X
+    # account): each post keeps its platform's; a name no chosen platform reads is refused.
+    platforms = {account.platform for account in accounts if account is not None}
+    unread = set.intersection(*(set(bounds.unknown_options(p, options or {})) for p in platforms or {""}))
+    if unread:
+        problems["options"] = [str(bounds.options_problem(next(iter(platforms), ""), sorted(unread)))]
     with uploads.keep_only_saved(), transaction.atomic():
         for account in accounts:
             try:
@@ -117,7 +125,7 @@ def compose_for_accounts(
                         account=account,
                         text=text,
                         when=when,
-                        options=options,
+                        options=bounds.options_for(account.platform, options or {}),
                         media=media,
                         group=group,
                     )
@@ -154,6 +162,11 @@ def schedule_post(*, post: Post, when: Sequence[datetime]) -> list[ScheduleEntry
     """Add one schedule entry per date; those due within the horizon get their message at commit."""
     now = timezone.now()
     dates = _validate_dates(when, now=now)
+    room = bounds.max_dates_per_post() - post.entries.count()
+    if len(dates) > room:
+        raise ValidationError(
+            {"when": f"A post has at most {bounds.max_dates_per_post()} dates; this one has room for {room}."}
+        )
     pipeline.check_post(post)
     try:
         with transaction.atomic():
@@ -241,6 +254,7 @@ def update_post(*, post: Post, text: str | None = None, options: Mapping[str, st
         if text is not None:
             post.text = text
         if options is not None:
+            _check_options(post.account.platform, options)
             post.options = dict(options)
         pipeline.check_post(post)
         post.save(update_fields=["text", "options", "updated_at"])

@@ -11,6 +11,7 @@ urlpatterns = [
     path("compose/", views.compose, name="compose"),
     path("calendar/", views.calendar, name="calendar"),
     path("profile/", views.profile, name="profile"),
+    path("profile/tokens/revoke/", views.token_revoke, name="token_revoke"),
     path("posts/<int:post_id>/edit/", views.post_edit, name="post_edit"),
     path("posts/<int:post_id>/duplicate/", views.post_duplicate, name="post_duplicate"),
     path("posts/<int:post_id>/delete/", views.post_delete, name="post_delete"),

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from platforms.models import SocialAccount
-from publishing import pipeline, selectors, services, uploads
+from publishing import bounds, pipeline, selectors, services, signin, uploads
 from publishing.filters import PostPageFilter
 from publishing.forms import (
     TEXT_LIMITS,
@@ -38,6 +39,7 @@ from publishing.forms import (
 from publishing.models import Post, ScheduleEntry
 
 PAGE_SIZE = 20
+DATES_PAGE_SIZE = 50
 Status = ScheduleEntry.Status
 
 
@@ -50,9 +52,13 @@ def _owner_id(request: HttpRequest) -> int:
 def _annotate(posts: Iterable[Post]) -> bool:
     """Mark each post editable or not, from its loaded dates; True if any date may still change."""
     live = False
+    shown = int(settings.SOSOCIAL_DATES_SHOWN_PER_POST)
     for post in posts:
         entries = list(post.entries.all())
         post.editable = not any(entry.status in ScheduleEntry.LOCKING for entry in entries)  # type: ignore[attr-defined]
+        # The page renders a few dates per post; the post's own page pages through the rest.
+        post.shown_entries = entries[:shown]  # type: ignore[attr-defined]
+        post.more_entries = max(0, len(entries) - shown)  # type: ignore[attr-defined]
         live = live or any(entry.is_moving for entry in entries)
     return live
 
@@ -152,7 +158,9 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
         done = _saved(request, dates_form, lambda: services.schedule_post(post=post, when=when), "Scheduled.")
     if done:
         return done
-    return render(request, "publishing/edit.html", {"form": form, "dates_form": dates_form, "post": post})
+    dates = Paginator(post.entries.all(), DATES_PAGE_SIZE).get_page(request.GET.get("dates_page"))
+    context = {"form": form, "dates_form": dates_form, "post": post, "dates": dates}
+    return render(request, "publishing/edit.html", context)
 
 
 def _saved(
@@ -228,9 +236,9 @@ def _entry_action(
 
 
 def _cleaned(form: forms.Form, field: str, problem: str) -> Any:
-    """The form's one value, or the problem shown as a message (these forms are one field)."""
+    """The form's one value, or its problem shown as a message (these forms are one field)."""
     if not form.is_valid():
-        raise ValidationError({field: problem})
+        raise ValidationError({field: list(form.errors.get(field) or [problem])})
     return form.cleaned_data[field]
 
 
@@ -289,6 +297,10 @@ def calendar(request: HttpRequest) -> HttpResponse:
     try:
         anchor = date.fromisoformat(request.GET.get("start", ""))
     except ValueError:
+        anchor = today
+    problem = bounds.day_problem(anchor, today=today)
+    if problem:  # far dates overflow the grid's arithmetic: show today and say why
+        messages.warning(request, problem)
         anchor = today
     if view == "week":
         first = anchor - timedelta(days=anchor.weekday())
@@ -381,4 +393,15 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Saved. Dates now show in this time zone.")
             return redirect("publishing:profile")
-    return render(request, "publishing/profile.html", {"form": form})
+    tokens = signin.live_tokens(owner_id)
+    return render(request, "publishing/profile.html", {"form": form, "tokens": tokens})
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest) -> HttpResponse:
+    if signin.revoke_token(user_id=_owner_id(request), token_key=request.POST.get("token_key", "")):
+        messages.success(request, "Token revoked: it no longer works.")
+    else:
+        messages.warning(request, "No such token: it may have expired or been revoked already.")
+    return redirect("publishing:profile")

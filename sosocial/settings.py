@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -97,6 +99,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "publishing.middleware.user_time_zone",
+    # Last, so it sees the lockout flag the sign-in set and answers with the lockout message.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Axes first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "sosocial.urls"
@@ -201,6 +211,28 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Sign-in attempts (django-axes) --------------------------------------------------------------------
+# The login page, the admin login and /api/token/ all count failures in the database. After
+# SIGNIN_FAILURE_LIMIT failures for one username, sign-in as that user is refused (429, with a message
+# saying when to try again) until SIGNIN_COOLOFF_MINUTES have passed. SIGNIN_LOCK_BY_ADDRESS also locks
+# a client address after that many failures on any usernames; it is off by default because behind a
+# reverse proxy every client has the proxy's address, and five wrong passwords would lock everyone out.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("SIGNIN_COOLOFF_MINUTES", 15))
+SIGNIN_LOCK_BY_ADDRESS = env_bool("SIGNIN_LOCK_BY_ADDRESS", False)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"] if SIGNIN_LOCK_BY_ADDRESS else ["username"]
+# axes warns when addresses are not locked; that is the choice explained above, not an oversight.
+SILENCED_SYSTEM_CHECKS = [] if SIGNIN_LOCK_BY_ADDRESS else ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout are refused without being counted, so it ends SIGNIN_COOLOFF_MINUTES after
+# the failure that started it, as the message says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_CALLABLE = "publishing.signin.lockout_response"
+# The client address is REMOTE_ADDR: a header such as X-Forwarded-For is the client's to forge.
+AXES_CLIENT_IP_CALLABLE = "publishing.signin.client_address"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -240,6 +272,21 @@ if PRODUCTION:
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 CELERY_BROKER_URL = REDIS_URL
+
+# The cache holds the API's throttle counts, so every web process must share it: Redis whenever
+# REDIS_URL is set (a per-process LocMemCache let each gunicorn worker count on its own).
+# CACHE_URL may point it at another Redis database. Never cache.clear() there in production: on
+# the broker's database it would flush queued messages too.
+if os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("CACHE_URL", REDIS_URL),
+            "KEY_PREFIX": "sosocial-cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The row is the result: nothing reads Celery results, so no result backend is kept.
 CELERY_TASK_IGNORE_RESULT = True
 # Ack after the task ran: a crash before or during a task redelivers it; the claim absorbs duplicates.
@@ -394,27 +441,44 @@ SOSOCIAL_WEBHOOK_REQUIRE_PUBLIC_HTTPS = env_bool("SOSOCIAL_WEBHOOK_REQUIRE_PUBLI
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a missing or bad credential a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Bodies are JSON: a form encoding cannot carry `options` or `when`, and DRF silently dropped them
     # (a form body is a 415). The token endpoint keeps its own parsers, so `curl -d` still works.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # publishing.parsers bounds the body's size and nesting depth.
+    "DEFAULT_PARSER_CLASSES": ["publishing.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "publishing.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "publishing.throttles.UserRateThrottle",
+        "publishing.throttles.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("API_USER_RATE", "1000/hour"),
         "anon": env_str("API_ANON_RATE", "60/hour"),
     },
 }
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, each with an expiry; the profile page lists
+# and revokes them.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": env_int("API_TOKEN_LIMIT_PER_USER", 20),
+}
+
+# Input bounds (publishing/bounds.py, publishing/parsers.py) --------------------------------------
+SOSOCIAL_MAX_DAYS_AHEAD = env_int("SOSOCIAL_MAX_DAYS_AHEAD", 730)
+SOSOCIAL_MAX_DATES_PER_POST = env_int("SOSOCIAL_MAX_DATES_PER_POST", 100)
+SOSOCIAL_API_MAX_BODY_BYTES = env_int("SOSOCIAL_API_MAX_BODY_BYTES", 1_048_576)
+SOSOCIAL_API_MAX_JSON_DEPTH = env_int("SOSOCIAL_API_MAX_JSON_DEPTH", 32)
+# The Posts page shows this many dates of a post; the rest are on the post's own page.
+SOSOCIAL_DATES_SHOWN_PER_POST = env_int("SOSOCIAL_DATES_SHOWN_PER_POST", 10)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "SoSocial API",

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from django.http import HttpRequest
+from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -17,7 +22,24 @@ def test_alice_gets_a_token_with_her_password(anonymous_api: APIClient, alice: U
     )
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=alice).key}
+    body = response.json()
+    stored = AuthToken.objects.get(user=alice)
+    assert set(body) == {"token", "expiry"}
+    assert body["token"].startswith(stored.token_key)
+    assert stored.digest != body["token"]  # only a digest is stored
+    assert body["expiry"] == stored.expiry.isoformat().replace("+00:00", "Z")
+    assert stored.expiry - timezone.now() == timedelta(days=30)
+
+
+def test_the_token_endpoint_takes_a_form_too(anonymous_api: APIClient, alice: User) -> None:
+    response = anonymous_api.post(
+        "/api/token/",
+        "username=alice&password=alice-password-1",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert AuthToken.objects.filter(user=alice).count() == 1
 
 
 def test_a_wrong_password_gets_no_token(anonymous_api: APIClient, alice: User) -> None:
@@ -26,12 +48,12 @@ def test_a_wrong_password_gets_no_token(anonymous_api: APIClient, alice: User) -
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert response.json()["error"]["message"] == "Unable to log in with provided credentials."
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_a_token_authenticates_alice(anonymous_api: APIClient, alices_post: Post, alice: User) -> None:
-    token = Token.objects.create(user=alice)
-    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = AuthToken.objects.create(user=alice)
+    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 
     response = anonymous_api.get("/api/posts/")
 
@@ -39,8 +61,22 @@ def test_a_token_authenticates_alice(anonymous_api: APIClient, alices_post: Post
     assert [post["id"] for post in response.json()["results"]] == [alices_post.pk]
 
 
+def test_a_token_stops_working_when_it_expires(anonymous_api: APIClient, alice: User) -> None:
+    _, token = AuthToken.objects.create(user=alice, expiry=timedelta(hours=1))
+    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert anonymous_api.get("/api/posts/").status_code == 200
+
+    with time_machine.travel(timezone.now() + timedelta(hours=1, seconds=1), tick=False):
+        response = anonymous_api.get("/api/posts/")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+    assert not AuthToken.objects.filter(user=alice).exists()
+
+
 def test_a_session_authenticates_alice(anonymous_api: APIClient, alices_post: Post) -> None:
-    assert anonymous_api.login(username="alice", password="alice-password-1")
+    # django-axes counts sign-ins per request, so the test client's login needs one.
+    assert anonymous_api.login(request=HttpRequest(), username="alice", password="alice-password-1")
 
     response = anonymous_api.get(f"/api/posts/{alices_post.pk}/")
 

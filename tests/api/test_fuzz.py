@@ -24,10 +24,12 @@ from django.core import signals
 from django.core.cache import cache
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from knox.models import AuthToken
 from pytest_django import Settings
-from rest_framework.authtoken.models import Token
 from schemathesis import BaseSchema, Case, Response
 from schemathesis.checks import CheckContext, CheckFunction, not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -53,6 +55,23 @@ FUZZ = settings(
     # alices_things is set up once per operation; each example runs in a savepoint rolled back after it.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+# Dates the fuzzer sends: mostly near NOW (so requests get past validation), and the far ones that
+# once broke pages and overflowed time zone conversions (year 9999, year 10000, year 1 with an offset).
+FAR_DATES = [
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59-05:00",
+    "10000-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+05:00",
+    "1900-01-01T00:00:00Z",
+]
+HUGE_INTS = [2**63, 10**25, -(10**25)]
+near = st.datetimes(
+    min_value=(NOW - timedelta(days=30)).replace(tzinfo=None),
+    max_value=(NOW + timedelta(days=800)).replace(tzinfo=None),
+).map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+schemathesis.openapi.format("date-time", st.one_of(near, st.sampled_from(FAR_DATES)))
 
 
 def _load(mode: str) -> BaseSchema:
@@ -125,7 +144,7 @@ def alices_things(alice: User, alices_account: SocialAccount, alices_post: Post)
     )
     sent_post = Post.objects.create(owner=alice, account=alices_account, text="Sent, perhaps")
     return AlicesThings(
-        token=Token.objects.create(user=alice).key,
+        token=AuthToken.objects.create(user=alice)[1],
         account=alices_account,
         post=alices_post,
         pending=add_entry(alices_post, "pending"),
@@ -219,3 +238,64 @@ def test_invalid_requests_get_a_400_naming_the_fields_and_never_a_server_error(
             in_the_error_format_naming_the_fields,
         ],
     )
+
+
+# The operations whose body carries dates, and the shape of each body with one far date in it.
+DATED_BODIES: dict[str, Any] = {
+    "POST /api/posts/": lambda date, things: {"account": things.account.pk, "text": "x", "when": [date]},
+    "POST /api/posts/{post_id}/entries/": lambda date, things: {"when": [date]},
+    "POST /api/entries/{entry_id}/reschedule/": lambda date, things: {"when": date},
+}
+
+
+def _far_cases() -> list[tuple[str, str, Any]]:
+    """Explicit out-of-range examples for every operation: each id in the path as 2**63 or 10**25, each
+    integer in the query as those or -10**25, each date-time in the query or a body as a far date."""
+    cases: list[tuple[str, str, Any]] = []
+    for result in valid_requests.get_all_operations():
+        assert isinstance(result, Ok)
+        operation = result.ok()
+        label = f"{operation.method.upper()} {operation.path}"
+        if len(operation.path_parameters):
+            cases.extend((label, "path", value) for value in HUGE_INTS[:2])
+        for parameter in operation.query:
+            schema = parameter.definition.get("schema", {})
+            if schema.get("type") == "integer":
+                cases.extend((label, parameter.name, value) for value in HUGE_INTS)
+            if schema.get("format") == "date-time":
+                cases.extend((label, parameter.name, value) for value in FAR_DATES)
+        if label in DATED_BODIES:
+            cases.extend((label, "when", value) for value in FAR_DATES)
+    cases.append(("POST /api/posts/", "account", 10**25))
+    return cases
+
+
+@pytest.mark.parametrize(("operation", "field", "value"), _far_cases())
+def test_out_of_range_integers_and_far_dates_get_a_400_or_404_and_never_a_server_error(
+    operation: str, field: str, value: Any, alices_things: AlicesThings
+) -> None:
+    method, path = operation.split(" ", 1)
+    found = valid_requests[path][method]
+    names = [parameter.name for parameter in found.path_parameters]
+    case = found.Case(path_parameters=dict.fromkeys(names, 2) if names else None)
+    _point_at_alices_things(case, alices_things, keep_odd_ids=False)
+    if field == "path":
+        case.path_parameters = dict.fromkeys(names, value)
+    elif field == "when":
+        case.body = DATED_BODIES[operation](value, alices_things)
+        case.media_type = "application/json"
+    elif field == "account" and method == "POST":
+        case.body = {"account": value, "text": "x", "when": ["2026-12-01T09:30:00Z"]}
+        case.media_type = "application/json"
+    else:
+        case.query = {field: value}
+    cache.clear()
+    with _rolled_back():
+        response = case.call(headers={"Authorization": f"Token {alices_things.token}"})
+
+    error = response.json()["error"]
+    if field == "path":
+        assert (response.status_code, error["code"]) == (404, "not_found")
+    else:
+        assert response.status_code == 400, (response.status_code, error)
+        assert any(name == field or name.startswith(f"{field}.") for name in error["fields"]), error

@@ -84,7 +84,7 @@ def test_a_link_that_is_empty_until_published_is_not_documented_as_a_uri() -> No
 def test_the_schema_documents_a_wrong_password_and_a_bad_page() -> None:
     paths = generate_schema()["paths"]
 
-    assert set(paths["/api/token/"]["post"]["responses"]) == {"200", "400"}
+    assert set(paths["/api/token/"]["post"]["responses"]) == {"200", "400", "413", "429"}
     for path in ("/api/accounts/", "/api/posts/", "/api/entries/", "/api/entries/{entry_id}/attempts/"):
         assert "400" in paths[path]["get"]["responses"]
         page, page_size = (

@@ -20,12 +20,12 @@ from pytest_django import Settings
 from platforms.models import SocialAccount
 from publishing import pipeline, services, sweep
 from publishing.models import Post, PublishAttempt, ScheduleEntry
-from tests.support.dates import add_entry
+from tests.support.dates import FAR, YEAR, add_entry
 from tests.support.fakes import FakeClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
 Status = ScheduleEntry.Status
-WHEN = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
+WHEN = FAR
 
 
 # -- one instant once ---------------------------------------------------------------------------
@@ -47,7 +47,7 @@ def test_scheduling_an_instant_the_post_already_holds_is_refused_on_the_dates_fi
             post=alices_post, when=[WHEN.astimezone(timezone_paris()), WHEN + timedelta(days=1)]
         )
 
-    assert refused.value.message_dict == {"when": ["2099-01-01 09:00 UTC is already a date of this post."]}
+    assert refused.value.message_dict == {"when": [f"{YEAR}-01-01 09:00 UTC is already a date of this post."]}
     assert alices_post.entries.count() == 1
 
 

@@ -13,11 +13,11 @@ from django.test import Client
 from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post, ScheduleEntry
-from tests.support.dates import add_entry
+from tests.support.dates import YEAR, add_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-WHEN = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
+WHEN = datetime(YEAR, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def status_of(entry: ScheduleEntry) -> str:
@@ -181,7 +181,7 @@ def test_bob_cannot_act_on_alices_dates(bobs_browser: Client, alices_post: Post,
     )
     before = status_of(entry)
 
-    response = bobs_browser.post(f"/dates/{entry.pk}/{action}/", {"when": "2099-02-01T10:00"})
+    response = bobs_browser.post(f"/dates/{entry.pk}/{action}/", {"when": f"{YEAR}-02-01T10:00"})
 
     assert response.status_code == 404
     assert status_of(entry) == before
@@ -207,7 +207,7 @@ def test_bob_does_not_see_alices_dates_on_his_page_or_calendar(
     add_entry(alices_post)
 
     assert "Hello from Alice" not in bobs_browser.get("/").content.decode()
-    assert "Hello from Alice" not in bobs_browser.get("/calendar/?start=2099-01-01").content.decode()
+    assert "Hello from Alice" not in bobs_browser.get(f"/calendar/?start={YEAR}-01-01").content.decode()
 
 
 def test_editing_changes_the_text_while_nothing_has_gone_out(
@@ -291,4 +291,4 @@ def test_the_posts_page_says_when_the_next_automatic_check_is_in_my_time_zone(
 
     page = alices_browser.get("/").content.decode()
 
-    assert "Still checking, next check at 2099-01-01 11:00 (CET)." in page
+    assert f"Still checking, next check at {YEAR}-01-01 11:00 (CET)." in page

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 
 from publishing import services
 from publishing.models import Post, ScheduleEntry
-from tests.support.dates import add_entry
+from tests.support.dates import YEAR, add_entry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_x")]
-WHEN = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
+WHEN = datetime(YEAR, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def test_a_post_can_be_edited_while_nothing_has_gone_out(alices_post: Post) -> None:

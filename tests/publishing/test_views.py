@@ -13,6 +13,7 @@ from pytest_django import Settings
 from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post, ScheduleEntry
+from tests.support.dates import YEAR
 from tests.support.fakes import FakeClient
 from tests.support.media import image_bytes
 
@@ -62,7 +63,11 @@ def test_composing_schedules_each_date_in_the_chosen_time_zone(
     ("dates", "problem"),
     [
         ("2020-01-01 10:00", "2020-01-01 10:00 UTC is in the past."),
-        ("next tuesday", "“next tuesday” is not a date and time like 2026-12-01 09:30."),
+        (
+            "next tuesday",
+            "“next tuesday” is not a date and time like 2026-12-01 09:30 "
+            "(or with its offset: 2026-12-01 09:30 +01:00).",
+        ),
     ],
 )
 def test_a_wrong_date_is_shown_next_to_the_dates_and_nothing_is_saved(
@@ -82,7 +87,7 @@ def test_a_platform_refusal_is_shown_next_to_the_text(
 
     response = alices_browser.post(
         "/compose/",
-        composed([alices_account], text="x" * 300, dates="2099-01-01 10:00"),
+        composed([alices_account], text="x" * 300, dates=f"{YEAR}-01-01 10:00"),
     )
 
     assert response.context["form"].errors["text"] == ["X allows 280 characters; this post has 300."]
@@ -95,7 +100,7 @@ def test_bob_cannot_post_to_alices_account(bob: User, alices_account: SocialAcco
 
     response = browser.post(
         "/compose/",
-        composed([alices_account], text="hi", dates="2099-01-01 10:00"),
+        composed([alices_account], text="hi", dates=f"{YEAR}-01-01 10:00"),
     )
 
     assert response.status_code == 200

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from publishing.models import Post, PublishAttempt, ScheduleEntry
 
-FAR = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
+# Next year: always ahead, and within how far ahead a date may be scheduled.
+YEAR = date.today().year + 1
+FAR = datetime(YEAR, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def add_entry(post: Post, status: str = "pending", when: datetime = FAR, **fields: Any) -> ScheduleEntry:
