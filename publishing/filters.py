@@ -5,7 +5,7 @@ page's set takes whole days in the user's time zone and the owner's accounts as 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
@@ -47,7 +47,8 @@ class AwareDateTimeFormField(forms.DateTimeField):
         problem = None if moment is None else bounds.moment_problem(moment, now=timezone.now())
         if problem:
             raise forms.ValidationError(problem, code="out_of_range")
-        return moment
+        # In UTC: PostgreSQL refuses offsets past ±15:59, which ISO 8601 allows (up to ±23:59).
+        return None if moment is None else moment.astimezone(UTC)
 
 
 class DayFormField(forms.DateField):

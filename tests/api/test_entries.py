@@ -106,6 +106,9 @@ def test_the_entry_list_filters_by_status_platform_account_and_dates(
     assert ids(account=facebook.pk) == [on_facebook.pk]
     assert ids(date_from="2027-01-01T00:00:00Z") == [on_facebook.pk]
     assert ids(date_to="2027-01-01T00:00:00+00:00") == [on_x.pk]
+    # An offset ISO 8601 allows and PostgreSQL does not (past ±15:59) is the same instant in UTC.
+    assert ids(date_from="2027-01-01T20:00:00-22:30") == [on_facebook.pk]
+    assert ids(date_to="2027-01-01T20:00:00-22:30") == [on_x.pk]
 
 
 def test_an_invalid_entry_filter_gets_a_400(alices_api: APIClient) -> None:
