@@ -34,6 +34,7 @@ from platforms.registry import get_client
 from platforms.services import refresh_account_tokens
 from publishing import dispatch
 from publishing.models import Post, PublishAttempt, ScheduleEntry
+from sosocial.db import release_while_waiting
 
 logger = logging.getLogger(__name__)
 Status = ScheduleEntry.Status
@@ -142,8 +143,10 @@ def _call_platform(entry: ScheduleEntry) -> PublishResult:
         entry.post.account = account = refresh_account_tokens(
             account=account, client=client, rejected_token=account.access_token
         )
+    request = build_request(entry)
+    release_while_waiting()
     try:
-        return client.publish(build_request(entry), checkpoint=checkpoint)
+        return client.publish(request, checkpoint=checkpoint)
     except TokenExpired as expired:
         entry.post.account = refresh_account_tokens(
             account=account, client=client, rejected_token=account.access_token
@@ -246,7 +249,9 @@ def reconcile_entry(*, entry_id: int) -> ReconcileStatus | None:
         return None
     since = entry.scheduled_at - timedelta(minutes=5)
     try:
-        answer = get_client(entry.post.account.platform).reconcile(build_request(entry), since=since)
+        request = build_request(entry)
+        release_while_waiting()
+        answer = get_client(entry.post.account.platform).reconcile(request, since=since)
     except PlatformError as error:
         logger.warning("Reconciling entry %s failed: %s", entry.pk, error)
         answer = Reconciliation(status=ReconcileStatus.UNKNOWN, message=error.message)

@@ -20,3 +20,8 @@ def reconcile_entry(entry_id: int) -> None:
 @shared_task(name="publishing.sweep_schedule")
 def sweep_schedule() -> None:
     sweep.sweep_schedule()
+
+
+@shared_task(name="publishing.resend_horizon")
+def resend_horizon() -> None:
+    sweep.resend_horizon()

@@ -255,7 +255,7 @@ def test_an_unknown_outcome_is_never_sent_again_before_reconciling(
     assert len(fake_x.publish_calls) == 1
     due_entry.refresh_from_db()
     assert due_entry.status == ScheduleEntry.Status.UNCONFIRMED
-    assert [message.task for message in broker.messages()] == ["publishing.reconcile_entry"] * 2
+    assert [message.task for message in broker.messages("maintenance")] == ["publishing.reconcile_entry"] * 2
 
 
 def test_an_unexpected_client_error_leaves_the_entry_unconfirmed(
