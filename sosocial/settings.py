@@ -153,9 +153,10 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'sosocial.sqlite3'
 # health check drops one that broke (a database restart) before it is used again.
 DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 300)
 # PostgreSQL connections per process in psycopg's pool (0: no pool, one connection per thread kept
-# for DATABASE_CONN_MAX_AGE). Eight serve 64 publishing threads: each holds one only for its claim
-# and its record, a few ms around a call of hundreds (docs/benchmarks.md).
-DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 8)
+# for DATABASE_CONN_MAX_AGE). A publishing thread holds one only for its claim and its record, but
+# a durable commit can take tens of ms on a busy disk: with 8 or 16 for 64 threads they queued for
+# a connection (the rush drained at 35 and 65 posts/s), with 32 at 90 (docs/benchmarks.md).
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 32)
 DATABASES = {"default": database_config(DATABASE_URL, DATABASE_CONN_MAX_AGE, DATABASE_POOL_SIZE)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

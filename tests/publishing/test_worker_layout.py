@@ -63,10 +63,10 @@ def test_a_worker_without_command_line_options_still_runs_64_threads() -> None:
     assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
 
 
-def test_on_postgresql_the_threads_share_a_pool_of_eight_connections() -> None:
+def test_on_postgresql_64_threads_share_a_pool_of_32_connections() -> None:
     config = database_config("postgres://u@db:5432/sosocial", 300, settings.DATABASE_POOL_SIZE)
 
-    assert config["OPTIONS"]["pool"]["max_size"] == 8
+    assert config["OPTIONS"]["pool"]["max_size"] == 32
     assert config["CONN_MAX_AGE"] == 0  # Django refuses persistent connections beside a pool
     assert config["CONN_HEALTH_CHECKS"] is True  # the pool tests a connection before lending it
 
