@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from platforms.base import (
@@ -33,7 +34,7 @@ from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import refresh_account_tokens
 from publishing import dispatch
-from publishing.models import Post, PublishAttempt, ScheduleEntry
+from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
 from sosocial.db import release_while_waiting
 
 logger = logging.getLogger(__name__)
@@ -60,12 +61,14 @@ def media_items(post: Post) -> tuple[MediaItem, ...]:
 
 
 def build_request(entry: ScheduleEntry) -> PublishRequest:
+    # `post_has_media` comes with the entry when publish_entry loads it: no media query for text.
+    has_media = getattr(entry, "post_has_media", True)
     return PublishRequest(
         reference=entry.reference,
         account=entry.post.account.credentials(),
         text=entry.post.text,
         scheduled_at=entry.scheduled_at,
-        media=media_items(entry.post),
+        media=media_items(entry.post) if has_media else (),
         options=dict(entry.post.options),
         progress=dict(entry.platform_state),
     )
@@ -107,7 +110,12 @@ def log_attempt(
 
 def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
     """Claim → call the platform (no transaction open) → record the outcome."""
-    entry = ScheduleEntry.objects.select_related("post__account").filter(pk=entry_id).first()
+    entry = (
+        ScheduleEntry.objects.select_related("post__account")
+        .annotate(post_has_media=Exists(PostMedia.objects.filter(post=OuterRef("post"))))
+        .filter(pk=entry_id)
+        .first()
+    )
     started_at = timezone.now()
     if entry is None or not entry.claim(
         dispatch_version=dispatch_version, now=started_at, lease=dispatch.lease()
