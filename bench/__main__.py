@@ -10,7 +10,7 @@ from bench import common
 
 # The timed runs first: the million-row inserts of `sweep` and `memory` leave the disk writing for
 # minutes after, and PostgreSQL's COMMITs then waited up to 0.8 s in the next run.
-NAMES = ("ontime", "burst", "surfaces", "sweep", "memory")
+NAMES = ("rush", "cost", "ontime", "burst", "surfaces", "sweep", "memory")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,6 +37,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-baselines", action="store_true")
     workers(p)
 
+    p = sub.add_parser("rush", help="N posts on X and Facebook due in one second, production layout")
+    p.add_argument("--posts", type=int, default=1000)
+    p.add_argument("--concurrency", type=int, default=64, help="threads per publish process")
+    p.add_argument("--latency-ms", type=int, default=300, help="sandbox write latency median")
+    p.add_argument("--skip-scale-out", action="store_true", help="only one publish process")
+
+    p = sub.add_parser("cost", help="SoSocial's own CPU and queries per text post, with a cProfile")
+    p.add_argument("--posts", type=int, default=500)
+    p.add_argument("--top", type=int, default=25, help="functions shown from the profile")
+    p.add_argument("--label", default="", help="section suffix, e.g. -before")
+
     p = sub.add_parser("memory", help="worker RSS idle vs with many future entries")
     p.add_argument("--future", type=int, default=1_000_000, help="entries beyond the horizon")
     p.add_argument("--near", type=int, default=10_000, help="entries inside the horizon (contrast)")
@@ -55,6 +66,8 @@ QUICK = {
     "sweep": ["--sizes", "10000,100000", "--repeat", "5"],
     "ontime": ["--seconds", "10"],
     "burst": ["--posts", "1000"],
+    "rush": ["--posts", "500"],
+    "cost": ["--posts", "200"],
     "memory": ["--future", "20000", "--near", "2000"],
     "surfaces": ["--sizes", "1000,10000", "--repeat", "3"],
 }

@@ -133,10 +133,11 @@ def freeze_garbage_collector() -> None:
 
 
 def connection_settings() -> str:
-    """The settings that decide whether a worker keeps its database connection between tasks."""
+    """The settings that decide how a worker keeps its database connections between tasks."""
     from django.conf import settings
 
     return (
+        f"DATABASE_POOL_SIZE={settings.DATABASE_POOL_SIZE} "
         f"DATABASE_CONN_MAX_AGE={settings.DATABASE_CONN_MAX_AGE} "
         f"CELERY_DB_REUSE_MAX={settings.CELERY_DB_REUSE_MAX}"
     )
@@ -145,7 +146,9 @@ def connection_settings() -> str:
 def keeps_connections() -> bool:
     from django.conf import settings
 
-    return bool(settings.DATABASE_CONN_MAX_AGE and settings.CELERY_DB_REUSE_MAX)
+    return bool(
+        settings.DATABASE_POOL_SIZE or (settings.DATABASE_CONN_MAX_AGE and settings.CELERY_DB_REUSE_MAX)
+    )
 
 
 def command_line() -> str:
@@ -180,9 +183,9 @@ def write_section(name: str, title: str, settings: Mapping[str, object], body: s
 
 HEADER = """# Benchmarks
 
-Run with `make bench` (all five at full size, about 15 minutes on 2 CPUs), `make bench
+Run with `make bench` (all of them at full size, about 20 minutes on 2 CPUs), `make bench
 BENCH="all --quick"` (small sizes, a few minutes) or `.venv/bin/python -m bench <name> [flags]`
-(`ontime`, `burst`, `surfaces`, `sweep`, `memory`; see `python -m bench <name> --help`).
+(`rush`, `cost`, `ontime`, `burst`, `surfaces`, `sweep`, `memory`; see `python -m bench <name> --help`).
 They need PostgreSQL (`DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/sosocial_bench`,
 created and migrated if missing) and Redis (`REDIS_URL`, default `redis://127.0.0.1:6379/14`; that
 database is flushed). Each benchmark rewrites its own section below with the figures it printed.
@@ -284,7 +287,7 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, step: 
 def worker(
     *,
     app: str = "sosocial",
-    queues: str = "publish,celery",
+    queues: str = "publish,prepare,maintenance",
     pool: str = "prefork",
     concurrency: int = 8,
     env: Mapping[str, str] | None = None,
@@ -297,7 +300,7 @@ def worker(
         sys.executable, "-m", "celery", "-A", app, "worker",
         "--queues", queues, "--pool", pool, "--concurrency", str(concurrency),
         "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "--loglevel", "WARNING",
+        "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
     ]  # fmt: skip
     with log.open("wb") as out:
         popen = subprocess.Popen(
@@ -322,7 +325,8 @@ def worker_ready(app: str, name: str) -> bool:
     """Ask the worker over the broker (the log is at WARNING, so `ready.` is not printed)."""
     from celery import Celery
 
-    client = Celery(broker=os.environ["REDIS_URL"])
+    # Not the current app: dispatch.send_publish() sends through current_app, with SoSocial's routes.
+    client = Celery(broker=os.environ["REDIS_URL"], set_as_current=False)
     try:
         replies = client.control.ping(timeout=0.5) or []
     finally:

@@ -27,6 +27,7 @@ class Harness:
     created: dict[str, float] = field(default_factory=dict)  # text -> created_at (epoch)
     duplicates: list[str] = field(default_factory=list)  # texts posted more than once
     stopping: threading.Event = field(default_factory=threading.Event)
+    platforms: tuple[str, ...] = ("x",)  # whose posts the harvester records
 
     @property
     def env(self) -> dict[str, str]:
@@ -37,16 +38,19 @@ class Harness:
         return f"{self.server.url}/x/api/2/tweets"
 
     def create_x_accounts(self, count: int, prefix: str) -> list[dict[str, Any]]:
+        return self.create_accounts("x", count, prefix)
+
+    def create_accounts(self, platform: str, count: int, prefix: str) -> list[dict[str, Any]]:
         control = SandboxClient(self.server.url)
         return [
-            control.create_account("x", f"{prefix} {number}", username=f"{prefix}{number}")
+            control.create_account(platform, f"{prefix} {number}", username=f"{prefix}{number}")
             for number in range(count)
         ]
 
     def harvest(self) -> None:
         state = self.server.state
         with state.lock:
-            for post in state.posts_of("x"):
+            for post in [post for platform in self.platforms for post in state.posts_of(platform)]:
                 state.remove_post(post.id)
                 if post.text in self.received:
                     self.duplicates.append(post.text)
@@ -93,13 +97,18 @@ class Harness:
 
 
 @contextmanager
-def sandbox(latency_ms: int) -> Iterator[Harness]:
+def sandbox(
+    latency_ms: int, *, profile: str = "fast", platforms: tuple[str, ...] = ("x",)
+) -> Iterator[Harness]:
     # No rate limits (a burst is far over X's), and no duplicate-content refusal, so a post sent
     # twice shows up twice in the record instead of being refused.
     server = SandboxServer(
-        port=0, latency_ms=latency_ms, config={"rate_limits": False, "x_duplicate_window_seconds": 0}
+        port=0,
+        latency_ms=latency_ms,
+        profile=profile,
+        config={"rate_limits": False, "x_duplicate_window_seconds": 0},
     ).start()
-    harness = Harness(server)
+    harness = Harness(server, platforms=platforms)
     thread = threading.Thread(target=harness._loop, name="bench-harvester", daemon=True)
     thread.start()
     try:

@@ -7,12 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from django.conf import settings
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from platforms.base import OutcomeUnknown, RetryableError
 
-# (connect, read) seconds; both stay below the Celery soft time limit (90 s).
-DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+
+def default_timeout() -> tuple[float, float]:
+    """(connect, read) seconds: under the workers' threads pool the read timeout is what ends a
+    request the platform never answers (settings.SOSOCIAL_HTTP_*_TIMEOUT, below the lease)."""
+    return (settings.SOSOCIAL_HTTP_CONNECT_TIMEOUT, settings.SOSOCIAL_HTTP_READ_TIMEOUT)
+
+
 # Methods that change nothing on the platform, so a failure after sending is still safe to retry.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -31,7 +37,7 @@ def send(
     method: str,
     url: str,
     *,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    timeout: tuple[float, float] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request; raise RetryableError or OutcomeUnknown for transport failures.
@@ -40,7 +46,7 @@ def send(
     """
     method = method.upper()
     try:
-        return session.request(method, url, timeout=timeout, **kwargs)
+        return session.request(method, url, timeout=timeout or default_timeout(), **kwargs)
     except requests.ConnectionError as error:
         if _never_connected(error) or method in SAFE_METHODS:
             raise RetryableError(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from platforms.base import (
@@ -33,7 +34,8 @@ from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import flag_refused_tokens, refresh_account_tokens
 from publishing import alerts, dispatch, liveness, uploads
-from publishing.models import Post, PublishAttempt, ScheduleEntry
+from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
+from sosocial.db import release_while_waiting
 
 logger = logging.getLogger(__name__)
 Status = ScheduleEntry.Status
@@ -66,12 +68,14 @@ RECONCILE_SLACK = timedelta(minutes=5)
 def build_request(entry: ScheduleEntry, *, since: datetime | None = None) -> PublishRequest:
     """The request for `entry`; with `since` (reconciliation), also the platform ids that other dates
     of the same account recorded since then, so a search by text never claims another date's post."""
+    # `post_has_media` comes with the entry when publish_entry loads it: no media query for text.
+    has_media = getattr(entry, "post_has_media", True)
     return PublishRequest(
         reference=entry.reference,
         account=entry.post.account.credentials(),
         text=entry.post.text,
         scheduled_at=entry.scheduled_at,
-        media=media_items(entry.post),
+        media=media_items(entry.post) if has_media else (),
         options=dict(entry.post.options),
         progress=dict(entry.platform_state),
         taken_post_ids=frozenset() if since is None else _taken_post_ids(entry, since=since),
@@ -173,7 +177,12 @@ def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
     claimed = ScheduleEntry.claim_by_id(
         entry_id, dispatch_version=dispatch_version, lease=dispatch.lease(), claimant=me
     )
-    entry = ScheduleEntry.objects.select_related("post__account").filter(pk=entry_id).first()
+    entry = (
+        ScheduleEntry.objects.select_related("post__account")
+        .annotate(post_has_media=Exists(PostMedia.objects.filter(post=OuterRef("post"))))
+        .filter(pk=entry_id)
+        .first()
+    )
     if entry is None:
         return PublishOutcome.SKIPPED
     if not claimed:
@@ -211,8 +220,10 @@ def _call_platform(entry: ScheduleEntry) -> PublishResult:
         entry.post.account = account = refresh_account_tokens(
             account=account, client=client, rejected_token=account.access_token
         )
+    request = build_request(entry)
+    release_while_waiting()
     try:
-        return client.publish(build_request(entry), checkpoint=checkpoint)
+        return client.publish(request, checkpoint=checkpoint)
     except TokenExpired as expired:
         entry.post.account = refresh_account_tokens(
             account=account, client=client, rejected_token=account.access_token
@@ -383,8 +394,10 @@ def _ask_platform(entry: ScheduleEntry, client: PlatformClient, *, since: dateti
         entry.post.account = account = refresh_account_tokens(
             account=account, client=client, rejected_token=account.access_token
         )
+    request = build_request(entry, since=since)
+    release_while_waiting()
     try:
-        return client.reconcile(build_request(entry, since=since), since=since)
+        return client.reconcile(request, since=since)
     except TokenExpired:
         entry.post.account = refresh_account_tokens(
             account=account, client=client, rejected_token=account.access_token

@@ -172,3 +172,19 @@ def sweep_schedule() -> SweepReport:
     if any(vars(report).values()):
         logger.info("Sweep: %s", report)
     return report
+
+
+def resend_horizon() -> int:
+    """After the broker lost its data (publishing/broker_watch.py): send every waiting date inside
+    the horizon again at once, so those due after the broker is back go out on time."""
+    now = timezone.now()
+    return _in_batches(
+        lambda: _dispatch_batch(
+            # Rows this call stamped (dispatched_at == now) are not selected again by the next batch.
+            waiting_entries().filter(
+                Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now),
+                next_attempt_at__lte=now + dispatch.horizon(),
+            ),
+            now=now,
+        )
+    )

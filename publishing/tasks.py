@@ -30,3 +30,8 @@ def settle_orphans() -> None:
 @shared_task(name="publishing.purge_media")
 def purge_media() -> None:
     media_lifecycle.purge_media()
+
+
+@shared_task(name="publishing.resend_horizon")
+def resend_horizon() -> None:
+    sweep.resend_horizon()

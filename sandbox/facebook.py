@@ -202,6 +202,7 @@ def create_feed_post(state: State, request: Request) -> Response:
             media=[{"type": "photo", "id": photo.id, "url": photo.url} for photo in photos],
             status="published" if published else ("scheduled" if scheduled else "unpublished"),
             extra={"link": link or None, "scheduled_publish_time": int(scheduled) if scheduled else None},
+            requested_at=request.received_at,
         )
     )
     for photo in photos:

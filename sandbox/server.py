@@ -15,6 +15,7 @@ from typing import Any, cast
 from sandbox import control, facebook, instagram, pages, tiktok, x
 from sandbox.faults import ERROR_KINDS, Fault
 from sandbox.graph import Graph, MetaErrors, honour_method_override
+from sandbox.profile import FAST, latency_seconds
 from sandbox.routing import ApiError, PlatformErrors, Request, Response, Router, json_response
 from sandbox.state import Config, State
 
@@ -69,7 +70,8 @@ class Sandbox:
                     if platform
                     else None
                 )
-            latency = state.config.latency_ms / 1000 if platform else 0.0
+            config = state.config
+            latency = latency_seconds(config.profile, config.latency_ms, request.method) if platform else 0.0
         if latency:
             time.sleep(latency)
         if fault is not None and fault.kind == "commit_late":
@@ -165,6 +167,9 @@ def _control_not_found() -> Response:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # a `slow` fault must not hold up stop()
+    # A thread per connection holds hundreds in flight; the listen backlog must let them all in (the
+    # default of 5 reset connections at 64 calls in flight).
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], sandbox: Sandbox, *, quiet: bool) -> None:
         self.sandbox = sandbox
@@ -253,9 +258,10 @@ class SandboxServer:
         *,
         quiet: bool = True,
         config: dict[str, Any] | None = None,
+        profile: str = FAST,
     ) -> None:
         settings = Config(latency_ms=latency_ms)
-        settings.update(config or {})
+        settings.update({"profile": profile, **(config or {})})
         self.state = State(settings)
         self.sandbox = Sandbox(self.state)
         self._httpd = _HTTPServer((host, port), self.sandbox, quiet=quiet)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox import profile
 from sandbox.faults import Fault
 
 HOUR = 3600.0
@@ -27,6 +28,8 @@ DAY = 86400.0
 
 @dataclass
 class Config:
+    # `fast` or `realistic` (sandbox/profile.py): latency distribution and media processing times.
+    profile: str = "fast"
     latency_ms: int = 0
     # Natural platform limits (X 15-minute windows, TikTok per-minute init limit, daily caps).
     rate_limits: bool = True
@@ -51,7 +54,10 @@ class Config:
     apps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def update(self, values: dict[str, Any]) -> None:
-        """Apply `values`, checking names and types; raises ValueError before changing anything."""
+        """Apply `values`, checking names and types; raises ValueError before changing anything.
+        A `profile` brings its own settings first; the others given with it override them."""
+        if "profile" in values:
+            values = {**profile.values(str(values["profile"])), **values}
         fields = {item.name: item for item in dataclasses.fields(self)}
         checked: dict[str, Any] = {}
         for name, value in values.items():
@@ -147,7 +153,8 @@ class Post:
     # "published" | "processing" | "scheduled" | "failed" | "inbox" | "deleted"
     status: str = "published"
     extra: dict[str, Any] = field(default_factory=dict)
-    # When the call that created it reached the sandbox, before the emulated latency (X posts).
+    # When the call that created it reached the sandbox, before the emulated latency (X posts and
+    # Facebook feed posts).
     requested_at: float = 0.0
 
     @property

@@ -7,7 +7,14 @@ from typing import Any
 
 import redis.exceptions
 from celery import Celery, Task
-from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sosocial.settings")
@@ -111,3 +118,20 @@ def refuse_unsafe_settings(**kwargs: Any) -> None:
     errors = [message for message in checks.run_checks() if message.is_serious()]
     if errors:
         raise SystemCheckError("\n".join(str(error) for error in errors))
+
+
+@worker_ready.connect
+def watch_the_broker(**kwargs: Any) -> None:
+    """Each worker notices within seconds that Redis lost its data (publishing/broker_watch.py)."""
+    from django.conf import settings
+
+    from publishing.broker_watch import RESEND_TASK, BrokerWatch
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
+    watch = BrokerWatch(
+        client,
+        interval=settings.SOSOCIAL_BROKER_CHECK_SECONDS,
+        on_loss=lambda: app.send_task(RESEND_TASK),
+    )
+    watch.start()
+    worker_shutdown.connect(lambda **_: watch.stop(), weak=False)

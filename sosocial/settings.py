@@ -130,7 +130,7 @@ TEMPLATES = [
 
 
 # Database ----------------------------------------------------------------------------------------
-def database_config(url: str, conn_max_age: int) -> dict[str, Any]:
+def database_config(url: str, conn_max_age: int, pool_size: int = 0) -> dict[str, Any]:
     config: dict[str, Any] = dict(
         dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     )
@@ -146,6 +146,18 @@ def database_config(url: str, conn_max_age: int) -> dict[str, Any]:
         # A file, not Django's in-memory default, so a worker subprocess sees the test database.
         # One file per test run, so two runs in one checkout never share (and corrupt) it.
         config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    elif config["ENGINE"] == "django.db.backends.postgresql" and pool_size > 0:
+        # A publish worker runs 64 threads, each mostly waiting on a platform: they share a few
+        # connections from psycopg's pool (a thread hands its connection back while it waits, see
+        # sosocial/db.py). Django refuses persistent connections beside a pool; with health checks
+        # on, the pool tests a connection before lending it (a database restart costs no task).
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": pool_size,
+            # A thread waits this long for a free connection; past it the task fails and the sweep re-sends.
+            "timeout": 30,
+        }
     return config
 
 
@@ -155,7 +167,12 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'sosocial.sqlite3'
 # PostgreSQL connection per publish cost 40-50 % of worker throughput (docs/benchmarks.md); the
 # health check drops one that broke (a database restart) before it is used again.
 DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 300)
-DATABASES = {"default": database_config(DATABASE_URL, DATABASE_CONN_MAX_AGE)}
+# PostgreSQL connections per process in psycopg's pool (0: no pool, one connection per thread kept
+# for DATABASE_CONN_MAX_AGE). A publishing thread holds one only for its claim and its record, but
+# a durable commit can take tens of ms on a busy disk: with 8 or 16 for 64 threads they queued for
+# a connection (the rush drained at 35 and 65 posts/s), with 32 at 90 (docs/benchmarks.md).
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 32)
+DATABASES = {"default": database_config(DATABASE_URL, DATABASE_CONN_MAX_AGE, DATABASE_POOL_SIZE)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -293,25 +310,37 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 # A child killed by the OOM killer or SIGKILL re-queues its message at once instead of losing it.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# Fair dispatch: a worker reserves one message per process beyond those it runs.
+# Fair dispatch: a worker reserves one message per pool slot beyond those it runs.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker pool: publishing waits on platforms (hundreds of ms a call, seconds in a tail), so a
+# worker runs its tasks in threads, 64 in flight per process, not a process each (8 processes
+# drained 25 posts/s at 300 ms latency; docs/benchmarks.md). The threads pool has no time limits:
+# HTTP timeouts bound each call and the lease catches a task that still overran. Pinned with the
+# Procfile by tests/publishing/test_worker_layout.py.
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 64)
 # Memory guard for ETA messages held in the worker; above the peak number due within the horizon.
 CELERY_WORKER_ETA_TASK_LIMIT = env_int("CELERY_WORKER_ETA_TASK_LIMIT", 50_000)
 # A broker reconnect would otherwise redeliver tasks that are still running.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-# Bound a stuck platform call; HTTP timeouts are below these, the lease is above them.
+# Bound a stuck platform call under the prefork pool (the threads pool ignores them); HTTP timeouts
+# are below these, the lease is above them.
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 90)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-# Publishing has its own queue so housekeeping never waits behind a burst of posts.
+# Queues split by what their tasks wait on, each consumed by its own worker process (Procfile), so
+# nothing slow stands in front of a due call and the safety net never waits behind a burst:
+# `publish`: due calls only; `prepare`: media preparation and status checks (minutes on the platform);
+# `maintenance`: the sweep, reconciliation and notifications. A task nobody routed is housekeeping.
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "publishing.publish_entry": {"queue": "publish"},
-    "publishing.reconcile_entry": {"queue": "publish"},
-    "publishing.sweep_schedule": {"queue": "celery"},
-    "publishing.purge_media": {"queue": "celery"},
-    # Notifications never wait behind, or hold up, a burst of posts.
+    "publishing.reconcile_entry": {"queue": "maintenance"},
+    "publishing.sweep_schedule": {"queue": "maintenance"},
+    "publishing.resend_horizon": {"queue": "maintenance"},
+    "publishing.settle_orphans": {"queue": "maintenance"},
+    "publishing.purge_media": {"queue": "maintenance"},
     "notifications.fan_out": {"queue": "maintenance"},
     "notifications.deliver": {"queue": "maintenance"},
     "notifications.sweep": {"queue": "maintenance"},
@@ -362,6 +391,14 @@ SOSOCIAL_RECONCILE_WINDOW_SECONDS = env_float("SOSOCIAL_RECONCILE_WINDOW_SECONDS
 # A worker process refreshes its heartbeat key this often; a claimant whose key is gone (twice the
 # interval and more) is dead, and its dates are reconciled without waiting for the lease.
 SOSOCIAL_HEARTBEAT_SECONDS = env_float("SOSOCIAL_HEARTBEAT_SECONDS", 5)
+# How often each worker checks that the broker still has its data (publishing/broker_watch.py): after
+# Redis restarts empty, dates due later than this after it is back go out on time.
+SOSOCIAL_BROKER_CHECK_SECONDS = env_float("SOSOCIAL_BROKER_CHECK_SECONDS", 2)
+
+# Every platform request: seconds to connect, and to wait for the answer. Under the threads pool no
+# time limit ends a task, so these bound a call the platform never answers; the lease outlives them.
+SOSOCIAL_HTTP_CONNECT_TIMEOUT = env_float("SOSOCIAL_HTTP_CONNECT_TIMEOUT", 5)
+SOSOCIAL_HTTP_READ_TIMEOUT = env_float("SOSOCIAL_HTTP_READ_TIMEOUT", 30)
 
 # Platform clients: platform name -> dotted path of a class implementing platforms.base.PlatformClient.
 # JSON in the environment overrides entries (tests point a worker subprocess at a test sink).

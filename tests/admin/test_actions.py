@@ -86,7 +86,7 @@ def test_reconcile_asks_the_platform_about_unconfirmed_dates_only(
 
     unconfirmed.refresh_from_db()
     assert unconfirmed.dispatched_at == NOW
-    assert [(m.task, m.args) for m in broker.messages()] == [
+    assert [(m.task, m.args) for m in broker.messages("maintenance")] == [
         ("publishing.reconcile_entry", (unconfirmed.pk,))
     ]
     assert notes == ["1 date(s) sent for reconciliation; 1 skipped (not unconfirmed, or changed meanwhile)."]

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,10 +52,11 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures used by the ch
     short_intervals,
     wait_for,
 )
+from tests.integration.conftest import StartProcess as IntegrationStartProcess
 from tests.support.sandbox_plugin import connect_sandbox_account
 
 Status = ScheduleEntry.Status
-StartProcess = Callable[[str], Process]
+StartProcess = IntegrationStartProcess
 NOT_SETTLED = (Status.PENDING, Status.PUBLISHING, Status.RETRYING)
 CHAOS = [
     pytest.mark.integration,
@@ -384,6 +385,6 @@ def sweep_every_second() -> None:
     every, _ = IntervalSchedule.objects.get_or_create(every=SWEEP_EVERY_SECONDS, period="seconds")
     PeriodicTask.objects.update_or_create(
         name="SoSocial safety net: sweep the schedule",
-        defaults={"task": "publishing.sweep_schedule", "interval": every, "queue": "celery"},
+        defaults={"task": "publishing.sweep_schedule", "interval": every, "queue": "maintenance"},
     )
     PeriodicTasks.update_changed()

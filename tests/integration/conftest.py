@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 import pytest
@@ -32,10 +33,18 @@ SHORT_INTERVALS = {
     "SOSOCIAL_LEASE_SECONDS": "6",
     "SOSOCIAL_RECONCILE_DELAY_SECONDS": "0.5",
     "SOSOCIAL_RECONCILE_CHECK_DELAYS": "1,2,4,8",
+    "SOSOCIAL_BROKER_CHECK_SECONDS": "0.5",
     "CELERY_TASK_SOFT_TIME_LIMIT": "4",
     "CELERY_TASK_TIME_LIMIT": "5",
+    "SOSOCIAL_HTTP_READ_TIMEOUT": "4",
 }
 SWEEP_EVERY_SECONDS = 1
+# The Procfile's worker processes by the queues they consume; `worker` consumes them all.
+WORKER_QUEUES = {
+    "worker": "publish,prepare,maintenance",
+    "worker_publish": "publish",
+    "worker_background": "prepare,maintenance",
+}
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
@@ -77,6 +86,10 @@ class Process:
                 self.popen.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class StartProcess(Protocol):
+    def __call__(self, kind: str, concurrency: int = 2) -> Process: ...
 
 
 @pytest.fixture
@@ -125,18 +138,20 @@ def process_env(
 
 
 @pytest.fixture
-def processes(process_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[str], Process]]:
-    """Start `worker` or `beat` processes; every one still running is stopped after the test."""
+def processes(process_env: dict[str, str], tmp_path: Path) -> Iterator[StartProcess]:
+    """Start `worker` (every queue), `worker_publish`, `worker_background` or `beat` processes, each
+    like its Procfile line with a small concurrency; every one still running is stopped after the test."""
     started: list[Process] = []
 
-    def start(kind: str) -> Process:
+    def start(kind: str, concurrency: int = 2) -> Process:
         name = f"{kind}{len(started) + 1}"
         log = tmp_path / f"{name}.log"
-        if kind == "worker":
+        if kind in WORKER_QUEUES:
             command = [
                 "worker",
-                "--queues", "publish,celery,maintenance",
-                "--concurrency", "2",
+                "--queues", WORKER_QUEUES[kind],
+                "--pool", "threads",
+                "--concurrency", str(concurrency),
                 "--hostname", f"{name}@%h",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
             ]  # fmt: skip
@@ -170,7 +185,7 @@ def fast_sweep(transactional_db: None) -> None:
     every, _ = IntervalSchedule.objects.get_or_create(every=SWEEP_EVERY_SECONDS, period="seconds")
     PeriodicTask.objects.update_or_create(
         name="SoSocial safety net: sweep the schedule",
-        defaults={"task": "publishing.sweep_schedule", "interval": every, "queue": "celery"},
+        defaults={"task": "publishing.sweep_schedule", "interval": every, "queue": "maintenance"},
     )
     PeriodicTasks.update_changed()
 

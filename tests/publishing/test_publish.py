@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 
 from platforms.base import (
@@ -55,6 +56,17 @@ def test_it_publishes_a_due_entry_and_stores_the_platform_id_and_link(
     assert fake_x.publish_calls[0].account.access_token == "alice-access-token"
     attempt = PublishAttempt.objects.get(entry=due_entry)
     assert (attempt.number, attempt.outcome, attempt.http_status) == (1, "published", 201)
+
+
+def test_a_text_post_is_published_without_a_query_for_its_media(
+    due_entry: ScheduleEntry, fake_x: FakeClient
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert publish(due_entry) == pipeline.PublishOutcome.PUBLISHED
+
+    media_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "publishing_postmedia"')]
+    assert media_reads == []
+    assert fake_x.publish_calls[0].media == ()
 
 
 def test_the_same_message_delivered_twice_publishes_once(
@@ -256,7 +268,7 @@ def test_an_unknown_outcome_is_never_sent_again_before_reconciling(
     assert len(fake_x.publish_calls) == 1
     due_entry.refresh_from_db()
     assert due_entry.status == ScheduleEntry.Status.UNCONFIRMED
-    assert [message.task for message in broker.messages()] == ["publishing.reconcile_entry"] * 2
+    assert [message.task for message in broker.messages("maintenance")] == ["publishing.reconcile_entry"] * 2
 
 
 def test_an_unexpected_client_error_leaves_the_entry_unconfirmed(

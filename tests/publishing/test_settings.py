@@ -29,6 +29,13 @@ def test_the_lease_outlives_the_task_time_limit() -> None:
     )
 
 
+def test_the_lease_outlives_a_platform_request_that_is_never_answered() -> None:
+    assert settings.SOSOCIAL_HTTP_READ_TIMEOUT == 30
+    assert settings.SOSOCIAL_LEASE_SECONDS > 2 * (
+        settings.SOSOCIAL_HTTP_CONNECT_TIMEOUT + settings.SOSOCIAL_HTTP_READ_TIMEOUT
+    )
+
+
 def test_redis_never_redelivers_a_message_a_worker_may_still_hold() -> None:
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     longest_wait = (

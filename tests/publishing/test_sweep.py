@@ -168,7 +168,9 @@ def test_it_turns_an_expired_lease_into_unconfirmed_and_asks_for_reconciliation(
     assert stuck.status == Status.UNCONFIRMED
     assert stuck.last_error_code == "lease_expired"
     assert running.status == Status.PUBLISHING
-    assert [(m.task, m.args) for m in broker.messages()] == [("publishing.reconcile_entry", (stuck.pk,))]
+    assert [(m.task, m.args) for m in broker.messages("maintenance")] == [
+        ("publishing.reconcile_entry", (stuck.pk,))
+    ]
     assert PublishAttempt.objects.get(entry=stuck).outcome == "interrupted"
 
 
@@ -191,7 +193,7 @@ def test_it_asks_again_for_a_reconciliation_whose_message_was_lost(
     )
 
     assert sweep().reconciles_requested == 1
-    assert [m.args for m in broker.messages()] == [(entry.pk,)]
+    assert [m.args for m in broker.messages("maintenance")] == [(entry.pk,)]
     assert already_checked.pk != entry.pk
 
 
