@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
+from notifications import services
 from tests.support.receiver import WebhookReceiver
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
@@ -29,3 +31,18 @@ def documented_verify() -> Callable[..., bool]:
     exec(snippet.group(1), namespace)  # noqa: S102 - our own documentation, under test
     verify: Callable[..., bool] = namespace["verify"]
     return verify
+
+
+def choose_channels(
+    user: User,
+    event: str,
+    *,
+    in_app: bool = False,
+    email: bool = False,
+    webhook: bool = False,
+    email_digest: bool = False,
+) -> None:
+    """Sets the user's preference for one event: every channel named here, and none other."""
+    services.set_preference(
+        user_id=user.pk, event=event, in_app=in_app, email=email, webhook=webhook, email_digest=email_digest
+    )

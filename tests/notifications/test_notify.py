@@ -15,6 +15,7 @@ from pytest_django import Settings
 from notifications import services
 from notifications.events import Event
 from notifications.models import Delivery, Notification, NotificationPreference
+from tests.notifications.conftest import choose_channels
 from tests.support.broker import Broker
 
 pytestmark = pytest.mark.django_db
@@ -97,14 +98,7 @@ def test_a_duplicate_fan_out_task_sends_one_email(alice: User) -> None:
 
 
 def test_the_email_channel_follows_the_preference(alice: User) -> None:
-    services.set_preference(
-        user_id=alice.pk,
-        event=Event.DATE_FAILED,
-        in_app=False,
-        email=False,
-        webhook=False,
-        email_digest=False,
-    )
+    choose_channels(alice, Event.DATE_FAILED)
     notification = services.notify(
         event=Event.DATE_FAILED, user_id=alice.pk, incident_key="k", context=FAILED
     )

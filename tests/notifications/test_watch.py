@@ -17,6 +17,7 @@ from notifications.watch import check_at_risk, daily_summaries
 from platforms.base import ReconnectNeeded
 from platforms.models import SocialAccount
 from publishing.models import Post, ScheduleEntry
+from tests.notifications.conftest import choose_channels
 from tests.support.fakes import FakeClient
 from tests.support.receiver import WebhookReceiver
 
@@ -94,14 +95,7 @@ def test_dates_beyond_a_day_are_not_checked_yet(
 def test_the_daily_summary_goes_only_to_those_who_asked_and_once_a_day(
     alices_post: Post, alice: User, bob: User
 ) -> None:
-    services.set_preference(
-        user_id=alice.pk,
-        event=Event.DAILY_SUMMARY,
-        in_app=True,
-        email=True,
-        webhook=False,
-        email_digest=False,
-    )
+    choose_channels(alice, Event.DAILY_SUMMARY, in_app=True, email=True)
     ScheduleEntry.objects.create(
         post=alices_post,
         scheduled_at=NOW - timedelta(hours=2),
