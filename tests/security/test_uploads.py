@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -38,6 +39,20 @@ def refusal(account: SocialAccount, upload: SimpleUploadedFile) -> str:
         compose(account, upload)
     [message] = refused.value.message_dict["media"]
     return message
+
+
+def post_compose(
+    browser: Client,
+    accounts: list[int],
+    text: str,
+    upload: SimpleUploadedFile,
+    dates: str = "2026-11-29 09:00",
+) -> Any:
+    """The compose form as a browser sends it, in UTC, with one attachment."""
+    return browser.post(
+        "/compose/",
+        {"accounts": accounts, "text": text, "dates": dates, "time_zone": "UTC", "attachments": [upload]},
+    )
 
 
 @time_machine.travel(NOW, tick=False)
@@ -141,15 +156,8 @@ def test_the_same_file_composed_for_two_accounts_is_stored_once(
         owner=alice, platform="x", platform_account_id="x-2", display_name="@b"
     )
 
-    response = alices_browser.post(
-        "/compose/",
-        {
-            "accounts": [alices_account.pk, second.pk],
-            "text": "Twice",
-            "dates": "2026-11-29 09:00",
-            "time_zone": "UTC",
-            "attachments": [SimpleUploadedFile("a.jpg", image_bytes())],
-        },
+    response = post_compose(
+        alices_browser, [alices_account.pk, second.pk], "Twice", SimpleUploadedFile("a.jpg", image_bytes())
     )
 
     assert response.status_code == 302
@@ -162,15 +170,12 @@ def test_the_same_file_composed_for_two_accounts_is_stored_once(
 def test_a_refused_compose_leaves_no_file(
     alices_browser: Client, alices_account: SocialAccount, media_root: Path
 ) -> None:
-    response = alices_browser.post(
-        "/compose/",
-        {
-            "accounts": [alices_account.pk],
-            "text": "Too late",
-            "dates": "2020-01-01 10:00",
-            "time_zone": "UTC",
-            "attachments": [SimpleUploadedFile("a.jpg", image_bytes())],
-        },
+    response = post_compose(
+        alices_browser,
+        [alices_account.pk],
+        "Too late",
+        SimpleUploadedFile("a.jpg", image_bytes()),
+        dates="2020-01-01 10:00",
     )
 
     assert response.status_code == 200
@@ -183,15 +188,11 @@ def test_a_refused_compose_leaves_no_file(
 def test_a_refused_upload_is_shown_next_to_the_attachments_on_the_page(
     alices_browser: Client, alices_account: SocialAccount, media_root: Path
 ) -> None:
-    response = alices_browser.post(
-        "/compose/",
-        {
-            "accounts": [alices_account.pk],
-            "text": "Look",
-            "dates": "2026-11-29 09:00",
-            "time_zone": "UTC",
-            "attachments": [SimpleUploadedFile("holiday.jpg", HTML, content_type="image/jpeg")],
-        },
+    response = post_compose(
+        alices_browser,
+        [alices_account.pk],
+        "Look",
+        SimpleUploadedFile("holiday.jpg", HTML, content_type="image/jpeg"),
     )
 
     assert response.status_code == 200
@@ -207,16 +208,7 @@ def test_an_upload_past_the_cap_is_refused_while_it_is_received(
     settings.SOSOCIAL_MAX_UPLOAD_BYTES = 20_000
     big = image_bytes("PNG", (400, 400)) + b"\x00" * 60_000
 
-    response = alices_browser.post(
-        "/compose/",
-        {
-            "accounts": [alices_account.pk],
-            "text": "Huge",
-            "attachments": [SimpleUploadedFile("huge.png", big)],
-            "dates": "2026-11-29 09:00",
-            "time_zone": "UTC",
-        },
-    )
+    response = post_compose(alices_browser, [alices_account.pk], "Huge", SimpleUploadedFile("huge.png", big))
 
     assert response.status_code == 200
     errors = response.context["form"].errors["attachments"]
