@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -108,57 +109,55 @@ def test_it_leaves_an_overdue_entry_alone_while_its_message_is_recent(
     assert broker.messages() == []
 
 
-def test_it_leaves_an_entry_waiting_for_its_retry_alone(
-    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
+@pytest.mark.parametrize(
+    ("fields", "resent"),
+    [
+        # Waiting for its retry: nothing to do yet.
+        (
+            {
+                "attempts": 3,
+                "next_attempt_at": NOW + timedelta(minutes=3),
+                "dispatched_at": NOW - timedelta(minutes=1),
+            },
+            False,
+        ),
+        # Its retry was due five minutes ago and its message is long gone.
+        (
+            {
+                "attempts": 2,
+                "next_attempt_at": NOW - timedelta(minutes=5),
+                "dispatched_at": NOW - timedelta(minutes=7),
+            },
+            True,
+        ),
+    ],
+    ids=["waiting-for-its-retry-is-left-alone", "whose-message-was-lost-is-resent"],
+)
+def test_a_retrying_entry_is_resent_only_once_its_retry_is_due_and_its_message_lost(
+    alices_post: Post,
+    broker: Broker,
+    sweep: Callable[[], safety_net.SweepReport],
+    fields: dict[str, Any],
+    resent: bool,
 ) -> None:
-    entry_at(
-        alices_post,
-        NOW - timedelta(minutes=30),
-        status=Status.RETRYING,
-        attempts=3,
-        next_attempt_at=NOW + timedelta(minutes=3),
-        dispatched_at=NOW - timedelta(minutes=1),
-    )
+    retry = entry_at(alices_post, NOW - timedelta(minutes=30), status=Status.RETRYING, **fields)
 
     report = sweep()
 
-    assert (report.dispatched, report.redispatched) == (0, 0)
-    assert broker.messages() == []
-
-
-def test_it_resends_a_retry_whose_message_was_lost(
-    alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
-) -> None:
-    retry = entry_at(
-        alices_post,
-        NOW - timedelta(minutes=30),
-        status=Status.RETRYING,
-        attempts=2,
-        next_attempt_at=NOW - timedelta(minutes=5),
-        dispatched_at=NOW - timedelta(minutes=7),
-    )
-
-    assert sweep().redispatched == 1
-    assert [m.args for m in broker.messages()] == [(retry.pk, 0)]
+    assert (report.dispatched, report.redispatched) == (0, int(resent))
+    assert [m.args for m in broker.messages()] == ([(retry.pk, 0)] if resent else [])
 
 
 def test_it_turns_an_expired_lease_into_unconfirmed_and_asks_for_reconciliation(
     alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
+    publishing: dict[str, Any] = {"status": Status.PUBLISHING, "attempts": 1}
     stuck = entry_at(
-        alices_post,
-        NOW - timedelta(minutes=10),
-        status=Status.PUBLISHING,
-        attempts=1,
-        lease_until=NOW - timedelta(seconds=1),
+        alices_post, NOW - timedelta(minutes=10), lease_until=NOW - timedelta(seconds=1), **publishing
     )
+    # Leases are read on the database's clock, which time_machine does not move.
     running = entry_at(
-        alices_post,
-        NOW - timedelta(minutes=1),
-        status=Status.PUBLISHING,
-        attempts=1,
-        # Leases are read on the database's clock, which time_machine does not move.
-        lease_until=NOW + timedelta(days=3650),
+        alices_post, NOW - timedelta(minutes=1), lease_until=NOW + timedelta(days=3650), **publishing
     )
 
     assert sweep().leases_expired == 1
@@ -177,19 +176,11 @@ def test_it_turns_an_expired_lease_into_unconfirmed_and_asks_for_reconciliation(
 def test_it_asks_again_for_a_reconciliation_whose_message_was_lost(
     alices_post: Post, broker: Broker, sweep: Callable[[], safety_net.SweepReport]
 ) -> None:
-    entry = entry_at(
-        alices_post,
-        NOW - timedelta(hours=1),
-        status=Status.UNCONFIRMED,
-        dispatched_at=NOW - timedelta(hours=1),
-        next_check_at=NOW - timedelta(hours=1),
-    )
+    hour_ago = NOW - timedelta(hours=1)
+    unconfirmed: dict[str, Any] = {"status": Status.UNCONFIRMED, "dispatched_at": hour_ago}
+    entry = entry_at(alices_post, hour_ago, next_check_at=hour_ago, **unconfirmed)
     already_checked = entry_at(
-        alices_post,
-        NOW - timedelta(hours=1),
-        status=Status.UNCONFIRMED,
-        dispatched_at=NOW - timedelta(hours=1),
-        reconciled_at=NOW - timedelta(minutes=50),
+        alices_post, hour_ago, reconciled_at=NOW - timedelta(minutes=50), **unconfirmed
     )
 
     assert sweep().reconciles_requested == 1
