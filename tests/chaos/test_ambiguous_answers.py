@@ -69,6 +69,23 @@ def compose(account: SocialAccount, text: str, media: Sequence[tuple[str, bytes,
     )
 
 
+def one_per_kind(
+    control: SandboxClient,
+    account: SocialAccount,
+    call: str,
+    template: str,
+    media: Sequence[tuple[str, bytes, str]] = (),
+) -> list[Post]:
+    """A post for each ambiguous kind, that kind armed on `call` for the post's text
+    (`template` with the kind in place of `{kind}`)."""
+    posts = []
+    for kind, params in AMBIGUOUS.items():
+        text = template.format(kind=kind)
+        control.fault(account.platform, kind, call, match_text=text, **params)
+        posts.append(compose(account, text, media))
+    return posts
+
+
 def photo(name: str = "bread.jpg") -> tuple[str, bytes, str]:
     return (name, JPEG, "image/jpeg")
 
@@ -77,9 +94,17 @@ def video() -> tuple[str, bytes, str]:
     return ("clip.mp4", VIDEO, "video/mp4")
 
 
-def assert_each_published_once_with_its_link(
-    posts: list[Post], control: SandboxClient, account: SocialAccount, *, timeout: float = 90
+def run_and_assert_each_published_once_with_its_link(
+    processes: StartProcess,
+    posts: list[Post],
+    control: SandboxClient,
+    account: SocialAccount,
+    *,
+    timeout: float = 90,
 ) -> None:
+    """Starts the worker and beat on the posts composed so far, and judges the outcome."""
+    processes("worker")
+    processes("beat")
     entries = [post.entries.get() for post in posts]
     wait_settled(entries, timeout=timeout)
     live = control.posts(account.platform, account_id=account.platform_account_id, status="published")
@@ -97,15 +122,8 @@ def test_x_post_create_committed_then_unanswered_is_published_once(
     alice: User, control: SandboxClient, processes: StartProcess
 ) -> None:
     account = account_on("x", alice, control)
-    posts = []
-    for kind, params in AMBIGUOUS.items():
-        text = f"On X, {kind} on the create"
-        control.fault("x", kind, "create_post", match_text=text, **params)
-        posts.append(compose(account, text))
-    processes("worker")
-    processes("beat")
-
-    assert_each_published_once_with_its_link(posts, control, account)
+    posts = one_per_kind(control, account, "create_post", "On X, {kind} on the create")
+    run_and_assert_each_published_once_with_its_link(processes, posts, control, account)
 
 
 def test_facebook_feed_photo_album_and_video_committed_then_unanswered_are_published_once(
@@ -120,14 +138,10 @@ def test_facebook_feed_photo_album_and_video_committed_then_unanswered_are_publi
     }
     posts = []
     for shape, media in shapes.items():
-        for kind, params in AMBIGUOUS.items():
-            text = f"On Facebook, a {shape} post, {kind} on the call that publishes it"
-            control.fault("facebook", kind, "create_post", match_text=text, **params)
-            posts.append(compose(account, text, media))
-    processes("worker")
-    processes("beat")
+        template = f"On Facebook, a {shape} post, {{kind}} on the call that publishes it"
+        posts += one_per_kind(control, account, "create_post", template, media)
 
-    assert_each_published_once_with_its_link(posts, control, account, timeout=120)
+    run_and_assert_each_published_once_with_its_link(processes, posts, control, account, timeout=120)
 
 
 def test_instagram_media_publish_committed_then_unanswered_is_published_once(
@@ -139,10 +153,7 @@ def test_instagram_media_publish_committed_then_unanswered_is_published_once(
     for kind, params in AMBIGUOUS.items():
         control.fault("instagram", kind, "publish", **params)
         posts.append(compose(account, f"On Instagram, one of three ({kind} armed)", [photo()]))
-    processes("worker")
-    processes("beat")
-
-    assert_each_published_once_with_its_link(posts, control, account)
+    run_and_assert_each_published_once_with_its_link(processes, posts, control, account)
 
 
 def test_an_instagram_publish_that_lands_after_the_time_limit_is_published_once(
@@ -151,29 +162,20 @@ def test_an_instagram_publish_that_lands_after_the_time_limit_is_published_once(
     account = account_on("instagram", alice, control)
     control.fault("instagram", "commit_late", "publish", seconds=TIME_LIMIT + 4)
     post = compose(account, "On Instagram, a publish slower than the worker", [photo()])
-    processes("worker")
-    processes("beat")
 
-    assert_each_published_once_with_its_link([post], control, account)
+    run_and_assert_each_published_once_with_its_link(processes, [post], control, account)
 
 
 def test_tiktok_video_init_and_last_chunk_committed_then_unanswered_are_published_once(
     alice: User, control: SandboxClient, processes: StartProcess
 ) -> None:
     account = account_on("tiktok", alice, control)
-    posts = []
-    for kind, params in AMBIGUOUS.items():
-        text = f"On TikTok, {kind} on the video init"
-        control.fault("tiktok", kind, "video_init", match_text=text, **params)
-        posts.append(compose(account, text, [video()]))
+    posts = one_per_kind(control, account, "video_init", "On TikTok, {kind} on the video init", [video()])
     # The upload carries no text: these are met by the first three uploads, in arrival order.
     for kind, params in AMBIGUOUS.items():
         control.fault("tiktok", kind, "upload", method="PUT", **params)
         posts.append(compose(account, f"On TikTok, one of three ({kind} armed on a last chunk)", [video()]))
-    processes("worker")
-    processes("beat")
-
-    assert_each_published_once_with_its_link(posts, control, account, timeout=120)
+    run_and_assert_each_published_once_with_its_link(processes, posts, control, account, timeout=120)
 
 
 @pytest.mark.parametrize("kind", list(AMBIGUOUS))
