@@ -8,7 +8,7 @@ from rest_framework import serializers
 from notifications.channels import absolute
 from notifications.events import Event
 from notifications.models import Notification, WebhookEndpoint
-from publishing.serializers import QuerySerializer, StrictCharField
+from publishing.serializers import QuerySerializer, StrictCharField, StrictIntegerField
 
 MAX_IDS = 200
 # The largest id a database column holds.
@@ -22,16 +22,6 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid", input=data)
         return data
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON number only; DRF would also take the string "12"."""
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        value: int = super().to_internal_value(data)
-        return value
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
