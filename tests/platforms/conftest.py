@@ -13,7 +13,14 @@ import responses
 import time_machine
 from pytest_django import Settings
 
-from platforms.base import AccountCredentials, MediaItem, PublishRequest
+from platforms.base import (
+    AccountCredentials,
+    MediaItem,
+    PublishRequest,
+    PublishResult,
+    ReconcileStatus,
+    Reconciliation,
+)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 GRAPH = "http://sandbox.test/facebook/graph"
@@ -140,3 +147,10 @@ def media_file(tmp_path: Path, name: str, size: int, content_type: str) -> Media
     path = tmp_path / name
     path.write_bytes(bytes(index % 251 for index in range(size)))
     return MediaItem(url=f"https://media.test/{name}", content_type=content_type, path=str(path))
+
+
+def published(answer: Reconciliation) -> PublishResult:
+    """The post reconciliation found, once it says the post is published."""
+    assert answer.status == ReconcileStatus.PUBLISHED
+    assert answer.result is not None
+    return answer.result

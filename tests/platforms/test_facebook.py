@@ -32,6 +32,7 @@ from tests.platforms.conftest import (
     FakeTime,
     graph_error,
     publish_request,
+    published,
 )
 
 pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
@@ -425,10 +426,9 @@ def test_it_finds_a_post_that_went_out_by_its_text(
 
     answer = client.reconcile(request_for(progress=SENT), since=SCHEDULED)
 
-    assert answer.status == ReconcileStatus.PUBLISHED
-    assert answer.result is not None
-    assert answer.result.platform_post_id == f"{PAGE}_80"
-    assert answer.result.url == f"https://www.facebook.com/{PAGE}_80"
+    result = published(answer)
+    assert result.platform_post_id == f"{PAGE}_80"
+    assert result.url == f"https://www.facebook.com/{PAGE}_80"
     query = sent(mocked.calls[0])
     assert query["since"] == str(int(SCHEDULED.timestamp()))
     assert query["fields"] == "id,message,created_time,permalink_url"
@@ -467,9 +467,7 @@ def test_it_follows_the_next_page_to_find_the_post(
 
     answer = client.reconcile(request_for(progress=SENT), since=SCHEDULED)
 
-    assert answer.status == ReconcileStatus.PUBLISHED
-    assert answer.result is not None
-    assert answer.result.platform_post_id == f"{PAGE}_89"
+    assert published(answer).platform_post_id == f"{PAGE}_89"
     assert sent(mocked.calls[1])["after"] == "abc"
 
 

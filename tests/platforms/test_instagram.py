@@ -33,6 +33,7 @@ from tests.platforms.conftest import (
     FakeTime,
     graph_error,
     publish_request,
+    published,
 )
 
 pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
@@ -649,9 +650,7 @@ def test_a_published_container_is_never_matched_to_another_dates_post(
         since=SCHEDULED,
     )
 
-    assert answer.status == ReconcileStatus.PUBLISHED
-    assert answer.result is not None
-    assert answer.result.platform_post_id == ""
+    assert published(answer).platform_post_id == ""
 
 
 # -- reconciliation -----------------------------------------------------------------------------------

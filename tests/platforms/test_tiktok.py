@@ -34,7 +34,14 @@ from platforms.tiktok import (
     chunk_ranges,
     utf16_length,
 )
-from tests.platforms.conftest import Checkpoints, FakeTime, media_file, oauth_app, publish_request
+from tests.platforms.conftest import (
+    Checkpoints,
+    FakeTime,
+    media_file,
+    oauth_app,
+    publish_request,
+    published,
+)
 
 API = "https://open.tiktok.test"
 WEB = "https://www.tiktok.test"
@@ -760,10 +767,9 @@ def test_reconcile_reports_a_completed_publish_as_published(
     mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[]))
     progress = {"publish_id": "p-10", "tiktok_username": "sosocial_tester"}
     answer = client.reconcile(make_request((video_file(tmp_path, 10),), progress=progress), since=SINCE)
-    assert answer.status == ReconcileStatus.PUBLISHED
-    assert answer.result is not None
-    assert answer.result.platform_post_id == "p-10"
-    assert answer.result.url == f"{WEB}/@sosocial_tester"
+    result = published(answer)
+    assert result.platform_post_id == "p-10"
+    assert result.url == f"{WEB}/@sosocial_tester"
 
 
 def test_reconcile_reports_a_failed_publish_as_not_published(

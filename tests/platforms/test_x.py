@@ -30,7 +30,14 @@ from platforms.base import (
     TokenExpired,
 )
 from platforms.x import XClient, count_cashtags, find_urls, weighted_length
-from tests.platforms.conftest import Checkpoints, FakeTime, media_file, oauth_app, publish_request
+from tests.platforms.conftest import (
+    Checkpoints,
+    FakeTime,
+    media_file,
+    oauth_app,
+    publish_request,
+    published,
+)
 
 API = "https://api.x.test"
 WEB = "https://x.test"
@@ -586,10 +593,9 @@ def test_reconcile_finds_the_post_by_its_text_and_the_links_x_expanded(
     )
     request = sent_request("Fish & chips at https://example.com/menu tonight")
     answer = client.reconcile(request, since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
-    assert answer.status == ReconcileStatus.PUBLISHED
-    assert answer.result is not None
-    assert answer.result.platform_post_id == "900"
-    assert answer.result.url == f"{WEB}/i/web/status/900"
+    result = published(answer)
+    assert result.platform_post_id == "900"
+    assert result.url == f"{WEB}/i/web/status/900"
 
 
 def test_a_post_linking_a_rare_tld_reconciles_to_published(
@@ -606,9 +612,7 @@ def test_a_post_linking_a_rare_tld_reconciles_to_published(
     answer = client.reconcile(
         sent_request("Our new site acme.technology is live"), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC)
     )
-    assert answer.status == ReconcileStatus.PUBLISHED
-    assert answer.result is not None
-    assert answer.result.platform_post_id == "900"
+    assert published(answer).platform_post_id == "900"
 
 
 def test_a_post_with_the_same_words_but_another_link_is_not_this_one(
@@ -669,9 +673,7 @@ def test_reconcile_reads_further_pages(client: XClient, mocked: responses.Reques
         match=[matchers.query_param_matcher({"pagination_token": "page2"}, strict_match=False)],
     )
     answer = client.reconcile(sent_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
-    assert answer.status == ReconcileStatus.PUBLISHED
-    assert answer.result is not None
-    assert answer.result.platform_post_id == "902"
+    assert published(answer).platform_post_id == "902"
 
 
 def test_a_timeline_read_that_stops_with_pages_left_is_unknown(
