@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,18 +42,24 @@ def refusal(account: SocialAccount, upload: SimpleUploadedFile) -> str:
     return message
 
 
-def post_compose(
-    browser: Client,
-    accounts: list[int],
-    text: str,
-    upload: SimpleUploadedFile,
-    dates: str = "2026-11-29 09:00",
-) -> Any:
-    """The compose form as a browser sends it, in UTC, with one attachment."""
-    return browser.post(
-        "/compose/",
-        {"accounts": accounts, "text": text, "dates": dates, "time_zone": "UTC", "attachments": [upload]},
-    )
+ComposeForm = Callable[..., Any]
+
+
+@pytest.fixture
+def alices_compose(alices_browser: Client, alices_account: SocialAccount) -> ComposeForm:
+    """Alice's compose form as her browser sends it, in UTC, with one attachment, for her account
+    and any others named."""
+
+    def send(
+        text: str, upload: SimpleUploadedFile, *others: SocialAccount, dates: str = "2026-11-29 09:00"
+    ) -> Any:
+        accounts = [alices_account.pk, *(account.pk for account in others)]
+        return alices_browser.post(
+            "/compose/",
+            {"accounts": accounts, "text": text, "dates": dates, "time_zone": "UTC", "attachments": [upload]},
+        )
+
+    return send
 
 
 @time_machine.travel(NOW, tick=False)
@@ -150,15 +157,13 @@ def test_media_is_stored_under_a_random_name_with_the_detected_type(
 
 @time_machine.travel(NOW, tick=False)
 def test_the_same_file_composed_for_two_accounts_is_stored_once(
-    alice: User, alices_account: SocialAccount, alices_browser: Client, media_root: Path
+    alice: User, alices_compose: ComposeForm, media_root: Path
 ) -> None:
     second = SocialAccount.objects.create(
         owner=alice, platform="x", platform_account_id="x-2", display_name="@b"
     )
 
-    response = post_compose(
-        alices_browser, [alices_account.pk, second.pk], "Twice", SimpleUploadedFile("a.jpg", image_bytes())
-    )
+    response = alices_compose("Twice", SimpleUploadedFile("a.jpg", image_bytes()), second)
 
     assert response.status_code == 302
     names = {post.media.get().file.name for post in Post.objects.all()}
@@ -167,15 +172,9 @@ def test_the_same_file_composed_for_two_accounts_is_stored_once(
 
 
 @time_machine.travel(NOW, tick=False)
-def test_a_refused_compose_leaves_no_file(
-    alices_browser: Client, alices_account: SocialAccount, media_root: Path
-) -> None:
-    response = post_compose(
-        alices_browser,
-        [alices_account.pk],
-        "Too late",
-        SimpleUploadedFile("a.jpg", image_bytes()),
-        dates="2020-01-01 10:00",
+def test_a_refused_compose_leaves_no_file(alices_compose: ComposeForm, media_root: Path) -> None:
+    response = alices_compose(
+        "Too late", SimpleUploadedFile("a.jpg", image_bytes()), dates="2020-01-01 10:00"
     )
 
     assert response.status_code == 200
@@ -186,14 +185,9 @@ def test_a_refused_compose_leaves_no_file(
 
 @time_machine.travel(NOW, tick=False)
 def test_a_refused_upload_is_shown_next_to_the_attachments_on_the_page(
-    alices_browser: Client, alices_account: SocialAccount, media_root: Path
+    alices_compose: ComposeForm, media_root: Path
 ) -> None:
-    response = post_compose(
-        alices_browser,
-        [alices_account.pk],
-        "Look",
-        SimpleUploadedFile("holiday.jpg", HTML, content_type="image/jpeg"),
-    )
+    response = alices_compose("Look", SimpleUploadedFile("holiday.jpg", HTML, content_type="image/jpeg"))
 
     assert response.status_code == 200
     [error] = response.context["form"].errors["attachments"]
@@ -203,12 +197,12 @@ def test_a_refused_upload_is_shown_next_to_the_attachments_on_the_page(
 
 @time_machine.travel(NOW, tick=False)
 def test_an_upload_past_the_cap_is_refused_while_it_is_received(
-    alices_browser: Client, alices_account: SocialAccount, media_root: Path, settings: Settings
+    alices_compose: ComposeForm, media_root: Path, settings: Settings
 ) -> None:
     settings.SOSOCIAL_MAX_UPLOAD_BYTES = 20_000
     big = image_bytes("PNG", (400, 400)) + b"\x00" * 60_000
 
-    response = post_compose(alices_browser, [alices_account.pk], "Huge", SimpleUploadedFile("huge.png", big))
+    response = alices_compose("Huge", SimpleUploadedFile("huge.png", big))
 
     assert response.status_code == 200
     errors = response.context["form"].errors["attachments"]
