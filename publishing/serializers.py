@@ -245,11 +245,12 @@ class PostCreateSerializer(serializers.Serializer[Any]):
 
     account = serializers.IntegerField(
         required=False,
+        min_value=1,
         max_value=MAX_ID,
         help_text="Id of one of your connected accounts (or give `accounts`).",
     )
     accounts = serializers.ListField(
-        child=serializers.IntegerField(max_value=MAX_ID),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         min_length=1,
         help_text="Ids of several of your accounts: one post each, answered with a list of posts.",

@@ -466,3 +466,18 @@ def test_adding_an_instant_the_post_already_holds_is_refused_on_its_field(
         "when": ["2026-12-24 17:00 UTC is already a date of this post."]
     }
     assert alices_post.entries.count() == 1
+
+
+@pytest.mark.parametrize("ids", [{"account": -(2**63) - 1}, {"accounts": [0]}, {"accounts": [-(2**70)]}])
+def test_an_account_id_below_one_is_a_field_error(
+    alices_api: APIClient, alices_account: SocialAccount, ids: dict[str, Any]
+) -> None:
+    body = {**compose(alices_account), **ids}
+    if "accounts" in ids:
+        del body["account"]
+
+    response = alices_api.post("/api/posts/", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"])[0].startswith(next(iter(ids)))
+    assert not Post.objects.exists()
