@@ -479,5 +479,5 @@ def test_an_account_id_below_one_is_a_field_error(
     response = alices_api.post("/api/posts/", body, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()["error"]["fields"])[0].startswith(next(iter(ids)))
+    assert next(iter(response.json()["error"]["fields"])).startswith(next(iter(ids)))
     assert not Post.objects.exists()

@@ -126,7 +126,8 @@ def test_a_post_committed_before_the_connection_dropped_is_reconciled_on_each_pl
     accounts: dict[str, SocialAccount], control: SandboxClient, processes: StartProcess
 ) -> None:
     for platform in accounts:
-        control.fault(platform, "commit_then_drop")
+        # On Instagram the call that publishes is media_publish; a lost container answer is retried.
+        control.fault(platform, "commit_then_drop", "publish" if platform == "instagram" else "create_post")
     posts = {
         "facebook": compose(accounts["facebook"], "Dropped on Facebook"),
         "instagram": compose(
@@ -149,7 +150,9 @@ def test_a_post_committed_before_the_connection_dropped_is_reconciled_on_each_pl
     for platform, post in posts.items():
         assert len(published_on(control, accounts[platform])) == 1, platform
         outcomes = list(entry_of(post).publish_attempts.values_list("outcome", flat=True))
-        assert outcomes[0] == "unconfirmed", platform
+        # Instagram's client re-reads the container after a lost media_publish answer and finds it
+        # PUBLISHED within the same attempt; the others settle through reconciliation.
+        assert outcomes[0] == ("published" if platform == "instagram" else "unconfirmed"), platform
 
 
 @pytest.mark.parametrize("platform", ["x", "tiktok"])

@@ -113,7 +113,7 @@ def test_an_inconclusive_answer_schedules_the_next_check_a_minute_later(
     unconfirmed.refresh_from_db()
     assert (unconfirmed.status, unconfirmed.reconciled_at) == (Status.UNCONFIRMED, None)
     assert (unconfirmed.next_check_at, unconfirmed.checks) == (NOW + timedelta(minutes=1), 1)
-    assert [(m.task, m.args, m.eta) for m in broker.messages()] == [
+    assert [(m.task, m.args, m.eta) for m in broker.messages("maintenance")] == [
         ("publishing.reconcile_entry", (unconfirmed.pk,), NOW + timedelta(minutes=1))
     ]
     assert (
