@@ -30,7 +30,7 @@ def log_attempt(post: Post, outcome: str, finished_at: datetime) -> None:
 
 def account_row(page: str, account: SocialAccount) -> str:
     start = page.index(f'id="account-{account.pk}"')
-    return page[start : page.index("</tr>", start)]
+    return page[start : page.index("</article>", start)]
 
 
 @time_machine.travel(NOW, tick=False)
@@ -68,7 +68,7 @@ def test_a_token_about_to_lapse_is_flagged_and_an_expired_one_asks_for_reconnect
 
     assert "(in 5\xa0hours): reconnect soon" in account_row(page, soon)
     assert "expired 2026-11-28 11:00: reconnect" in account_row(page, expired)
-    assert "warning" not in account_row(page, later).split('class="token"')[1].split("</td>")[0]
+    assert "warning" not in account_row(page, later).split('class="token"')[1].split("</dd>")[0]
 
 
 def test_an_account_that_needs_reconnecting_says_why(
