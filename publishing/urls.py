@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from publishing import views
+from publishing import calendar_views, views
 
 app_name = "publishing"
 
 urlpatterns = [
     path("", views.post_list, name="post_list"),
     path("compose/", views.compose, name="compose"),
-    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/", calendar_views.calendar, name="calendar"),
     path("profile/", views.profile, name="profile"),
     path("posts/<int:post_id>/edit/", views.post_edit, name="post_edit"),
     path("posts/<int:post_id>/duplicate/", views.post_duplicate, name="post_duplicate"),

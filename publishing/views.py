@@ -6,9 +6,8 @@ date first: it published, or the user clicked twice) becomes a message, never an
 
 from __future__ import annotations
 
-import calendar as calendar_module
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -263,59 +262,6 @@ entry_confirm = _entry_view(
     ),
     "Marked as published.",
 )
-
-
-# -- calendar -------------------------------------------------------------------------------------
-@login_required
-def calendar(request: HttpRequest) -> HttpResponse:
-    """A week or a month of the user's dates, in their time zone; waiting and published dates."""
-    view = "week" if request.GET.get("view") == "week" else "month"
-    today = timezone.localdate()
-    try:
-        anchor = date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        anchor = today
-    if view == "week":
-        first = anchor - timedelta(days=anchor.weekday())
-        last = first + timedelta(days=6)
-        previous, following = first - timedelta(days=7), first + timedelta(days=7)
-    else:
-        first = anchor.replace(day=1)
-        last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
-        previous = (first - timedelta(days=1)).replace(day=1)
-        following = last + timedelta(days=1)
-    grid_start = first - timedelta(days=first.weekday())
-    grid_end = last + timedelta(days=6 - last.weekday())
-    entries = selectors.entries_for(
-        owner_id=_owner_id(request),
-        date_from=_start_of(grid_start),
-        date_to=_start_of(grid_end + timedelta(days=1)),
-    ).exclude(status=Status.CANCELLED)
-    by_day: dict[date, list[ScheduleEntry]] = {}
-    for entry in entries:
-        by_day.setdefault(timezone.localtime(entry.scheduled_at).date(), []).append(entry)
-    days = [grid_start + timedelta(days=n) for n in range((grid_end - grid_start).days + 1)]
-    weeks = [
-        [
-            {"day": day, "entries": by_day.get(day, []), "outside": not first <= day <= last}
-            for day in days[i : i + 7]
-        ]
-        for i in range(0, len(days), 7)
-    ]
-    context: dict[str, Any] = {
-        "view": view,
-        "weeks": weeks,
-        "first": first,
-        "last": last,
-        "today": today,
-        "previous": previous,
-        "following": following,
-    }
-    return render(request, "publishing/calendar.html", context)
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # -- accounts -------------------------------------------------------------------------------------
