@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from platforms import facebook, instagram, tiktok, x
+from platforms import tiktok
 from platforms.models import SocialAccount
+from publishing import zones
 from publishing.uploads import SERVED_TYPES
+from publishing.widgets import DateRowsWidget
 
-TIME_ZONES = sorted(available_timezones())
 # The values are the TikTok client's; the words are ours.
 _PRIVACY_WORDS = {
     "PUBLIC_TO_EVERYONE": "Everyone",
@@ -34,13 +35,14 @@ def _privacy_choices() -> list[tuple[str, str]]:
 
 
 TIKTOK_PRIVACY = _privacy_choices()
-# The compose page's live counter; the client's own check, run on submit, decides.
-TEXT_LIMITS = {
-    SocialAccount.Kind.X.value: x.MAX_WEIGHTED_LENGTH,
-    SocialAccount.Kind.FACEBOOK.value: facebook.MAX_TEXT_LENGTH,
-    SocialAccount.Kind.INSTAGRAM.value: instagram.MAX_CAPTION_LENGTH,
-    SocialAccount.Kind.TIKTOK.value: tiktok.MAX_VIDEO_TITLE,
-}
+
+
+class Form(forms.Form):
+    """Labels without Django's trailing colon: the pages put each label above its field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -55,7 +57,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-class ComposeForm(forms.Form):
+class ComposeForm(Form):
     accounts = forms.ModelMultipleChoiceField(
         queryset=SocialAccount.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -69,10 +71,11 @@ class ComposeForm(forms.Form):
         help_text="JPEG, PNG, WebP or GIF images, or an MP4 or MOV video.",
     )
     dates = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-01 09:30"}),
-        help_text="One date and time per line, in the time zone below.",
+        widget=DateRowsWidget(),
+        required=False,
+        help_text="Leave empty to keep the post as a draft and schedule it later.",
     )
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC")
+    time_zone = forms.ChoiceField(choices=zones.choices, initial="UTC")
     privacy_level = forms.ChoiceField(choices=TIKTOK_PRIVACY, required=False, label="TikTok privacy")
 
     def __init__(self, *args: Any, owner_id: int, **kwargs: Any) -> None:
@@ -80,6 +83,7 @@ class ComposeForm(forms.Form):
         accounts_field = self.fields["accounts"]
         assert isinstance(accounts_field, forms.ModelMultipleChoiceField)
         accounts_field.queryset = SocialAccount.objects.filter(owner_id=owner_id)
+        _offer_zones(self, kwargs.get("initial", {}).get("time_zone"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -105,16 +109,17 @@ def _parse_dates(form: forms.Form, cleaned: dict[str, Any]) -> list[datetime]:
     return moments
 
 
-class EditPostForm(forms.Form):
+class EditPostForm(Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
 
 
-class AddDatesForm(forms.Form):
-    dates = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-01 09:30"}),
-        help_text="One date and time per line, in the time zone below.",
-    )
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC")
+class AddDatesForm(Form):
+    dates = forms.CharField(widget=DateRowsWidget(), help_text="In the time zone below.")
+    time_zone = forms.ChoiceField(choices=zones.choices, initial="UTC")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_zones(self, kwargs.get("initial", {}).get("time_zone"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -122,7 +127,7 @@ class AddDatesForm(forms.Form):
         return cleaned
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(Form):
     """A new date for one entry, read in the user's time zone (the one the middleware activated)."""
 
     when = forms.DateTimeField(
@@ -131,9 +136,20 @@ class RescheduleForm(forms.Form):
     )
 
 
-class ConfirmPublishedForm(forms.Form):
+class ConfirmPublishedForm(Form):
     platform_url = forms.URLField(required=False, label="Link to the live post", assume_scheme="https")
 
 
-class TimeZoneForm(forms.Form):
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES])
+class TimeZoneForm(Form):
+    time_zone = forms.ChoiceField(choices=zones.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_zones(self, kwargs.get("initial", {}).get("time_zone"))
+
+
+def _offer_zones(form: forms.Form, current: str | None) -> None:
+    """The curated zones, plus the person's own when it is a valid zone outside them."""
+    field = form.fields["time_zone"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = zones.choices(current=current)

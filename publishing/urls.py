@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from publishing import calendar_views, views
+from publishing import calendar_views, preview, views
 
 app_name = "publishing"
 
 urlpatterns = [
     path("", views.post_list, name="post_list"),
     path("compose/", views.compose, name="compose"),
+    path("compose/counts/", preview.text_counts, name="text_counts"),
     path("calendar/", calendar_views.calendar, name="calendar"),
     path("profile/", views.profile, name="profile"),
     path("posts/<int:post_id>/edit/", views.post_edit, name="post_edit"),

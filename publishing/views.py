@@ -26,7 +26,6 @@ from platforms.models import SocialAccount
 from publishing import pipeline, selectors, services, uploads
 from publishing.filters import PostPageFilter
 from publishing.forms import (
-    TEXT_LIMITS,
     AddDatesForm,
     ComposeForm,
     ConfirmPublishedForm,
@@ -113,10 +112,17 @@ def compose(request: HttpRequest) -> HttpResponse:
             count = len(accounts)
             messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
             return redirect("publishing:post_list")
-    platforms = {str(account.pk): account.platform for account in form.fields["accounts"].queryset}  # type: ignore[attr-defined]
-    return render(
-        request, "publishing/compose.html", {"form": form, "platforms": platforms, "limits": TEXT_LIMITS}
-    )
+    return render(request, "publishing/compose.html", {"form": form, "platforms": _account_data(form)})
+
+
+def _account_data(form: forms.Form) -> dict[str, dict[str, str]]:
+    """Each offered account's platform and name, for the live counters and previews."""
+    field = form.fields["accounts"]
+    assert isinstance(field, forms.ModelMultipleChoiceField)
+    assert field.queryset is not None
+    return {
+        str(account.pk): {"platform": account.platform, "name": str(account)} for account in field.queryset
+    }
 
 
 def _post(request: HttpRequest, post_id: int) -> Post:
