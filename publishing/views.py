@@ -17,9 +17,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from platforms.models import SocialAccount
@@ -111,8 +113,15 @@ def compose(request: HttpRequest) -> HttpResponse:
         else:
             count = len(accounts)
             messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
-            return redirect("publishing:post_list")
+            return _done(request, reverse("publishing:post_list"))
     return render(request, "publishing/compose.html", {"form": form, "platforms": _account_data(form)})
+
+
+def _done(request: HttpRequest, url: str) -> HttpResponse:
+    """Leave a form page: a whole-page visit when htmx sent the form (it keeps the page otherwise)."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 def _account_data(form: forms.Form) -> dict[str, dict[str, str]]:
