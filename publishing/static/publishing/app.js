@@ -25,6 +25,36 @@
     }
   });
 
+  // A time zone <select> with a search box before it: <input data-zone-search="ID of the select">.
+  // Names of the chosen zone elsewhere on the page (class "zone-name") follow the choice.
+  function zoneSearch(root) {
+    root.querySelectorAll("[data-zone-search]").forEach(function (search) {
+      const select = document.getElementById(search.dataset.zoneSearch);
+      if (!select || search.dataset.wired) return;
+      search.dataset.wired = "1";
+      search.hidden = false;
+      const show = function () {
+        document.querySelectorAll(".zone-name").forEach(function (node) { node.textContent = select.value; });
+      };
+      select.addEventListener("change", show);
+      search.addEventListener("input", function () {
+        const needle = search.value.trim().toLowerCase();
+        let first = null;
+        for (const option of select.options) {
+          const match = !needle || option.text.toLowerCase().includes(needle) || option.value.toLowerCase().includes(needle);
+          option.hidden = !match;
+          if (match && !first) first = option;
+        }
+        if (first && needle && select.selectedOptions[0] && select.selectedOptions[0].hidden) {
+          select.value = first.value;
+          show();
+        }
+      });
+    });
+  }
+  ready(function () { zoneSearch(document); });
+  document.addEventListener("htmx:afterSettle", function () { zoneSearch(document); });
+
   // Destructive actions ask first: <form data-confirm="Delete this post?">. Delegated, so forms
   // swapped in by htmx are covered too.
   document.addEventListener("submit", function (event) {

@@ -236,34 +236,6 @@
     warning.hidden = !(toX && dates > 1);
   }
 
-  // -- time zone -------------------------------------------------------------------------------
-  function zones(form) {
-    const select = form.querySelector("select[name=time_zone]");
-    const search = document.getElementById("zone-search");
-    const shown = document.querySelectorAll(".zone-name");
-    if (!select) return;
-    const show = () => shown.forEach((node) => { node.textContent = select.value; });
-    select.addEventListener("change", show);
-    if (search) {
-      search.hidden = false;
-      search.closest(".zone-search") && (search.closest(".zone-search").hidden = false);
-      search.addEventListener("input", () => {
-        const needle = search.value.trim().toLowerCase();
-        let first = null;
-        for (const option of select.options) {
-          const match = !needle || option.text.toLowerCase().includes(needle) || option.value.toLowerCase().includes(needle);
-          option.hidden = !match;
-          if (match && !first) first = option;
-        }
-        if (first && needle && select.selectedOptions[0] && select.selectedOptions[0].hidden) {
-          select.value = first.value;
-          show();
-        }
-      });
-    }
-    show();
-  }
-
   // -- wiring ----------------------------------------------------------------------------------
   function start(root) {
     const form = (root && root.id === "compose" ? root : document.getElementById("compose"));
@@ -275,7 +247,6 @@
       refresh(form);
     });
     dateRows(form);
-    zones(form);
     renderMedia(form);
     count(form);
   }
