@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Dialog
 from pytest_django.live_server_helper import LiveServer
 
 from platforms.models import SocialAccount
@@ -35,7 +35,12 @@ def test_disconnecting_asks_first_and_keeps_the_account_when_dismissed(
     page = context.new_page()
     page.goto("/social-accounts/")
     questions: list[str] = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+
+    def answer_no(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", answer_no)
 
     page.locator(f"#account-{showcase.x.pk}").get_by_role("button", name="Disconnect").click()
 
