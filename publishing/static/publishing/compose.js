@@ -92,7 +92,7 @@
       previews.replaceChildren(el("p", { class: "muted", text: "Choose an account to see how the post will look there." }));
       return;
     }
-    const thumbs = mediaUrls(form);
+    const thumbs = mediaItems(form);
     previews.replaceChildren(...chosen.map((account) => preview(account, byPlatform[account.platform], answer.text, thumbs)));
   }
 
@@ -121,9 +121,10 @@
       const limit = { x: 4, instagram: 10, tiktok: 35, facebook: 10 }[account.platform] || 4;
       const shown = account.platform === "instagram" || account.platform === "tiktok" ? thumbs.slice(0, 1) : thumbs.slice(0, Math.min(4, limit));
       const grid = el("div", { class: "preview-media" + (shown.length === 1 ? " one" : "") },
-        ...shown.map((item, index) => item.type.startsWith("image/")
-          ? el("img", { src: item.url, alt: "Attachment " + (index + 1) })
-          : el("span", { class: "thumb-file", text: item.type || "file" })));
+        ...shown.map((item, index) => !item.type.startsWith("image/")
+          ? el("span", { class: "thumb-file", text: item.type || "file" })
+          : item.file ? thumbnail(item.file, "Attachment " + (index + 1))
+          : el("img", { src: item.url, alt: "Attachment " + (index + 1) })));
       card.append(grid);
       if ((account.platform === "instagram" || account.platform === "tiktok") && thumbs.length > 1) {
         card.append(el("p", { class: "muted", text: `Carousel: 1 of ${thumbs.length}, swiped in this order.` }));
@@ -135,15 +136,30 @@
   }
 
   // -- attachments -----------------------------------------------------------------------------
-  const objectUrls = new Map();
-  function urlOf(file) {
-    if (!objectUrls.has(file)) objectUrls.set(file, URL.createObjectURL(file));
-    return objectUrls.get(file);
+  // Thumbnails are data: URLs (the Content-Security-Policy allows those for images, not blob:).
+  const dataUrls = new Map();
+  function thumbnail(file, alt) {
+    const img = el("img", { alt: alt });
+    if (dataUrls.has(file)) {
+      img.src = dataUrls.get(file);
+    } else {
+      const reader = new FileReader();
+      reader.addEventListener("load", () => {
+        dataUrls.set(file, reader.result);
+        document.querySelectorAll("img[data-pending]").forEach((pending) => {
+          if (pending.fileRef === file) { pending.src = reader.result; pending.removeAttribute("data-pending"); }
+        });
+      });
+      img.setAttribute("data-pending", "1");
+      img.fileRef = file;
+      reader.readAsDataURL(file);
+    }
+    return img;
   }
 
-  function mediaUrls(form) {
+  function mediaItems(form) {
     const picked = files(form);
-    if (picked.length) return picked.map((f) => ({ url: urlOf(f), type: f.type }));
+    if (picked.length) return picked.map((f) => ({ file: f, type: f.type }));
     return existingMedia();
   }
 
@@ -160,7 +176,7 @@
     const picked = [...input.files];
     list.replaceChildren(...picked.map((file, index) => {
       const thumb = file.type.startsWith("image/")
-        ? el("img", { src: urlOf(file), alt: file.name })
+        ? thumbnail(file, file.name)
         : el("span", { class: "thumb-file", text: file.name });
       const earlier = el("button", { type: "button", class: "small", "aria-label": `Move ${file.name} earlier`, text: "←" });
       const later = el("button", { type: "button", class: "small", "aria-label": `Move ${file.name} later`, text: "→" });
