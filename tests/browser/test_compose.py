@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from publishing.models import Post
 from tests.support.browser import needs_chromium, open_context
 from tests.support.showcase import Showcase
 
@@ -109,3 +111,30 @@ def test_the_time_zone_list_is_short_searchable_and_names_the_zone_of_the_dates(
     expect(page.locator(".zone-name")).to_have_text("Europe/Paris")
     [shown] = page.locator("#id_time_zone option:not([hidden])").all_inner_texts()
     assert shown.startswith("Paris (Europe) · UTC+0")  # +01:00 in winter, +02:00 in summer
+
+
+def test_a_refused_form_keeps_its_attachments_and_sends_them_once_fixed(
+    chromium: Browser,
+    contexts: list[BrowserContext],
+    live_server: LiveServer,
+    showcase: Showcase,
+    tmp_path: Path,
+) -> None:
+    picture((200, 120, 40), "bun.png").save(tmp_path / "bun.png")
+    page = compose_page(chromium, contexts, live_server.url, showcase)
+    page.check(f"input[name=accounts][value='{showcase.x.pk}']")
+    page.fill("#id_text", "Buns are back")
+    page.set_input_files("#id_attachments", str(tmp_path / "bun.png"))
+    page.locator(".date-rows input").first.fill("2020-01-01T09:00")
+
+    page.get_by_role("button", name="Schedule").click()
+
+    expect(page.locator(".errorlist")).to_contain_text("in the past")
+    assert page.evaluate("document.getElementById('id_attachments').files.length") == 1
+    expect(page.locator("#media-list li")).to_have_count(1)
+    page.locator(".date-rows input").first.fill(f"{timezone.now().year + 1}-01-01T09:00")
+    page.get_by_role("button", name="Schedule").click()
+    page.wait_for_url(f"{live_server.url}/")
+    post = Post.objects.get(account=showcase.x, text="Buns are back")
+    assert post.media.count() == 1
+    assert post.entries.count() == 1
