@@ -14,7 +14,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from publishing.models import Post
-from tests.support.browser import needs_chromium, open_context
+from tests.support.browser import (
+    axe_violations,
+    horizontal_overflow,
+    needs_chromium,
+    open_context,
+    save_screenshot,
+)
 from tests.support.showcase import Showcase
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
@@ -138,3 +144,35 @@ def test_a_refused_form_keeps_its_attachments_and_sends_them_once_fixed(
     post = Post.objects.get(account=showcase.x, text="Buns are back")
     assert post.media.count() == 1
     assert post.entries.count() == 1
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_a_filled_in_post_previews_on_each_platform_and_stays_accessible(
+    chromium: Browser,
+    contexts: list[BrowserContext],
+    live_server: LiveServer,
+    showcase: Showcase,
+    tmp_path: Path,
+    width: str,
+) -> None:
+    for name, colour in (("bun.png", (196, 98, 45)), ("rye.png", (92, 64, 51))):
+        picture(colour, name).save(tmp_path / name)
+    context = open_context(chromium, live_server.url, user=showcase.user, width=width)
+    contexts.append(context)
+    page = context.new_page()
+    page.goto("/compose/")
+    page.check(f"input[name=accounts][value='{showcase.x.pk}']")
+    page.check(f"input[name=accounts][value='{showcase.instagram.pk}']")
+    page.fill("#id_text", "Cinnamon buns are back this weekend 🥐 Pre-order: https://example.com/buns")
+    page.set_input_files("#id_attachments", [str(tmp_path / "bun.png"), str(tmp_path / "rye.png")])
+    page.get_by_role("button", name="Add another date").click()
+    year = timezone.now().year + 1
+    page.locator(".date-rows input").nth(0).fill(f"{year}-03-06T09:00")
+    page.locator(".date-rows input").nth(1).fill(f"{year}-03-07T09:00")
+
+    expect(page.locator(".preview")).to_have_count(2)
+    expect(page.locator(".preview[data-platform=x] .preview-media img")).to_have_count(2)
+    expect(page.locator("#x-duplicate-warning")).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+    assert axe_violations(page) == []
+    save_screenshot(page, f"compose-preview-{width}")

@@ -54,6 +54,7 @@
     clearTimeout(timer);
     timer = setTimeout(() => count(form), 150);
     warnAboutX(form);
+    onlyFor(form);
   }
 
   function count(form) {
@@ -243,6 +244,15 @@
     sync();
   }
 
+  // Fields that only one platform reads show only when an account of that platform is chosen.
+  function onlyFor(form) {
+    const platforms = new Set(chosenAccounts(form, data("account-platforms") || {}).map((a) => a.platform));
+    form.querySelectorAll("[data-only-platform]").forEach((field) => {
+      const wanted = platforms.has(field.dataset.onlyPlatform);
+      field.hidden = !wanted && !field.querySelector(".errorlist");
+    });
+  }
+
   function warnAboutX(form) {
     const warning = document.getElementById("x-duplicate-warning");
     if (!warning) return;
@@ -264,6 +274,7 @@
     });
     dateRows(form);
     renderMedia(form);
+    onlyFor(form);
     count(form);
   }
 
