@@ -15,6 +15,7 @@ from zoneinfo import available_timezones
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from platforms.models import SocialAccount
@@ -270,6 +271,41 @@ def delete_post(*, post: Post) -> None:
             {"post": "A date of this post is being published or awaits confirmation; settle it first."}
         )
     post.delete()
+
+
+# Why a date fails when its account is flagged before the call (pipeline.publish_entry).
+NEEDS_RECONNECT = "needs_reconnect"
+
+
+def note_account_reconnected(*, account: SocialAccount, reason: str = "") -> int:
+    """The account is connected again: its dates that failed for want of it now say so, ready to
+    retry (their old reason, "reconnect the account", would be stale). Returns how many."""
+    cause = Q(last_error_code=NEEDS_RECONNECT)
+    if reason:
+        cause |= Q(last_error_message=reason)
+    return (
+        ScheduleEntry.objects.filter(post__account=account, status=Status.FAILED)
+        .filter(cause)
+        .update(
+            last_error_code=ScheduleEntry.RECONNECTED_CODE,
+            last_error_message=(
+                f"This date failed while {account} needed reconnecting. It is connected again: "
+                "retry to send it."
+            ),
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def retry_account_failures(*, owner_id: int, account_id: int) -> int:
+    """Send again, now, every date of the account that failed while it needed reconnecting."""
+    failed = ScheduleEntry.objects.filter(
+        post__owner_id=owner_id,
+        post__account_id=account_id,
+        status=Status.FAILED,
+        last_error_code=ScheduleEntry.RECONNECTED_CODE,
+    ).select_related("post__account")
+    return sum(retry_entry(entry=entry) for entry in failed)
 
 
 def profile_for(user_id: int) -> Profile:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("posts/<int:post_id>/edit/", views.post_edit, name="post_edit"),
     path("posts/<int:post_id>/duplicate/", views.post_duplicate, name="post_duplicate"),
     path("posts/<int:post_id>/delete/", views.post_delete, name="post_delete"),
+    path("social-accounts/<int:account_id>/retry/", views.account_retry, name="account_retry"),
     *(
         path(f"dates/<int:entry_id>/{action}/", getattr(views, f"entry_{action}"), name=f"entry_{action}")
         for action in ("cancel", "reschedule", "retry", "confirm", "reconcile")

@@ -48,11 +48,16 @@ def _owner_id(request: HttpRequest) -> int:
 
 
 def _annotate(posts: Iterable[Post]) -> bool:
-    """Mark each post editable or not, from its loaded dates; True if any date may still change."""
+    """Mark each post editable or not and its section of the page, from its loaded dates; True if
+    any date may still change."""
     live = False
     for post in posts:
         entries = list(post.entries.all())
         post.editable = not any(entry.status in ScheduleEntry.LOCKING for entry in entries)  # type: ignore[attr-defined]
+        post.published = any(entry.status == Status.PUBLISHED for entry in entries)  # type: ignore[attr-defined]
+        post.section = (  # type: ignore[attr-defined]
+            "draft" if not entries else "upcoming" if any(e.is_moving for e in entries) else "past"
+        )
         live = live or any(entry.is_moving for entry in entries)
     return live
 
@@ -65,14 +70,23 @@ class HtmxHttpRequest(HttpRequest):
 @login_required
 def post_list(request: HtmxHttpRequest) -> HttpResponse:
     owner_id = _owner_id(request)
-    posts = selectors.posts_for(owner_id=owner_id)
+    posts = selectors.posts_by_date(owner_id=owner_id)
     filters = PostPageFilter(request.GET or None, queryset=posts, owner_id=owner_id)
     if filters.is_bound and filters.is_valid():  # a wrong filter shows its error and every post
         posts = filters.qs
     page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
     live = _annotate(page.object_list)
     selectors.attach_group_accounts(page.object_list)
-    context = {"page": page, "filters": filters.form, "live": live, "here": request.get_full_path()}
+    # Filtered, the page shows what was asked for; unfiltered, what needs attention comes first.
+    filtering = any(key != "page" for key in request.GET)
+    attention = selectors.Attention() if filtering else selectors.needs_attention(owner_id=owner_id)
+    context = {
+        "page": page,
+        "filters": filters.form,
+        "live": live,
+        "attention": attention,
+        "here": request.get_full_path(),
+    }
     if request.htmx:
         return render(request, "publishing/_posts.html", context)
     return render(request, "publishing/post_list.html", context)
@@ -277,6 +291,18 @@ entry_confirm = _entry_view(
     ),
     "Marked as published.",
 )
+
+
+@login_required
+@require_POST
+def account_retry(request: HttpRequest, account_id: int) -> HttpResponse:
+    """After reconnecting: send again every date that failed while the account needed it."""
+    sent = services.retry_account_failures(owner_id=_owner_id(request), account_id=account_id)
+    if sent:
+        messages.success(request, f"Sending {sent} date{'s' if sent != 1 else ''} again now.")
+    else:
+        messages.warning(request, "Nothing to send again: those dates changed in the meantime.")
+    return _back(request)
 
 
 # -- accounts -------------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ def test_connecting_through_the_sandbox_login_stores_working_accounts(
     callback = log_in_at_platform(alices_browser, platform)
 
     response = alices_browser.get(callback)
+    if response["Location"].endswith("/choose/"):  # a login that gave several Pages: take them all
+        choices = alices_browser.get(response["Location"]).context["choices"]
+        response = alices_browser.post(
+            response["Location"], {"account_id": [choice["account_id"] for choice in choices]}
+        )
 
     assert response.status_code == 302
     accounts = list(SocialAccount.objects.filter(owner=alice, platform=platform))
@@ -56,3 +61,40 @@ def test_a_callback_whose_state_was_tampered_with_is_refused(alices_browser: Cli
 
     assert response.status_code == 400
     assert not SocialAccount.objects.exists()
+
+
+def test_a_login_with_several_pages_connects_only_the_pages_chosen(
+    alices_browser: Client, alice: User
+) -> None:
+    chooser = alices_browser.get(log_in_at_platform(alices_browser, "facebook"))["Location"]
+    choices = alices_browser.get(chooser).context["choices"]
+    assert len(choices) > 1
+    assert not SocialAccount.objects.exists()  # nothing connected before the choice
+
+    refused = alices_browser.post(chooser, {})
+    response = alices_browser.post(chooser, {"account_id": [choices[0]["account_id"]]})
+
+    assert refused.context["error"] == "Choose at least one."
+    assert response["Location"] == "/social-accounts/"
+    [page] = SocialAccount.objects.filter(owner=alice)
+    assert page.platform_account_id == choices[0]["account_id"]
+    assert alices_browser.get(chooser)["Location"] == "/social-accounts/"  # the choice is used up
+
+
+def test_connecting_from_the_posts_page_returns_there(alices_browser: Client, alice: User) -> None:
+    start = alices_browser.get("/social-accounts/connect/x/?next=/%3Fpage%3D1")
+    approved = requests.get(start["Location"], allow_redirects=False, timeout=5)
+    callback = urlparse(approved.headers["Location"])
+
+    response = alices_browser.get(f"{callback.path}?{callback.query}")
+
+    assert response["Location"] == "/?page=1"
+    assert SocialAccount.objects.filter(owner=alice, platform="x").exists()
+
+
+def test_a_next_address_on_another_site_is_ignored_after_connecting(alices_browser: Client) -> None:
+    start = alices_browser.get("/social-accounts/connect/x/?next=https://evil.example/")
+    approved = requests.get(start["Location"], allow_redirects=False, timeout=5)
+    callback = urlparse(approved.headers["Location"])
+
+    assert alices_browser.get(f"{callback.path}?{callback.query}")["Location"] == "/social-accounts/"

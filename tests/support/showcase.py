@@ -64,7 +64,8 @@ def build_showcase(user: User, *, now: datetime | None = None) -> Showcase:
         owner=user, platform="tiktok", platform_account_id="tt-1", display_name="bakerytok",
         access_token="t", refresh_token="r", token_expires_at=now - timedelta(hours=1),
     )  # fmt: skip
-    tiktok.mark_needs_reconnect("TikTok revoked SoSocial's access; connect the account again.")
+    revoked = "TikTok revoked SoSocial's access: connect the account again."
+    tiktok.mark_needs_reconnect(revoked)
     tiktok.refresh_from_db()
 
     launch = Post.objects.create(
@@ -87,7 +88,7 @@ def build_showcase(user: User, *, now: datetime | None = None) -> Showcase:
     video = Post.objects.create(owner=user, account=tiktok, text="How we shape 200 buns before sunrise.")
     failed = _entry(
         video, now - timedelta(hours=3), Status.FAILED, attempts=1, last_error_code="access_token_invalid",
-        last_error_message="TikTok refused the token: the account needs reconnecting.",
+        last_error_message=revoked,
     )  # fmt: skip
     PublishAttempt.objects.create(
         entry=failed, dispatch_version=0, number=1, started_at=now - timedelta(hours=3),
@@ -99,6 +100,10 @@ def build_showcase(user: User, *, now: datetime | None = None) -> Showcase:
            last_error_message="Facebook did not answer in time.")  # fmt: skip
     _entry(notice, now + timedelta(days=4), Status.RETRYING, attempts=1,
            last_error_message="Facebook had a server error.")  # fmt: skip
+
+    refused = Post.objects.create(owner=user, account=x, text="Our winter menu is here!")
+    _entry(refused, now - timedelta(hours=5), Status.FAILED, attempts=1, last_error_code="x_duplicate",
+           last_error_message="X refused it: you already posted this text.")  # fmt: skip
 
     draft = Post.objects.create(owner=user, account=x, text="Idea: a poll on the next seasonal bun flavour.")
     return Showcase(user, x, page, instagram, tiktok, launch, failed, draft)
