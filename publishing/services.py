@@ -77,12 +77,16 @@ def compose_post(
     media: Sequence[UploadedFile[Any]] = (),
     group: UUID | None = None,
 ) -> Post:
-    """Create a post with its media and schedule it: all of it, or nothing if any check refuses."""
+    """Create a post with its media and schedule it: all of it, or nothing if any check refuses.
+
+    Without dates it is a draft: kept as written, checked against its platform once it is scheduled.
+    """
     with uploads.keep_only_saved(), transaction.atomic():
         post = create_post(
             owner_id=owner_id, account=account, text=text, options=options, media=media, group=group
         )
-        schedule_post(post=post, when=when)
+        if when:
+            schedule_post(post=post, when=when)
     return post
 
 
@@ -249,6 +253,52 @@ def update_post(*, post: Post, text: str | None = None, options: Mapping[str, st
             platform_state={}, updated_at=timezone.now()
         )
     return post
+
+
+def posts_together(post: Post) -> list[Post]:
+    """The post and those composed with it for other accounts (one post per account), in id order."""
+    if post.group is None:
+        return [post]
+    return list(
+        Post.objects.filter(owner_id=post.owner_id, group=post.group).select_related("account").order_by("id")
+    )
+
+
+def _locked(post: Post) -> bool:
+    return post.entries.filter(status__in=ScheduleEntry.LOCKING).exists()
+
+
+def update_together(*, post: Post, text: str) -> list[Post]:
+    """Edit the text of a post and of every post composed with it that has not gone out yet, all or
+    none; each platform checks its own. Returns the posts changed (those gone out keep their text)."""
+    members = posts_together(post)
+    editable = [member for member in members if not _locked(member)]
+    if post not in editable:
+        _refuse_if_published(post, "edited")
+    problems: list[str] = []
+    with transaction.atomic():
+        for member in editable:
+            try:
+                update_post(post=member, text=text)
+            except ValidationError as refused:
+                for messages in refused.message_dict.values():
+                    problems.extend(
+                        messages if len(editable) == 1 else [f"{member.account}: {m}" for m in messages]
+                    )
+        if problems:
+            transaction.set_rollback(True)
+    if problems:
+        raise ValidationError({"post": problems})
+    return editable
+
+
+def schedule_together(*, post: Post, when: Sequence[datetime]) -> list[ScheduleEntry]:
+    """Add the same dates to a post and to each post composed with it, all or none."""
+    entries: list[ScheduleEntry] = []
+    with transaction.atomic():
+        for member in posts_together(post):
+            entries.extend(schedule_post(post=member, when=when))
+    return entries
 
 
 def duplicate_post(*, post: Post) -> Post:

@@ -6,8 +6,9 @@ date first: it published, or the user clicked twice) becomes a message, never an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -111,14 +112,18 @@ def compose(request: HttpRequest) -> HttpResponse:
             form.add_error("attachments", refused)
         else:
             messages.error(request, refused)
+    draft = request.POST.get("action") == "draft"
     if request.method == "POST" and form.is_valid():
         accounts = list(form.cleaned_data["accounts"])
+        when = [] if draft else form.cleaned_data["when"]
         try:
+            if not when and not draft:
+                raise ValidationError({"when": "Add a date, or save the post as a draft."})
             services.compose_for_accounts(
                 owner_id=owner_id,
                 account_ids=[account.pk for account in accounts],
                 text=form.cleaned_data["text"],
-                when=form.cleaned_data["when"],
+                when=when,
                 options=form.options(),
                 media=form.cleaned_data["attachments"],
             )
@@ -126,9 +131,23 @@ def compose(request: HttpRequest) -> HttpResponse:
             _show(form, refused, FIELD_OF)
         else:
             count = len(accounts)
-            messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
+            if draft:
+                messages.success(request, "Saved as a draft: add dates from its page when you are ready.")
+            else:
+                messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
+                _warn_about_x(request, accounts, when)
             return _done(request, reverse("publishing:post_list"))
     return render(request, "publishing/compose.html", {"form": form, "platforms": _account_data(form)})
+
+
+def _warn_about_x(request: HttpRequest, accounts: Iterable[SocialAccount], when: list[datetime]) -> None:
+    # X refuses a text it has already published: the second date would fail as a duplicate.
+    if len(when) > 1 and any(account.platform == SocialAccount.Kind.X for account in accounts):
+        messages.warning(
+            request,
+            "X refuses a text it has already published: only the first date to X will go out unless "
+            "you change the text of the others (duplicate the post for each date).",
+        )
 
 
 def _done(request: HttpRequest, url: str) -> HttpResponse:
@@ -157,8 +176,10 @@ def _post(request: HttpRequest, post_id: int) -> Post:
 
 @login_required
 def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
-    """Edit the text while nothing has gone out, and add dates (to a duplicate, say)."""
+    """A post's page: its text, edited for every account it was composed for while nothing of theirs
+    has gone out, its dates per account with their actions, and more dates (to a draft, say)."""
     post = _post(request, post_id)
+    together = services.posts_together(post)
     adding = request.method == "POST" and "dates" in request.POST
     editing = request.method == "POST" and not adding
     form = EditPostForm(request.POST if editing else None, initial={"text": post.text})
@@ -168,13 +189,33 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
     done: HttpResponse | None = None
     if editing and form.is_valid():
         text = form.cleaned_data["text"]
-        done = _saved(request, form, lambda: services.update_post(post=post, text=text), "Saved.")
+        done = _saved(request, form, lambda: services.update_together(post=post, text=text), "Saved.")
     if adding and dates_form.is_valid():
         when = dates_form.cleaned_data["when"]
-        done = _saved(request, dates_form, lambda: services.schedule_post(post=post, when=when), "Scheduled.")
+        done = _saved(
+            request, dates_form, lambda: services.schedule_together(post=post, when=when), "Scheduled."
+        )
     if done:
         return done
-    return render(request, "publishing/edit.html", {"form": form, "dates_form": dates_form, "post": post})
+    for member in together:
+        member.editable = not any(e.status in ScheduleEntry.LOCKING for e in member.entries.all())  # type: ignore[attr-defined]
+    context = {
+        "form": form,
+        "dates_form": dates_form,
+        "post": post,
+        "together": together,
+        "editable": any(member.editable for member in together),  # type: ignore[attr-defined]
+        "editable_accounts": json.dumps(
+            [str(member.account.pk) for member in together if member.editable]  # type: ignore[attr-defined]
+        ),
+        "platforms": {
+            str(member.account.pk): {"platform": member.account.platform, "name": str(member.account)}
+            for member in together
+        },
+        "media": [{"url": item.file.url, "type": item.content_type} for item in post.media.all()],
+        "here": request.get_full_path(),
+    }
+    return render(request, "publishing/edit.html", context)
 
 
 def _saved(

@@ -22,13 +22,6 @@ Status = ScheduleEntry.Status
 REVOKED = "X revoked SoSocial's access: connect the account again."
 
 
-@pytest.fixture
-def alices_browser(alice: User) -> Client:
-    browser = Client()
-    browser.force_login(alice)
-    return browser
-
-
 def add_entry(post: Post, status: str, when: datetime = NOW, **fields: Any) -> ScheduleEntry:
     fields = {"updated_at": NOW, **fields}
     return ScheduleEntry.objects.create(

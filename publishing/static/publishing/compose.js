@@ -264,6 +264,13 @@
 
   // -- wiring ----------------------------------------------------------------------------------
   function start(root) {
+    // Date rows work in any form that has them (the edit page's "add dates" form too).
+    document.querySelectorAll("form").forEach((other) => {
+      if (other.querySelector(".date-rows") && !other.dataset.rowsWired) {
+        other.dataset.rowsWired = "1";
+        dateRows(other);
+      }
+    });
     const form = (root && root.id === "compose" ? root : document.getElementById("compose"));
     if (!form || form.dataset.wired) return;
     form.dataset.wired = "1";
@@ -272,7 +279,6 @@
       if (event.target.matches("input[type=file]")) renderMedia(form);
       refresh(form);
     });
-    dateRows(form);
     renderMedia(form);
     onlyFor(form);
     count(form);
