@@ -176,3 +176,33 @@ def test_a_filled_in_post_previews_on_each_platform_and_stays_accessible(
     assert horizontal_overflow(page) <= 0
     assert axe_violations(page) == []
     save_screenshot(page, f"compose-preview-{width}")
+
+
+def test_a_draft_is_composed_with_its_preview_then_scheduled_from_its_page(
+    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+) -> None:
+    page = compose_page(chromium, contexts, live_server.url, showcase)
+    page.check(f"input[name=accounts][value='{showcase.page.pk}']")
+    page.fill("#id_text", "Sourdough class next month")
+    expect(page.locator(".preview[data-platform=facebook] .preview-text")).to_have_text(
+        "Sourdough class next month"
+    )
+
+    page.get_by_role("button", name="Save as draft").click()
+
+    page.wait_for_url(f"{live_server.url}/")
+    draft = Post.objects.get(text="Sourdough class next month")
+    assert not draft.entries.exists()
+    card = page.locator(f"#post-{draft.pk}")
+    expect(card.locator(".badge")).to_have_text("Draft")
+    card.get_by_role("link", name="Edit").click()
+    when = f"{timezone.now().year + 1}-02-01T18:00"
+    page.locator("#add-dates .date-rows input").first.fill(when)
+    page.locator("#add-dates").get_by_role("button", name="Schedule").click()
+
+    page.wait_for_url(f"{live_server.url}/")
+    expect(page.get_by_text("Scheduled.")).to_be_visible()
+    [entry] = draft.entries.all()
+    assert entry.status == "pending"
+    assert timezone.localtime(entry.scheduled_at).strftime("%Y-%m-%dT%H:%M") == when
+    expect(page.locator(f"#post-{draft.pk} .badge.status-pending")).to_be_visible()
