@@ -47,9 +47,19 @@ def test_reconnecting_turns_the_dates_that_failed_for_it_into_ready_to_retry(
     flagged: SocialAccount, alices_post: Post
 ) -> None:
     refused = add_entry(alices_post, Status.FAILED, last_error_message=REVOKED, last_error_code="x_401")
-    skipped = add_entry(alices_post, Status.FAILED, last_error_code="needs_reconnect", last_error_message="…")
+    skipped = add_entry(
+        alices_post,
+        Status.FAILED,
+        NOW - timedelta(hours=1),
+        last_error_code="needs_reconnect",
+        last_error_message="…",
+    )
     other = add_entry(
-        alices_post, Status.FAILED, last_error_code="x_duplicate", last_error_message="Duplicate."
+        alices_post,
+        Status.FAILED,
+        NOW - timedelta(hours=2),
+        last_error_code="x_duplicate",
+        last_error_message="Duplicate.",
     )
 
     reconnect(flagged)
@@ -86,7 +96,7 @@ def test_one_click_retries_every_date_that_failed_while_the_account_needed_recon
 ) -> None:
     first = add_entry(alices_post, Status.FAILED, last_error_message=REVOKED)
     second = add_entry(alices_post, Status.FAILED, NOW + timedelta(hours=1), last_error_message=REVOKED)
-    refused = add_entry(alices_post, Status.FAILED, last_error_message="Duplicate.")
+    refused = add_entry(alices_post, Status.FAILED, NOW - timedelta(hours=1), last_error_message="Duplicate.")
     reconnect(flagged)
 
     response = alices_browser.post(f"/social-accounts/{flagged.pk}/retry/", {"next": "/"})
