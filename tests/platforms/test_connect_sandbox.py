@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from platforms.models import SocialAccount
+from tests.support.logins import connect, log_in_at_platform
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pointed_at_sandbox")]
 
@@ -21,31 +22,12 @@ def alices_browser(alice: User) -> Client:
     return browser
 
 
-def log_in_at_platform(browser: Client, platform: str) -> str:
-    """Start connecting, let the platform approve, and return the callback SoSocial gets back."""
-    start = browser.get(f"/social-accounts/connect/{platform}/")
-    assert start.status_code == 302
-    approved = requests.get(start["Location"], allow_redirects=False, timeout=5)
-    assert approved.status_code in {302, 303}
-    callback = urlparse(approved.headers["Location"])
-    assert callback.path == f"/social-accounts/connect/{platform}/callback/"
-    return f"{callback.path}?{callback.query}"
-
-
 @pytest.mark.parametrize("platform", ["facebook", "instagram", "x", "tiktok"])
 def test_connecting_through_the_sandbox_login_stores_working_accounts(
     alices_browser: Client, alice: User, platform: str
 ) -> None:
-    callback = log_in_at_platform(alices_browser, platform)
+    connect(alices_browser, platform)  # choosing every Page where a login gives several
 
-    response = alices_browser.get(callback)
-    if response["Location"].endswith("/choose/"):  # a login that gave several Pages: take them all
-        choices = alices_browser.get(response["Location"]).context["choices"]
-        response = alices_browser.post(
-            response["Location"], {"account_id": [choice["account_id"] for choice in choices]}
-        )
-
-    assert response.status_code == 302
     accounts = list(SocialAccount.objects.filter(owner=alice, platform=platform))
     assert accounts
     assert all(account.access_token and account.status == "connected" for account in accounts)
