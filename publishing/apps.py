@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
+
+if TYPE_CHECKING:
+    from platforms.models import SocialAccount
 
 
 class PublishingConfig(AppConfig):
@@ -14,9 +17,17 @@ class PublishingConfig(AppConfig):
     def ready(self) -> None:
         from platforms.signals import account_reconnected
         from publishing import media_lifecycle  # noqa: F401  (removes a file with its last row)
+        from publishing import services
 
         account_reconnected.connect(_resume_paused_dates, dispatch_uid="publishing.resume_paused_dates")
         checks.register(lease_outlives_time_limit)
+
+        def on_reconnected(sender: object, *, account: SocialAccount, reason: str = "", **_: object) -> None:
+            services.note_account_reconnected(account=account, reason=reason)
+
+        account_reconnected.connect(
+            on_reconnected, weak=False, dispatch_uid="publishing.note_account_reconnected"
+        )
 
 
 def _resume_paused_dates(sender: Any, *, account: Any, **kwargs: Any) -> None:
