@@ -27,7 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from platforms.models import SocialAccount
-from publishing import bounds, pipeline, selectors, services, signin, uploads
+from publishing import pipeline, selectors, services, signin, uploads
 from publishing.filters import PostPageFilter
 from publishing.forms import (
     AddDatesForm,
