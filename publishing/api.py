@@ -16,7 +16,7 @@ from django.urls import URLPattern
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -201,7 +201,7 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
 class PostListView(generics.ListAPIView[Post]):
     serializer_class = PostSerializer
     # JSON, or multipart/form-data to send photos and videos with the post.
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]
     pagination_class = ApiPagination
     filterset_class = PostFilter
 

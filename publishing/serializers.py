@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -18,6 +19,7 @@ from rest_framework import serializers
 
 from platforms.models import SocialAccount
 from publishing import bounds
+from publishing.parsers import depth_of
 from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
 
 Status = ScheduleEntry.Status
@@ -284,10 +286,11 @@ class PostCreateSerializer(serializers.Serializer[Any]):
         if isinstance(raw, str):
             try:
                 options = json.loads(raw)
-            except ValueError:
-                raise serializers.ValidationError(
-                    {"options": ["Give the options as a JSON object."]}
-                ) from None
+            except (ValueError, RecursionError):
+                options = None
+            # The same nesting bound as a JSON body (publishing/parsers.py).
+            if options is None or depth_of(options) > int(settings.SOSOCIAL_API_MAX_JSON_DEPTH):
+                raise serializers.ValidationError({"options": ["Give the options as a JSON object."]})
             data = data.copy()
             data.pop("options")
             result: dict[str, Any] = super().to_internal_value(data)

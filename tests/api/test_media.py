@@ -74,14 +74,17 @@ def test_an_instagram_post_without_media_is_refused_with_the_platforms_reason(
 
 
 def test_options_come_as_json_text_in_a_multipart_body(
-    alices_api: APIClient, alices_account: SocialAccount
+    alices_api: APIClient, alice: User, alices_account: SocialAccount
 ) -> None:
+    page = SocialAccount.objects.create(
+        owner=alice, platform=SocialAccount.Kind.FACEBOOK, platform_account_id="fb-alice", access_token="t"
+    )
     response = alices_api.post(
         "/api/posts/",
         {
-            "account": alices_account.pk,
+            "account": page.pk,
             "text": "Hi",
-            "options": json.dumps({"reply": "no"}),
+            "options": json.dumps({"link": "https://alice.example"}),
             "media": [jpeg("a.jpg")],
         },
         format="multipart",
@@ -91,7 +94,7 @@ def test_options_come_as_json_text_in_a_multipart_body(
     )
 
     assert response.status_code == 201, response.json()
-    assert Post.objects.get().options == {"reply": "no"}
+    assert Post.objects.get().options == {"link": "https://alice.example"}
     assert garbled.status_code == 400
     assert garbled.json()["error"]["fields"] == {"options": ["Give the options as a JSON object."]}
 
