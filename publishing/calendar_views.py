@@ -19,8 +19,8 @@ from publishing import bounds, selectors
 from publishing.models import ScheduleEntry
 
 Status = ScheduleEntry.Status
-# Dates a person may still move (the reschedule action accepts these).
-MOVABLE = frozenset({Status.PENDING, Status.RETRYING, Status.FAILED})
+# Dates a person may still move: those the reschedule action starts from.
+MOVABLE = ScheduleEntry.ALLOWS["reschedule"]
 HOURS = range(24)
 
 

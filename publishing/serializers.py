@@ -19,8 +19,8 @@ from rest_framework import serializers
 
 from platforms.models import SocialAccount
 from publishing import bounds
-from publishing.parsers import depth_of
 from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
+from publishing.parsers import depth_of
 
 Status = ScheduleEntry.Status
 BLANK = "Leave it out rather than empty."
