@@ -47,7 +47,7 @@ class Form(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-DATES_HELP = "One date and time per line, in the time zone below, or with its own offset (09:30 +01:00)."
+DATES_HELP = "Each date and time is read in the time zone below."
 
 
 class MultipleFileInput(forms.ClearableFileInput):
