@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint pytest install
+.PHONY: run test lint pytest install screenshots
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,10 @@ pytest: install
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m sosocial.devservices -- $(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+# Every page at 1366 and 390 px (and dark mode) into docs/screenshots/, from tests/browser.
+screenshots: install
+	SOSOCIAL_SCREENSHOTS=1 PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m sosocial.devservices -- $(PY) -m pytest tests/browser -q -p no:cacheprovider
 
 # Benchmarks (not part of `make test`): PostgreSQL at DATABASE_URL and Redis db 14 at REDIS_URL;
 # see docs/benchmarks.md. `make bench BENCH="all --quick"` or `make bench BENCH="burst --posts 1000"`.

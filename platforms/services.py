@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
+from cryptography.fernet import InvalidToken
 from django.db import transaction
 
-from platforms.base import ConnectedAccount, PlatformClient, TokenGrant
+from platforms.base import ConnectedAccount, Platform, PlatformClient, TokenGrant
+from platforms.crypto import fernet
 from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.signals import account_reconnected
@@ -34,14 +38,56 @@ def start_login(*, platform: str, redirect_uri: str) -> LoginStart:
     return LoginStart(url=url, state=state, code_verifier=verifier)
 
 
+def exchange_login(
+    *, platform: str, code: str, redirect_uri: str, code_verifier: str
+) -> list[ConnectedAccount]:
+    """Exchange the callback's code for the accounts the login gives access to (nothing stored)."""
+    return get_client(platform).connect(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
+
+
 def finish_login(
     *, owner_id: int, platform: str, code: str, redirect_uri: str, code_verifier: str
 ) -> list[SocialAccount]:
     """Exchange the callback's code and store the accounts it gives; [] if it gave none."""
-    connected = get_client(platform).connect(
-        code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+    connected = exchange_login(
+        platform=platform, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
     )
     return connect_accounts(owner_id=owner_id, platform=platform, connected=connected)
+
+
+# A Facebook login can grant many Pages (and through them Instagram accounts): the person picks.
+CHOOSE_FROM = frozenset({Platform.FACEBOOK.value, Platform.INSTAGRAM.value})
+
+
+def needs_choice(platform: str, connected: list[ConnectedAccount]) -> bool:
+    return platform in CHOOSE_FROM and len(connected) > 1
+
+
+def seal_choices(connected: list[ConnectedAccount]) -> str:
+    """The accounts to choose from, encrypted, so their tokens can wait in the session."""
+    rows = [
+        {**asdict(found), "expires_at": found.expires_at.isoformat() if found.expires_at else None}
+        for found in connected
+    ]
+    return fernet().encrypt(json.dumps(rows).encode()).decode()
+
+
+def open_choices(sealed: str) -> list[ConnectedAccount]:
+    """The accounts seal_choices sealed; [] when the token is not one of ours or too old."""
+    try:
+        rows = json.loads(fernet().decrypt(sealed.encode(), ttl=int(CHOICE_TTL.total_seconds())))
+    except (InvalidToken, ValueError):
+        return []
+    return [
+        ConnectedAccount(
+            **{**row, "expires_at": datetime.fromisoformat(row["expires_at"]) if row["expires_at"] else None}
+        )
+        for row in rows
+    ]
+
+
+# How long a person has to pick, after logging in, before the login must be done again.
+CHOICE_TTL = timedelta(minutes=30)
 
 
 def refresh_account_tokens(
@@ -84,7 +130,7 @@ def connect_accounts(
             platform_account_id=found.account_id,
             defaults={"display_name": found.display_name},
         )
-        was_flagged = account.status == SocialAccount.Status.NEEDS_RECONNECT
+        flagged, reason = account.status == SocialAccount.Status.NEEDS_RECONNECT, account.status_reason
         account.store_tokens(
             TokenGrant(
                 access_token=found.access_token,
@@ -92,9 +138,9 @@ def connect_accounts(
                 expires_at=found.expires_at,
             )
         )
+        if flagged:
+            account_reconnected.send(sender=SocialAccount, account=account, reason=reason)
         accounts.append(account)
-        if was_flagged:
-            account_reconnected.send(sender=SocialAccount, account=account)
     return accounts
 
 

@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent with `account=` after an account that needed reconnecting has working tokens again.
+# Sent once by services.connect_accounts when an account that needed reconnecting has working
+# tokens again, with `account` and `reason` (why it had needed reconnecting). Publishing listens:
+# paused dates resume and dates that failed for that reason are ready to retry.
 account_reconnected = Signal()

@@ -12,9 +12,12 @@ from typing import Any, NoReturn, TypeVar
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.urls import URLPattern
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -29,6 +32,7 @@ from publishing.parsers import BoundedFormParser, BoundedJSONParser
 from publishing.serializers import (
     MAX_PAGE_SIZE,
     AccountSerializer,
+    ApiIndexSerializer,
     AttemptSerializer,
     CredentialsSerializer,
     EntryDetailSerializer,
@@ -98,6 +102,37 @@ def _owned(view: APIView, model: type[M], read: Callable[[int], QuerySet[M]]) ->
     return read(_owner_id(view.request))
 
 
+# -- index ------------------------------------------------------------------------------------------
+class ApiRootView(APIView):
+    """What the API offers: each endpoint with its methods, and where the documentation is."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=["api"], summary="List the API's endpoints", responses={200: ApiIndexSerializer})
+    def get(self, request: Request) -> Response:
+        from publishing.api_urls import urlpatterns  # the routes list this view is part of
+
+        endpoints = []
+        for pattern in urlpatterns:
+            if not isinstance(pattern, URLPattern):
+                continue
+            callback: Any = pattern.callback
+            view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+            methods = sorted(
+                method.upper()
+                for method in ("get", "post", "put", "patch", "delete")
+                if view is not None and hasattr(view, method)
+            )
+            endpoints.append({"path": f"/api/{pattern.pattern}", "name": pattern.name, "methods": methods})
+        return Response(
+            {
+                "endpoints": endpoints,
+                "docs": request.build_absolute_uri("/api/docs/"),
+                "schema": request.build_absolute_uri("/api/schema/"),
+            }
+        )
+
+
 # -- token ------------------------------------------------------------------------------------------
 class TokenView(APIView):
     """A new API token for a username and password. Only its digest is stored: it is shown once.
@@ -165,6 +200,8 @@ class AccountDetailView(generics.RetrieveAPIView[SocialAccount]):
 )
 class PostListView(generics.ListAPIView[Post]):
     serializer_class = PostSerializer
+    # JSON, or multipart/form-data to send photos and videos with the post.
+    parser_classes = [BoundedJSONParser, MultiPartParser]
     pagination_class = ApiPagination
     filterset_class = PostFilter
 
@@ -173,8 +210,8 @@ class PostListView(generics.ListAPIView[Post]):
 
     @extend_schema(
         tags=["posts"],
-        summary="Create a post, or one per account, and schedule it at one or more dates",
-        request=PostCreateSerializer,
+        summary="Create a post (or one per account) with its media, scheduled at its dates or a draft",
+        request={"application/json": PostCreateSerializer, "multipart/form-data": PostCreateSerializer},
         responses={
             201: PolymorphicProxySerializer(
                 component_name="CreatedPosts",
@@ -194,6 +231,7 @@ class PostListView(generics.ListAPIView[Post]):
             text=data["text"],
             when=data["when"],
             options=data.get("options"),
+            media=data["media"],
         )
         created = selectors.posts_for(owner_id=owner_id).filter(pk__in=[post.pk for post in posts])
         if "account" in data:

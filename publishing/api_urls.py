@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from publishing import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", api.ApiRootView.as_view(), name="api-root"),
     path("token/", api.TokenView.as_view(), name="api-token"),
     path("accounts/", api.AccountListView.as_view(), name="api-accounts"),
     path("accounts/<int:account_id>/", api.AccountDetailView.as_view(), name="api-account"),

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
+
+if TYPE_CHECKING:
+    from platforms.models import SocialAccount
 
 
 class PublishingConfig(AppConfig):
@@ -16,13 +19,21 @@ class PublishingConfig(AppConfig):
         from publishing import media_lifecycle  # noqa: F401  (removes a file with its last row)
 
         account_reconnected.connect(_resume_paused_dates, dispatch_uid="publishing.resume_paused_dates")
+        account_reconnected.connect(_note_reconnected, dispatch_uid="publishing.note_account_reconnected")
         checks.register(lease_outlives_time_limit)
 
 
-def _resume_paused_dates(sender: Any, *, account: Any, **kwargs: Any) -> None:
+def _resume_paused_dates(sender: Any, *, account: SocialAccount, **kwargs: Any) -> None:
     from publishing.services import resume_account
 
     resume_account(account=account)
+
+
+def _note_reconnected(sender: Any, *, account: SocialAccount, reason: str = "", **kwargs: Any) -> None:
+    """Dates that failed for want of the account now say it is back, ready to retry."""
+    from publishing.services import note_account_reconnected
+
+    note_account_reconnected(account=account, reason=reason)
 
 
 def lease_outlives_time_limit(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

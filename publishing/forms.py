@@ -2,19 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
-from platforms import facebook, instagram, tiktok, x
+from platforms import tiktok
 from platforms.models import SocialAccount
-from publishing import bounds
+from publishing import bounds, zones
 from publishing.times import TimeProblem, parse_local
 from publishing.uploads import SERVED_TYPES
+from publishing.widgets import DateRowsWidget
 
-TIME_ZONES = sorted(available_timezones())
 # The values are the TikTok client's; the words are ours.
 _PRIVACY_WORDS = {
     "PUBLIC_TO_EVERYONE": "Everyone",
@@ -37,16 +37,17 @@ def _privacy_choices() -> list[tuple[str, str]]:
 
 
 TIKTOK_PRIVACY = _privacy_choices()
-# The compose page's live counter; the client's own check, run on submit, decides.
-TEXT_LIMITS = {
-    SocialAccount.Kind.X.value: x.MAX_WEIGHTED_LENGTH,
-    SocialAccount.Kind.FACEBOOK.value: facebook.MAX_TEXT_LENGTH,
-    SocialAccount.Kind.INSTAGRAM.value: instagram.MAX_CAPTION_LENGTH,
-    SocialAccount.Kind.TIKTOK.value: tiktok.MAX_VIDEO_TITLE,
-}
 
 
-DATES_HELP = "One date and time per line, in the time zone below, or with its own offset (09:30 +01:00)."
+class Form(forms.Form):
+    """Labels without Django's trailing colon: the pages put each label above its field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+DATES_HELP = "Each date and time is read in the time zone below."
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -61,7 +62,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-class ComposeForm(forms.Form):
+class ComposeForm(Form):
     accounts = forms.ModelMultipleChoiceField(
         queryset=SocialAccount.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -75,10 +76,11 @@ class ComposeForm(forms.Form):
         help_text="JPEG, PNG, WebP or GIF images, or an MP4 or MOV video.",
     )
     dates = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-01 09:30"}),
-        help_text=DATES_HELP,
+        widget=DateRowsWidget(),
+        required=False,
+        help_text=f"{DATES_HELP} Leave empty to keep the post as a draft and schedule it later.",
     )
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC")
+    time_zone = forms.ChoiceField(choices=zones.choices, initial="UTC")
     privacy_level = forms.ChoiceField(choices=TIKTOK_PRIVACY, required=False, label="TikTok privacy")
 
     def __init__(self, *args: Any, owner_id: int, **kwargs: Any) -> None:
@@ -86,6 +88,7 @@ class ComposeForm(forms.Form):
         accounts_field = self.fields["accounts"]
         assert isinstance(accounts_field, forms.ModelMultipleChoiceField)
         accounts_field.queryset = SocialAccount.objects.filter(owner_id=owner_id)
+        _offer_zones(self, kwargs.get("initial", {}).get("time_zone"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -118,16 +121,17 @@ def _parse_dates(form: forms.Form, cleaned: dict[str, Any]) -> list[datetime]:
     return moments
 
 
-class EditPostForm(forms.Form):
+class EditPostForm(Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
 
 
-class AddDatesForm(forms.Form):
-    dates = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-12-01 09:30"}),
-        help_text=DATES_HELP,
-    )
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES], initial="UTC")
+class AddDatesForm(Form):
+    dates = forms.CharField(widget=DateRowsWidget(), help_text=DATES_HELP)
+    time_zone = forms.ChoiceField(choices=zones.choices, initial="UTC")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_zones(self, kwargs.get("initial", {}).get("time_zone"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -135,7 +139,7 @@ class AddDatesForm(forms.Form):
         return cleaned
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(Form):
     """A new date for one entry, read in the user's time zone (the one the middleware activated)."""
 
     when = forms.CharField(
@@ -155,12 +159,12 @@ class RescheduleForm(forms.Form):
         return moment
 
 
-class ConfirmPublishedForm(forms.Form):
+class ConfirmPublishedForm(Form):
     platform_url = forms.URLField(required=False, label="Link to the live post", assume_scheme="https")
 
 
-class TimeZoneForm(forms.Form):
-    time_zone = forms.ChoiceField(choices=[(tz, tz) for tz in TIME_ZONES])
+class TimeZoneForm(Form):
+    time_zone = forms.ChoiceField(choices=zones.choices)
     lateness_tolerance_minutes = forms.IntegerField(
         min_value=0,
         max_value=7 * 24 * 60,
@@ -169,3 +173,14 @@ class TimeZoneForm(forms.Form):
         help_text="After you reconnect an account, its paused dates that are at most this late go out "
         "at once; later ones wait for you to confirm.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_zones(self, kwargs.get("initial", {}).get("time_zone"))
+
+
+def _offer_zones(form: forms.Form, current: str | None) -> None:
+    """The curated zones, plus the person's own when it is a valid zone outside them."""
+    field = form.fields["time_zone"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = zones.choices(current=current)

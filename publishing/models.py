@@ -85,6 +85,9 @@ class ScheduleEntry(models.Model):
     FINAL: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHED, Status.FAILED, Status.CANCELLED})
     # A date in one of these has gone out or may have: its post can no longer be edited.
     LOCKING: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHING, Status.PUBLISHED, Status.UNCONFIRMED})
+    # The error code of a date that failed because its account needed reconnecting, once the
+    # account is connected again (services.note_account_reconnected): ready to retry.
+    RECONNECTED_CODE: ClassVar[str] = "account_reconnected"
     # A date in one of these is not settled yet: its post cannot be deleted.
     UNSETTLED: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHING, Status.UNCONFIRMED})
     # Which statuses each user action starts from; the transitions below, the pages, the API and

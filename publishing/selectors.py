@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 from uuid import UUID
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from platforms.models import SocialAccount
 from publishing.models import Post, PublishAttempt, ScheduleEntry
+
+Status = ScheduleEntry.Status
 
 # Attempts that count against an account's health: every outcome but a success.
 FAILED_OUTCOMES = frozenset(PublishAttempt.Outcome.values) - {PublishAttempt.Outcome.PUBLISHED}
@@ -30,6 +34,73 @@ def posts_for(*, owner_id: int) -> QuerySet[Post]:
             "media",
         )
         .order_by("-created_at", "-id")
+    )
+
+
+def posts_by_date(*, owner_id: int) -> QuerySet[Post]:
+    """The Posts page's order: upcoming posts by their next date, then drafts, then the rest, latest first."""
+    waiting = [Status.PENDING, Status.RETRYING, Status.PUBLISHING]
+    return (
+        posts_for(owner_id=owner_id)
+        .annotate(
+            next_at=Min("entries__scheduled_at", filter=Q(entries__status__in=waiting)),
+            last_at=Max("entries__scheduled_at"),
+        )
+        .order_by(
+            F("next_at").asc(nulls_last=True), F("last_at").desc(nulls_first=True), "-created_at", "-id"
+        )
+    )
+
+
+# Failures older than this leave "needs attention" (they stay on their post, and in the filters).
+ATTENTION_WINDOW = timedelta(days=7)
+ATTENTION_LIMIT = 20
+
+
+@dataclass
+class Attention:
+    """What stops the owner's dates from going out, each item with its fix."""
+
+    reconnect: list[SocialAccount] = field(default_factory=list)  # each with `failed_dates`
+    retry_ready: list[SocialAccount] = field(default_factory=list)  # connected again, `failed_dates`
+    entries: list[ScheduleEntry] = field(default_factory=list)  # failed or waiting for the user
+
+    @property
+    def count(self) -> int:
+        return len(self.reconnect) + len(self.retry_ready) + len(self.entries)
+
+
+def needs_attention(*, owner_id: int, now: datetime | None = None) -> Attention:
+    """Accounts to reconnect, accounts whose failed dates can be retried now, and recent failed or
+    unconfirmed dates that wait for the owner (newest first), in four queries."""
+    since = (now or timezone.now()) - ATTENTION_WINDOW
+    failed = Q(posts__entries__status=Status.FAILED)
+    reconnected = Q(posts__entries__last_error_code=ScheduleEntry.RECONNECTED_CODE)
+    accounts = SocialAccount.objects.filter(owner_id=owner_id).order_by("platform", "display_name", "id")
+    reconnect = list(
+        accounts.filter(status=SocialAccount.Status.NEEDS_RECONNECT).annotate(
+            failed_dates=Count("posts__entries", filter=failed)
+        )
+    )
+    retry_ready = list(
+        accounts.filter(status=SocialAccount.Status.CONNECTED)
+        .annotate(failed_dates=Count("posts__entries", filter=failed & reconnected))
+        .filter(failed_dates__gt=0)
+    )
+    entries = list(
+        ScheduleEntry.objects.filter(post__owner_id=owner_id, updated_at__gte=since)
+        .filter(
+            Q(status=Status.FAILED, post__account__status=SocialAccount.Status.CONNECTED)
+            & ~Q(last_error_code=ScheduleEntry.RECONNECTED_CODE)
+            | Q(status=Status.UNCONFIRMED, reconciled_at__isnull=False)
+        )
+        .select_related("post__account")
+        .order_by("-scheduled_at", "-id")[:ATTENTION_LIMIT]
+    )
+    return Attention(
+        reconnect=cast("list[SocialAccount]", reconnect),
+        retry_ready=cast("list[SocialAccount]", retry_ready),
+        entries=entries,
     )
 
 

@@ -7,9 +7,11 @@ scheduled time read in the wrong zone is a post published at the wrong hour.
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -18,6 +20,7 @@ from rest_framework import serializers
 from platforms.models import SocialAccount
 from publishing import bounds
 from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
+from publishing.parsers import depth_of
 
 Status = ScheduleEntry.Status
 BLANK = "Leave it out rather than empty."
@@ -240,6 +243,10 @@ class DateListField(serializers.ListField):
 
 
 # -- input ------------------------------------------------------------------------------------------
+# More than any platform takes in one post (TikTok: 35 photos); each platform's check says its own.
+MAX_MEDIA = 35
+
+
 class PostCreateSerializer(serializers.Serializer[Any]):
     """`account` makes one post; `accounts` makes one post per account, all of them or none."""
 
@@ -259,7 +266,38 @@ class PostCreateSerializer(serializers.Serializer[Any]):
     options = OptionsField(
         required=False, help_text="Per-platform choices, e.g. TikTok privacy_level or a Facebook link."
     )
-    when = DateListField(help_text="The dates to publish at, each with its offset.")
+    when = DateListField(
+        required=False,
+        default=list,
+        help_text="The dates to publish at, each with its offset; none makes a draft, scheduled later "
+        "through /api/posts/{id}/entries/.",
+    )
+    media = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        default=list,
+        max_length=MAX_MEDIA,
+        help_text="Photos and videos, in order (multipart/form-data only; Instagram and TikTok need media).",
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # In a multipart body `options` arrives as JSON text; in a JSON body it is an object.
+        raw = data.get("options") if hasattr(data, "get") else None
+        if isinstance(raw, str):
+            try:
+                options = json.loads(raw)
+            except (ValueError, RecursionError):
+                options = None
+            # The same nesting bound as a JSON body (publishing/parsers.py).
+            if options is None or depth_of(options) > int(settings.SOSOCIAL_API_MAX_JSON_DEPTH):
+                raise serializers.ValidationError({"options": ["Give the options as a JSON object."]})
+            data = data.copy()
+            data.pop("options")
+            result: dict[str, Any] = super().to_internal_value(data)
+            result["options"] = self.fields["options"].run_validation(options)
+            return result
+        result = super().to_internal_value(data)
+        return result
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("account" in attrs) == ("accounts" in attrs):
@@ -325,3 +363,15 @@ class QuerySerializer(serializers.Serializer[Any]):
 class PageSerializer(QuerySerializer):
     page = serializers.IntegerField(min_value=1, required=False)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+
+
+class EndpointSerializer(serializers.Serializer[Any]):
+    path = serializers.CharField(help_text="The route, with <converter:name> for its parameters.")
+    name = serializers.CharField()
+    methods = serializers.ListField(child=serializers.CharField())
+
+
+class ApiIndexSerializer(serializers.Serializer[Any]):
+    endpoints = EndpointSerializer(many=True)
+    docs = serializers.URLField()
+    schema = serializers.URLField()

@@ -15,6 +15,7 @@ from zoneinfo import available_timezones
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from platforms.models import SocialAccount
@@ -78,12 +79,16 @@ def compose_post(
     media: Sequence[UploadedFile[Any]] = (),
     group: UUID | None = None,
 ) -> Post:
-    """Create a post with its media and schedule it: all of it, or nothing if any check refuses."""
+    """Create a post with its media and schedule it: all of it, or nothing if any check refuses.
+
+    Without dates it is a draft: kept as written, checked against its platform once it is scheduled.
+    """
     with uploads.keep_only_saved(), transaction.atomic():
         post = create_post(
             owner_id=owner_id, account=account, text=text, options=options, media=media, group=group
         )
-        schedule_post(post=post, when=when)
+        if when:
+            schedule_post(post=post, when=when)
     return post
 
 
@@ -264,6 +269,52 @@ def update_post(*, post: Post, text: str | None = None, options: Mapping[str, st
     return post
 
 
+def posts_together(post: Post) -> list[Post]:
+    """The post and those composed with it for other accounts (one post per account), in id order."""
+    if post.group is None:
+        return [post]
+    return list(
+        Post.objects.filter(owner_id=post.owner_id, group=post.group).select_related("account").order_by("id")
+    )
+
+
+def _locked(post: Post) -> bool:
+    return post.entries.filter(status__in=ScheduleEntry.LOCKING).exists()
+
+
+def update_together(*, post: Post, text: str) -> list[Post]:
+    """Edit the text of a post and of every post composed with it that has not gone out yet, all or
+    none; each platform checks its own. Returns the posts changed (those gone out keep their text)."""
+    members = posts_together(post)
+    editable = [member for member in members if not _locked(member)]
+    if post not in editable:
+        _refuse_if_published(post, "edited")
+    problems: list[str] = []
+    with transaction.atomic():
+        for member in editable:
+            try:
+                update_post(post=member, text=text)
+            except ValidationError as refused:
+                for messages in refused.message_dict.values():
+                    problems.extend(
+                        messages if len(editable) == 1 else [f"{member.account}: {m}" for m in messages]
+                    )
+        if problems:
+            transaction.set_rollback(True)
+    if problems:
+        raise ValidationError({"post": problems})
+    return editable
+
+
+def schedule_together(*, post: Post, when: Sequence[datetime]) -> list[ScheduleEntry]:
+    """Add the same dates to a post and to each post composed with it, all or none."""
+    entries: list[ScheduleEntry] = []
+    with transaction.atomic():
+        for member in posts_together(post):
+            entries.extend(schedule_post(post=member, when=when))
+    return entries
+
+
 def duplicate_post(*, post: Post) -> Post:
     """A copy with the same account, text, options and media, and no dates yet."""
     with transaction.atomic():
@@ -335,6 +386,41 @@ def set_lateness_tolerance(*, user_id: int, minutes: int) -> Profile:
     profile.lateness_tolerance_minutes = minutes
     profile.save(update_fields=["lateness_tolerance_minutes"])
     return profile
+
+
+# Why a date fails when its account is flagged before the call (pipeline.publish_entry).
+NEEDS_RECONNECT = "needs_reconnect"
+
+
+def note_account_reconnected(*, account: SocialAccount, reason: str = "") -> int:
+    """The account is connected again: its dates that failed for want of it now say so, ready to
+    retry (their old reason, "reconnect the account", would be stale). Returns how many."""
+    cause = Q(last_error_code=NEEDS_RECONNECT)
+    if reason:
+        cause |= Q(last_error_message=reason)
+    return (
+        ScheduleEntry.objects.filter(post__account=account, status=Status.FAILED)
+        .filter(cause)
+        .update(
+            last_error_code=ScheduleEntry.RECONNECTED_CODE,
+            last_error_message=(
+                f"This date failed while {account} needed reconnecting. It is connected again: "
+                "retry to send it."
+            ),
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def retry_account_failures(*, owner_id: int, account_id: int) -> int:
+    """Send again, now, every date of the account that failed while it needed reconnecting."""
+    failed = ScheduleEntry.objects.filter(
+        post__owner_id=owner_id,
+        post__account_id=account_id,
+        status=Status.FAILED,
+        last_error_code=ScheduleEntry.RECONNECTED_CODE,
+    ).select_related("post__account")
+    return sum(retry_entry(entry=entry) for entry in failed)
 
 
 def profile_for(user_id: int) -> Profile:

@@ -6,9 +6,9 @@ date first: it published, or the user clicked twice) becomes a message, never an
 
 from __future__ import annotations
 
-import calendar as calendar_module
+import json
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -19,16 +19,17 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from platforms.models import SocialAccount
-from publishing import bounds, pipeline, selectors, services, signin, uploads
+from publishing import pipeline, selectors, services, signin, uploads
 from publishing.filters import PostPageFilter
 from publishing.forms import (
-    TEXT_LIMITS,
     AddDatesForm,
     ComposeForm,
     ConfirmPublishedForm,
@@ -50,7 +51,8 @@ def _owner_id(request: HttpRequest) -> int:
 
 
 def _annotate(posts: Iterable[Post]) -> bool:
-    """Mark each post editable or not, from its loaded dates; True if any date may still change."""
+    """Mark each post editable or not and its section of the page, from its loaded dates; True if
+    any date may still change."""
     live = False
     shown = int(settings.SOSOCIAL_DATES_SHOWN_PER_POST)
     for post in posts:
@@ -59,6 +61,10 @@ def _annotate(posts: Iterable[Post]) -> bool:
         # The page renders a few dates per post; the post's own page pages through the rest.
         post.shown_entries = entries[:shown]  # type: ignore[attr-defined]
         post.more_entries = max(0, len(entries) - shown)  # type: ignore[attr-defined]
+        post.published = any(entry.status == Status.PUBLISHED for entry in entries)  # type: ignore[attr-defined]
+        post.section = (  # type: ignore[attr-defined]
+            "draft" if not entries else "upcoming" if any(e.is_moving for e in entries) else "past"
+        )
         live = live or any(entry.is_moving for entry in entries)
     return live
 
@@ -71,17 +77,21 @@ class HtmxHttpRequest(HttpRequest):
 @login_required
 def post_list(request: HtmxHttpRequest) -> HttpResponse:
     owner_id = _owner_id(request)
-    posts = selectors.posts_for(owner_id=owner_id)
+    posts = selectors.posts_by_date(owner_id=owner_id)
     filters = PostPageFilter(request.GET or None, queryset=posts, owner_id=owner_id)
     if filters.is_bound and filters.is_valid():  # a wrong filter shows its error and every post
         posts = filters.qs
     page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
     live = _annotate(page.object_list)
     selectors.attach_group_accounts(page.object_list)
+    # Filtered, the page shows what was asked for; unfiltered, what needs attention comes first.
+    filtering = any(key != "page" for key in request.GET)
+    attention = selectors.Attention() if filtering else selectors.needs_attention(owner_id=owner_id)
     context = {
         "page": page,
         "filters": filters.form,
         "live": live,
+        "attention": attention,
         "here": request.get_full_path(),
         "paused": selectors.paused_counts(owner_id=owner_id),
     }
@@ -109,14 +119,18 @@ def compose(request: HttpRequest) -> HttpResponse:
             form.add_error("attachments", refused)
         else:
             messages.error(request, refused)
+    draft = request.POST.get("action") == "draft"
     if request.method == "POST" and form.is_valid():
         accounts = list(form.cleaned_data["accounts"])
+        when = [] if draft else form.cleaned_data["when"]
         try:
+            if not when and not draft:
+                raise ValidationError({"when": "Add a date, or save the post as a draft."})
             services.compose_for_accounts(
                 owner_id=owner_id,
                 account_ids=[account.pk for account in accounts],
                 text=form.cleaned_data["text"],
-                when=form.cleaned_data["when"],
+                when=when,
                 options=form.options(),
                 media=form.cleaned_data["attachments"],
             )
@@ -124,12 +138,40 @@ def compose(request: HttpRequest) -> HttpResponse:
             _show(form, refused, FIELD_OF)
         else:
             count = len(accounts)
-            messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
-            return redirect("publishing:post_list")
-    platforms = {str(account.pk): account.platform for account in form.fields["accounts"].queryset}  # type: ignore[attr-defined]
-    return render(
-        request, "publishing/compose.html", {"form": form, "platforms": platforms, "limits": TEXT_LIMITS}
-    )
+            if draft:
+                messages.success(request, "Saved as a draft: add dates from its page when you are ready.")
+            else:
+                messages.success(request, "Scheduled." if count == 1 else f"Scheduled {count} posts.")
+                _warn_about_x(request, accounts, when)
+            return _done(request, reverse("publishing:post_list"))
+    return render(request, "publishing/compose.html", {"form": form, "platforms": _account_data(form)})
+
+
+def _warn_about_x(request: HttpRequest, accounts: Iterable[SocialAccount], when: list[datetime]) -> None:
+    # X refuses a text it has already published: the second date would fail as a duplicate.
+    if len(when) > 1 and any(account.platform == SocialAccount.Kind.X for account in accounts):
+        messages.warning(
+            request,
+            "X refuses a text it has already published: only the first date to X will go out unless "
+            "you change the text of the others (duplicate the post for each date).",
+        )
+
+
+def _done(request: HttpRequest, url: str) -> HttpResponse:
+    """Leave a form page: a whole-page visit when htmx sent the form (it keeps the page otherwise)."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _account_data(form: forms.Form) -> dict[str, dict[str, str]]:
+    """Each offered account's platform and name, for the live counters and previews."""
+    field = form.fields["accounts"]
+    assert isinstance(field, forms.ModelMultipleChoiceField)
+    assert field.queryset is not None
+    return {
+        str(account.pk): {"platform": account.platform, "name": str(account)} for account in field.queryset
+    }
 
 
 def _post(request: HttpRequest, post_id: int) -> Post:
@@ -141,8 +183,10 @@ def _post(request: HttpRequest, post_id: int) -> Post:
 
 @login_required
 def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
-    """Edit the text while nothing has gone out, and add dates (to a duplicate, say)."""
+    """A post's page: its text, edited for every account it was composed for while nothing of theirs
+    has gone out, its dates per account with their actions, and more dates (to a draft, say)."""
     post = _post(request, post_id)
+    together = services.posts_together(post)
     adding = request.method == "POST" and "dates" in request.POST
     editing = request.method == "POST" and not adding
     form = EditPostForm(request.POST if editing else None, initial={"text": post.text})
@@ -152,14 +196,37 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
     done: HttpResponse | None = None
     if editing and form.is_valid():
         text = form.cleaned_data["text"]
-        done = _saved(request, form, lambda: services.update_post(post=post, text=text), "Saved.")
+        done = _saved(request, form, lambda: services.update_together(post=post, text=text), "Saved.")
     if adding and dates_form.is_valid():
         when = dates_form.cleaned_data["when"]
-        done = _saved(request, dates_form, lambda: services.schedule_post(post=post, when=when), "Scheduled.")
+        done = _saved(
+            request, dates_form, lambda: services.schedule_together(post=post, when=when), "Scheduled."
+        )
     if done:
         return done
-    dates = Paginator(post.entries.all(), DATES_PAGE_SIZE).get_page(request.GET.get("dates_page"))
-    context = {"form": form, "dates_form": dates_form, "post": post, "dates": dates}
+    for member in together:
+        member.editable = not any(e.status in ScheduleEntry.LOCKING for e in member.entries.all())  # type: ignore[attr-defined]
+        # A post may have many dates: each account's list pages through them.
+        member.dates = Paginator(member.entries.all(), DATES_PAGE_SIZE).get_page(  # type: ignore[attr-defined]
+            request.GET.get("dates_page")
+        )
+    context = {
+        "form": form,
+        "dates_form": dates_form,
+        "post": post,
+        "together": together,
+        "dates": next(member.dates for member in together if member.pk == post.pk),  # type: ignore[attr-defined]
+        "editable": any(member.editable for member in together),  # type: ignore[attr-defined]
+        "editable_accounts": json.dumps(
+            [str(member.account.pk) for member in together if member.editable]  # type: ignore[attr-defined]
+        ),
+        "platforms": {
+            str(member.account.pk): {"platform": member.account.platform, "name": str(member.account)}
+            for member in together
+        },
+        "media": [{"url": item.file.url, "type": item.content_type} for item in post.media.all()],
+        "here": request.get_full_path(),
+    }
     return render(request, "publishing/edit.html", context)
 
 
@@ -288,61 +355,16 @@ def send_paused(request: HttpRequest) -> HttpResponse:
     return _back(request)
 
 
-# -- calendar -------------------------------------------------------------------------------------
 @login_required
-def calendar(request: HttpRequest) -> HttpResponse:
-    """A week or a month of the user's dates, in their time zone; waiting and published dates."""
-    view = "week" if request.GET.get("view") == "week" else "month"
-    today = timezone.localdate()
-    try:
-        anchor = date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        anchor = today
-    problem = bounds.day_problem(anchor, today=today)
-    if problem:  # far dates overflow the grid's arithmetic: show today and say why
-        messages.warning(request, problem)
-        anchor = today
-    if view == "week":
-        first = anchor - timedelta(days=anchor.weekday())
-        last = first + timedelta(days=6)
-        previous, following = first - timedelta(days=7), first + timedelta(days=7)
+@require_POST
+def account_retry(request: HttpRequest, account_id: int) -> HttpResponse:
+    """After reconnecting: send again every date that failed while the account needed it."""
+    sent = services.retry_account_failures(owner_id=_owner_id(request), account_id=account_id)
+    if sent:
+        messages.success(request, f"Sending {sent} date{'s' if sent != 1 else ''} again now.")
     else:
-        first = anchor.replace(day=1)
-        last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
-        previous = (first - timedelta(days=1)).replace(day=1)
-        following = last + timedelta(days=1)
-    grid_start = first - timedelta(days=first.weekday())
-    grid_end = last + timedelta(days=6 - last.weekday())
-    entries = selectors.entries_for(
-        owner_id=_owner_id(request),
-        date_from=_start_of(grid_start),
-        date_to=_start_of(grid_end + timedelta(days=1)),
-    ).exclude(status=Status.CANCELLED)
-    by_day: dict[date, list[ScheduleEntry]] = {}
-    for entry in entries:
-        by_day.setdefault(timezone.localtime(entry.scheduled_at).date(), []).append(entry)
-    days = [grid_start + timedelta(days=n) for n in range((grid_end - grid_start).days + 1)]
-    weeks = [
-        [
-            {"day": day, "entries": by_day.get(day, []), "outside": not first <= day <= last}
-            for day in days[i : i + 7]
-        ]
-        for i in range(0, len(days), 7)
-    ]
-    context: dict[str, Any] = {
-        "view": view,
-        "weeks": weeks,
-        "first": first,
-        "last": last,
-        "today": today,
-        "previous": previous,
-        "following": following,
-    }
-    return render(request, "publishing/calendar.html", context)
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+        messages.warning(request, "Nothing to send again: those dates changed in the meantime.")
+    return _back(request)
 
 
 # -- accounts -------------------------------------------------------------------------------------

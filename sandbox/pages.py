@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 from urllib.parse import urlsplit
 
@@ -68,9 +69,16 @@ def home(state: State, request: Request) -> Response:
     return html_response(200, _page("SoSocial sandbox", "".join(sections)))
 
 
+# X's own short form of a post's address, the one SoSocial's X client links to: /i/web/status/<id>.
+X_WEB_STATUS = re.compile(r"^/x/www/i/web/status/(?P<id>\d+)/?$")
+
+
 def permalink(state: State, request: Request) -> Response:
+    short = X_WEB_STATUS.match(request.path)
     for post in state.posts.values():
-        if urlsplit(post.permalink).path.rstrip("/") == request.path.rstrip("/"):
+        if (short and post.platform == "x" and post.id == short["id"]) or urlsplit(
+            post.permalink
+        ).path.rstrip("/") == request.path.rstrip("/"):
             account = state.accounts[post.account_id]
             body = (
                 f"<h1>{escape(account.name)}</h1><p><small>on {escape(post.platform)}</small></p>"

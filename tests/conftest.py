@@ -11,6 +11,9 @@ from platforms.models import SocialAccount
 from platforms.registry import use_client
 from publishing.models import Post
 from tests.support.broker import Broker
+
+# One Chromium for the whole session, shared by tests/browser and the integration browser test.
+from tests.support.browser import chromium, contexts  # noqa: F401
 from tests.support.fakes import FakeClient
 
 pytest_plugins = ["tests.support.sandbox_plugin"]

@@ -120,8 +120,24 @@ def test_a_date_in_the_past_gets_the_services_reason(
     assert not Post.objects.exists()
 
 
-def test_a_post_without_dates_is_refused(alices_api: APIClient, alices_account: SocialAccount) -> None:
-    response = alices_api.post("/api/posts/", compose(alices_account, when=[]), format="json")
+def test_a_post_without_dates_is_a_draft_scheduled_later(
+    alices_api: APIClient, alices_account: SocialAccount
+) -> None:
+    body = {"account": alices_account.pk, "text": "Later"}
+
+    created = alices_api.post("/api/posts/", body, format="json")
+    scheduled = alices_api.post(
+        f"/api/posts/{created.json()['id']}/entries/", {"when": ["2026-12-01T09:30:00Z"]}, format="json"
+    )
+
+    assert created.status_code == 201
+    assert created.json()["entries"] == []
+    assert scheduled.status_code == 201
+    assert [entry["status"] for entry in scheduled.json()] == ["pending"]
+
+
+def test_adding_no_dates_to_a_post_is_refused(alices_api: APIClient, alices_post: Post) -> None:
+    response = alices_api.post(f"/api/posts/{alices_post.pk}/entries/", {"when": []}, format="json")
 
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"when": ["Pick at least one date."]}

@@ -6,55 +6,42 @@ platform "x") behind pytest-django's live server.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from platforms.models import SocialAccount
 from publishing.models import Post, ScheduleEntry
 from tests.integration.conftest import Process, wait_for
+from tests.support.browser import needs_chromium
 from tests.support.sink import Fault, SinkServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Dates are a few seconds ahead, with retries and sweeps shortened: 30 s is ample.
 SETTLE_MS = 30_000
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (apt-get install chromium); CI always runs this test",
-    ),
+    needs_chromium,
 ]
 StartProcess = Callable[[str], Process]
 
 
 @pytest.fixture
-def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes here
-    # are still plain synchronous ones, so Django's async guard is lifted for this test only.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        page = browser.new_page()
-        page.set_default_timeout(30_000)
-        yield page
-        browser.close()
-        # The ORM calls made while Playwright runs get a connection of their own (Playwright switches
-        # greenlets, so Django sees another context): close it, or the test database can't be dropped.
-        connections.close_all()
+def browser_page(chromium: Browser, contexts: list[BrowserContext]) -> Page:
+    context = chromium.new_context()
+    contexts.append(context)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
 
 
 def at(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @pytest.mark.usefixtures("fast_sweep")
@@ -79,11 +66,16 @@ def test_a_composed_post_publishes_live_and_a_refused_date_is_retried_from_the_p
     page.goto(f"{live_server.url}/compose/")
     page.check(f"input[name=accounts][value='{alices_x.pk}']")
     page.fill("#id_text", "Hello from the browser")
-    expect(page.locator("#char-counts")).to_have_text("x: 22 / 280")
+    expect(page.locator("#char-counts [data-platform=x]")).to_have_text("X: 22 / 280")
+    page.select_option("#id_time_zone", "UTC")
+    page.get_by_role("button", name="Add another date").click()
+    rows = page.locator(".date-rows input")
+    # Dates a few seconds ahead need seconds, which the pickers hide unless their step allows them.
+    rows.evaluate_all("inputs => inputs.forEach(input => { input.step = 1; })")
     now = datetime.now(UTC)
     first_at, second_at = now + timedelta(seconds=6), now + timedelta(seconds=12)
-    page.fill("#id_dates", f"{at(first_at)}\n{at(second_at)}")
-    page.select_option("#id_time_zone", "UTC")
+    rows.nth(0).fill(at(first_at))
+    rows.nth(1).fill(at(second_at))
     page.click("button:has-text('Schedule')")
     page.wait_for_url(f"{live_server.url}/")
 

@@ -3,48 +3,40 @@ without a reload. Runs a worker subprocess on the test database and the sink as 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post
 from tests.integration.conftest import Process
+from tests.support.browser import needs_chromium
 from tests.support.sink import Fault, SinkServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 SETTLE_MS = 30_000
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (apt-get install chromium); CI always runs this test",
-    ),
+    needs_chromium,
 ]
 StartProcess = Callable[[str], Process]
 
 
 @pytest.fixture
-def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    # As in test_browser.py: Playwright's sync API runs an event loop in this thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        page = browser.new_page()
-        page.set_default_timeout(30_000)
-        yield page
-        browser.close()
-        connections.close_all()
+def browser_page(chromium: Browser, contexts: list[BrowserContext]) -> Page:
+    # The session's one Chromium (tests/support/browser.py): a second sync Playwright in the same
+    # thread would find the first one's event loop running.
+    context = chromium.new_context()
+    contexts.append(context)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
 
 
 def test_a_failure_appears_in_the_notification_list_without_a_reload(

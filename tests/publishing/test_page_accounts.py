@@ -30,7 +30,7 @@ def log_attempt(post: Post, outcome: str, finished_at: datetime) -> None:
 
 def account_row(page: str, account: SocialAccount) -> str:
     start = page.index(f'id="account-{account.pk}"')
-    return page[start : page.index("</tr>", start)]
+    return page[start : page.index("</article>", start)]
 
 
 @time_machine.travel(NOW, tick=False)
@@ -44,7 +44,8 @@ def test_each_account_counts_its_failures_of_the_last_day(alices_browser: Client
 
     [account] = response.context["accounts"]
     assert account.failures_last_24h == 2
-    assert 'class="failures warning">2<' in response.content.decode()
+    row = account_row(response.content.decode(), account)
+    assert f'class="failures warning"><a href="/?account={account.pk}">2</a>' in row
 
 
 @time_machine.travel(NOW, tick=False)
@@ -68,7 +69,31 @@ def test_a_token_about_to_lapse_is_flagged_and_an_expired_one_asks_for_reconnect
 
     assert "(in 5\xa0hours): reconnect soon" in account_row(page, soon)
     assert "expired 2026-11-28 11:00: reconnect" in account_row(page, expired)
-    assert "warning" not in account_row(page, later).split('class="token"')[1].split("</td>")[0]
+    assert "warning" not in account_row(page, later).split('class="token"')[1].split("</dd>")[0]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_two_hour_token_with_a_refresh_token_is_healthy_until_the_account_needs_reconnecting(
+    alices_browser: Client, alice: User
+) -> None:
+    x = SocialAccount.objects.create(
+        owner=alice, platform="x", platform_account_id="1", display_name="@x",
+        refresh_token="r", token_expires_at=NOW + timedelta(hours=2),
+    )  # fmt: skip
+    tiktok = SocialAccount.objects.create(
+        owner=alice, platform="tiktok", platform_account_id="2", display_name="tok",
+        refresh_token="r", token_expires_at=NOW - timedelta(minutes=5),
+    )  # fmt: skip
+
+    page = alices_browser.get("/social-accounts/").content.decode()
+
+    for account in (x, tiktok):
+        token = account_row(page, account).split('class="token"')[1].split("</dd>")[0]
+        assert "renews itself" in token
+        assert "warning" not in token
+    tiktok.mark_needs_reconnect("TikTok revoked SoSocial's access.")
+    page = alices_browser.get("/social-accounts/").content.decode()
+    assert "expired 2026-11-28 11:55: reconnect" in account_row(page, tiktok)
 
 
 def test_an_account_that_needs_reconnecting_says_why(

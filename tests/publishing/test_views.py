@@ -171,7 +171,7 @@ def test_the_compose_page_starts_in_my_time_zone_and_knows_each_accounts_platfor
     response = alices_browser.get("/compose/")
 
     assert response.context["form"]["time_zone"].value() == "Asia/Tokyo"
-    assert response.context["platforms"] == {str(alices_account.pk): "x"}
+    assert response.context["platforms"] == {str(alices_account.pk): {"platform": "x", "name": "X: @alice"}}
     assert 'id="char-counts"' in response.content.decode()
 
 

@@ -410,3 +410,23 @@ def test_it_counts_a_flag_as_one_emoji_and_a_rare_tld_as_a_link() -> None:
     assert weighted_length("🇫🇷") == 2
     assert weighted_length("acme.technology") == 23
     assert weighted_length("notes.txt") == 9
+
+
+def test_a_flag_counts_as_one_emoji_as_x_and_sosocial_count_it() -> None:
+    from platforms.counting import count_text
+
+    for text in ("🇫🇷", "Vive la France 🇫🇷", "🇯🇵🇫🇷 two flags", "👨‍👩‍👧‍👦 and 👍🏽"):
+        assert weighted_length(text) == count_text("x", text).length
+
+
+def test_the_link_sosocials_x_client_returns_for_a_post_is_served(
+    sandbox: SandboxServer, api: str, alice: dict[str, Any]
+) -> None:
+    data = post(api, alice, {"text": "Open today"}).json()["data"]
+
+    page = requests.get(f"{sandbox.url}/x/www/i/web/status/{data['id']}", timeout=5)
+    missing = requests.get(f"{sandbox.url}/x/www/i/web/status/999999999", timeout=5)
+
+    assert page.status_code == 200
+    assert "Open today" in page.text
+    assert missing.status_code == 404

@@ -9,10 +9,8 @@ import hashlib
 import hmac
 import logging
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlparse
 
 import pytest
-import requests
 import responses
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -22,16 +20,10 @@ from django.test import Client
 from platforms.models import SocialAccount
 from publishing import pipeline, services
 from publishing.models import ScheduleEntry
+from tests.support.logins import connect
 from tests.support.media import image_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
-
-
-def connect(browser: Client, platform: str) -> None:
-    start = browser.get(f"/social-accounts/connect/{platform}/")
-    approved = requests.get(start["Location"], allow_redirects=False, timeout=5)
-    callback = urlparse(approved.headers["Location"])
-    assert browser.get(f"{callback.path}?{callback.query}").status_code == 302
 
 
 def proof(token: str) -> str:
