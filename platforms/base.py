@@ -126,6 +126,17 @@ def search_from(request: PublishRequest, since: datetime) -> datetime | None:
     return max(since, moment - CLOCK_SKEW)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """The post's media is on the platform and processed: only the final, publishing call is left.
+
+    `expires_at`: the prepared media must be published before this moment (the platform discards it
+    after); None when nothing was prepared (nothing to prepare, or a platform that publishes as soon
+    as the upload ends, like TikTok)."""
+
+    expires_at: datetime | None = None
+
+
 class ReconcileStatus(enum.StrEnum):
     PUBLISHED = "published"  # the post exists on the platform: `result` says as what
     NOT_PUBLISHED = "not_published"  # the platform certainly has no such post: safe to send again
@@ -183,6 +194,28 @@ class OutcomeUnknown(PlatformError):
     """The request may have reached the platform: never send again before reconciling."""
 
 
+class NotReady(PlatformError):
+    """The platform is still processing this post's media; nothing was published.
+
+    Its handles are checkpointed: call the same method again (with the saved progress) after
+    `check_in`. Raised by `prepare` while the media processes, and by `publish` when the media was
+    not ready at the date's time (the date goes back to preparing; no attempt is spent)."""
+
+    def __init__(self, message: str, *, check_in: timedelta, code: str = "") -> None:
+        super().__init__(message, code=code)
+        self.check_in = check_in
+
+
+class Processing(PlatformError):
+    """The publishing call was accepted and the platform is processing the post (TikTok, a Facebook
+    video): it goes live, or fails, on its own. Its handles are checkpointed; call `publish` again
+    after `check_in` and it reads the status (one call, no upload) instead of sending again."""
+
+    def __init__(self, message: str, *, check_in: timedelta, code: str = "") -> None:
+        super().__init__(message, code=code)
+        self.check_in = check_in
+
+
 class PlatformClient(Protocol):
     def validate(self, *, text: str, media: Sequence[MediaItem], options: Mapping[str, str]) -> list[str]:
         """Problems that would make the platform refuse this post, in words a user can act on.
@@ -191,8 +224,20 @@ class PlatformClient(Protocol):
         """
         ...
 
+    def prepare(self, request: PublishRequest, *, checkpoint: Checkpoint) -> Prepared:
+        """One step of getting the post's media ready ahead of its date; never publishes, never sleeps.
+
+        Uploads or creates what the final call needs (checkpointing its handles) or reads its
+        status once; raises NotReady(check_in) while the platform processes, or an error kind (a
+        PermanentError here fails the date before its time, with the platform's reason). Returns
+        Prepared() at once when there is nothing to prepare."""
+        ...
+
     def publish(self, request: PublishRequest, *, checkpoint: Checkpoint) -> PublishResult:
-        """Publish or raise one of the PlatformError kinds."""
+        """Publish or raise one of the PlatformError kinds; never sleeps waiting on the platform.
+
+        With prepared handles in `request.progress`, only the final call is made. Media not ready:
+        NotReady. Accepted but still processing after the call: Processing."""
         ...
 
     def reconcile(self, request: PublishRequest, *, since: datetime) -> Reconciliation:
