@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,21 +23,8 @@ from notifications.serializers import (
     WebhookSerializer,
     WebhookUpdateSerializer,
 )
-from publishing.api import ApiPagination
+from publishing.api import ApiPagination, requester_id, validated
 from publishing.api_errors import INVALID, NOT_FOUND
-
-
-def _user_id(request: Request) -> int:
-    user_id = request.user.pk
-    if user_id is None:  # IsAuthenticated runs first; this only narrows the type
-        raise exceptions.NotAuthenticated()
-    return int(user_id)
-
-
-def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class NotificationListView(generics.ListAPIView[Notification]):
@@ -48,9 +35,9 @@ class NotificationListView(generics.ListAPIView[Notification]):
     def get_queryset(self) -> QuerySet[Notification]:
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        filters = _valid(NotificationFilterSerializer, self.request.query_params)
+        filters = validated(NotificationFilterSerializer, self.request.query_params)
         found = selectors.notifications_for(
-            user_id=_user_id(self.request), unread_only=filters.get("unread") == "true"
+            user_id=requester_id(self.request), unread_only=filters.get("unread") == "true"
         )
         return found.filter(event=filters["event"]) if "event" in filters else found
 
@@ -72,8 +59,8 @@ class NotificationReadView(APIView):
         responses={200: MarkedSerializer, 400: INVALID},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(MarkReadSerializer, request.data)
-        marked = services.mark_read(user_id=_user_id(request), ids=None if data["all"] else data["ids"])
+        data = validated(MarkReadSerializer, request.data)
+        marked = services.mark_read(user_id=requester_id(request), ids=None if data["all"] else data["ids"])
         return Response({"marked": marked})
 
 
@@ -85,7 +72,7 @@ class WebhookListView(generics.ListAPIView[WebhookEndpoint]):
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         if getattr(self, "swagger_fake_view", False):
             return WebhookEndpoint.objects.none()
-        return selectors.webhooks_for(user_id=_user_id(self.request))
+        return selectors.webhooks_for(user_id=requester_id(self.request))
 
     @extend_schema(
         tags=["webhooks"],
@@ -102,14 +89,14 @@ class WebhookListView(generics.ListAPIView[WebhookEndpoint]):
         responses={201: WebhookCreatedSerializer, 400: INVALID},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(WebhookCreateSerializer, request.data)
-        endpoint = services.create_webhook(user_id=_user_id(request), **data)
+        data = validated(WebhookCreateSerializer, request.data)
+        endpoint = services.create_webhook(user_id=requester_id(request), **data)
         return Response(WebhookCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
 class WebhookDetailView(APIView):
     def _endpoint(self, request: Request, webhook_id: int) -> WebhookEndpoint:
-        return selectors.webhook_of(user_id=_user_id(request), webhook_id=webhook_id)
+        return selectors.webhook_of(user_id=requester_id(request), webhook_id=webhook_id)
 
     @extend_schema(tags=["webhooks"], responses={200: WebhookSerializer, 404: NOT_FOUND})
     def get(self, request: Request, webhook_id: int) -> Response:
@@ -123,7 +110,7 @@ class WebhookDetailView(APIView):
     )
     def patch(self, request: Request, webhook_id: int) -> Response:
         endpoint = self._endpoint(request, webhook_id)
-        data = _valid(WebhookUpdateSerializer, request.data)
+        data = validated(WebhookUpdateSerializer, request.data)
         endpoint = services.update_webhook(endpoint=endpoint, **data)
         return Response(WebhookSerializer(endpoint).data)
 

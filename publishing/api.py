@@ -63,7 +63,7 @@ class ApiPagination(PageNumberPagination):
     def paginate_queryset(
         self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None
     ) -> list[Any] | None:
-        _valid(PageSerializer, request.query_params)
+        validated(PageSerializer, request.query_params)
         try:
             return super().paginate_queryset(queryset, request, view)
         except exceptions.NotFound as exc:
@@ -77,14 +77,15 @@ class ApiPagination(PageNumberPagination):
         return parameters
 
 
-def _owner_id(request: Request) -> int:
+def requester_id(request: Request) -> int:
+    """The requesting user's id (shared by every API app)."""
     user_id = request.user.pk
     if user_id is None:  # IsAuthenticated runs first; this only narrows the type
         raise exceptions.NotAuthenticated()
     return int(user_id)
 
 
-def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -99,7 +100,7 @@ def _owned(view: APIView, model: type[M], read: Callable[[int], QuerySet[M]]) ->
     """The requesting user's rows, or none while drf-spectacular builds the schema."""
     if _schema_only(view):
         return model._default_manager.none()
-    return read(_owner_id(view.request))
+    return read(requester_id(view.request))
 
 
 # -- index ------------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ class TokenView(APIView):
         responses={200: TokenSerializer, 400: INVALID, 413: TOO_LARGE, 429: LOCKED_OUT},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(CredentialsSerializer, request.data)
+        data = validated(CredentialsSerializer, request.data)
         # The Django request, not DRF's: django-axes marks it, and its middleware answers a lockout.
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
@@ -223,8 +224,8 @@ class PostListView(generics.ListAPIView[Post]):
         },
     )
     def post(self, request: Request) -> Response:
-        owner_id = _owner_id(request)
-        data = _valid(PostCreateSerializer, request.data)
+        owner_id = requester_id(request)
+        data = validated(PostCreateSerializer, request.data)
         posts = services.compose_for_accounts(
             owner_id=owner_id,
             account_ids=data["accounts"] if "accounts" in data else [data["account"]],
@@ -244,7 +245,7 @@ class PostListView(generics.ListAPIView[Post]):
 class PostDetailView(APIView):
     @extend_schema(tags=["posts"], responses={200: PostSerializer, 404: NOT_FOUND})
     def get(self, request: Request, post_id: int) -> Response:
-        post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
+        post = selectors.post_of(owner_id=requester_id(request), post_id=post_id)
         return Response(PostSerializer(post).data)
 
     @extend_schema(
@@ -254,8 +255,8 @@ class PostDetailView(APIView):
         responses={200: PostSerializer, 400: INVALID, 404: NOT_FOUND},
     )
     def patch(self, request: Request, post_id: int) -> Response:
-        post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
-        data = _valid(PostUpdateSerializer, request.data)
+        post = selectors.post_of(owner_id=requester_id(request), post_id=post_id)
+        data = validated(PostUpdateSerializer, request.data)
         post = services.update_post(post=post, text=data.get("text"), options=data.get("options"))
         return Response(PostSerializer(post).data)
 
@@ -265,7 +266,7 @@ class PostDetailView(APIView):
         responses={204: None, 400: INVALID, 404: NOT_FOUND},
     )
     def delete(self, request: Request, post_id: int) -> Response:
-        post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
+        post = selectors.post_of(owner_id=requester_id(request), post_id=post_id)
         services.delete_post(post=post)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -278,7 +279,7 @@ class PostDuplicateView(APIView):
         responses={201: PostSerializer, 404: NOT_FOUND},
     )
     def post(self, request: Request, post_id: int) -> Response:
-        owner_id = _owner_id(request)
+        owner_id = requester_id(request)
         copy = services.duplicate_post(post=selectors.post_of(owner_id=owner_id, post_id=post_id))
         created = selectors.post_of(owner_id=owner_id, post_id=copy.pk)
         return Response(PostSerializer(created).data, status=status.HTTP_201_CREATED)
@@ -292,8 +293,8 @@ class PostEntriesView(APIView):
         responses={201: EntrySerializer(many=True), 400: INVALID, 404: NOT_FOUND},
     )
     def post(self, request: Request, post_id: int) -> Response:
-        post = selectors.post_of(owner_id=_owner_id(request), post_id=post_id)
-        data = _valid(ScheduleSerializer, request.data)
+        post = selectors.post_of(owner_id=requester_id(request), post_id=post_id)
+        data = validated(ScheduleSerializer, request.data)
         entries = services.schedule_post(post=post, when=data["when"])
         return Response(EntrySerializer(entries, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -316,7 +317,7 @@ class EntryListView(generics.ListAPIView[ScheduleEntry]):
 
 
 def _entry(request: Request, entry_id: int) -> ScheduleEntry:
-    return selectors.entry_of(owner_id=_owner_id(request), entry_id=entry_id)
+    return selectors.entry_of(owner_id=requester_id(request), entry_id=entry_id)
 
 
 def _entry_response(entry: ScheduleEntry) -> Response:
@@ -366,7 +367,7 @@ class EntryRescheduleView(APIView):
     @_entry_action_schema("Move a pending, retrying, failed or paused date", RescheduleSerializer)
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
-        data = _valid(RescheduleSerializer, request.data)
+        data = validated(RescheduleSerializer, request.data)
         return _acted(
             entry, services.reschedule_entry(entry=entry, when=data["when"]), "reschedule", "rescheduled"
         )
@@ -387,7 +388,7 @@ class EntryResolveView(APIView):
     )
     def post(self, request: Request, entry_id: int) -> Response:
         entry = _entry(request, entry_id)
-        data = _valid(ResolveSerializer, request.data)
+        data = validated(ResolveSerializer, request.data)
         if data["action"] == "published":
             done = services.confirm_published(
                 entry=entry, platform_url=data["platform_url"], platform_post_id=data["platform_post_id"]
@@ -407,7 +408,7 @@ class EntrySendPausedView(APIView):
         responses={200: SentSerializer},
     )
     def post(self, request: Request) -> Response:
-        return Response({"sent": services.send_paused_now(owner_id=_owner_id(request))})
+        return Response({"sent": services.send_paused_now(owner_id=requester_id(request))})
 
 
 @extend_schema(tags=["entries"], responses={200: AttemptSerializer(many=True), 400: INVALID, 404: NOT_FOUND})
@@ -427,7 +428,7 @@ class EntryAttemptsView(generics.ListAPIView[PublishAttempt]):
 class ProfileView(APIView):
     @extend_schema(tags=["profile"], responses={200: ProfileSerializer})
     def get(self, request: Request) -> Response:
-        profile = services.profile_for(_owner_id(request))
+        profile = services.profile_for(requester_id(request))
         return Response(ProfileSerializer(profile).data)
 
     @extend_schema(
@@ -437,8 +438,8 @@ class ProfileView(APIView):
         responses={200: ProfileSerializer, 400: INVALID},
     )
     def put(self, request: Request) -> Response:
-        data = _valid(ProfileSerializer, request.data)
-        owner_id = _owner_id(request)
+        data = validated(ProfileSerializer, request.data)
+        owner_id = requester_id(request)
         with transaction.atomic():
             profile = services.set_time_zone(user_id=owner_id, time_zone=data["time_zone"])
             if "lateness_tolerance_minutes" in data:
