@@ -13,7 +13,7 @@ from publishing.models import Post
 from tests.support.broker import Broker
 
 # One Chromium for the whole session, shared by tests/browser and the integration browser test.
-from tests.support.browser import chromium, contexts  # noqa: F401
+from tests.support.browser import chromium, contexts, open_page  # noqa: F401
 from tests.support.fakes import FakeClient
 
 pytest_plugins = ["tests.support.sandbox_plugin"]

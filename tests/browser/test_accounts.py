@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog
+from playwright.sync_api import Dialog
 from pytest_django.live_server_helper import LiveServer
 
 from platforms.models import SocialAccount
-from tests.support.browser import needs_chromium, open_context
+from tests.support.browser import OpenPage, needs_chromium
 from tests.support.showcase import Showcase
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
 
 
 def test_facebooks_hash_is_gone_from_the_address_after_its_redirect(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
-    context = open_context(chromium, live_server.url, user=showcase.user)
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user)
 
     page.goto("/social-accounts/?connected=1#_=_")
 
@@ -28,11 +26,9 @@ def test_facebooks_hash_is_gone_from_the_address_after_its_redirect(
 
 
 def test_disconnecting_asks_first_and_keeps_the_account_when_dismissed(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
-    context = open_context(chromium, live_server.url, user=showcase.user)
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user)
     page.goto("/social-accounts/")
     questions: list[str] = []
 

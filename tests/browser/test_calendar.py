@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
 from publishing.models import ScheduleEntry
-from tests.support.browser import needs_chromium, open_context
+from tests.support.browser import OpenPage, needs_chromium
 from tests.support.showcase import Showcase
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
@@ -21,14 +21,12 @@ def _pending_photo(showcase: Showcase) -> ScheduleEntry:
 
 
 def test_dragging_a_date_to_another_hour_of_the_week_moves_it(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
     entry = _pending_photo(showcase)
     local = timezone.localtime(entry.scheduled_at)
     target_hour = local.hour + 2 if local.hour < 22 else local.hour - 2
-    context = open_context(chromium, live_server.url, user=showcase.user)
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user)
     page.goto(f"/calendar/?view=week&start={local.date().isoformat()}")
 
     page.locator(f"#cal-entry-{entry.pk}").drag_to(
@@ -42,14 +40,12 @@ def test_dragging_a_date_to_another_hour_of_the_week_moves_it(
 
 
 def test_dragging_a_date_to_another_day_of_the_month_keeps_its_time(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
     entry = _pending_photo(showcase)
     local = timezone.localtime(entry.scheduled_at)
     target = local + timedelta(days=1)
-    context = open_context(chromium, live_server.url, user=showcase.user)
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user)
     page.goto(f"/calendar/?start={target.date().isoformat()}")
 
     page.locator(f"#cal-entry-{entry.pk}").drag_to(
@@ -62,14 +58,12 @@ def test_dragging_a_date_to_another_day_of_the_month_keeps_its_time(
 
 
 def test_a_date_moves_with_the_keyboard_alone(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
     entry = _pending_photo(showcase)
     local = timezone.localtime(entry.scheduled_at)
     target = local + timedelta(days=3)
-    context = open_context(chromium, live_server.url, user=showcase.user, width="phone")
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user, width="phone")
     page.goto(f"/calendar/?start={local.date().isoformat()}")
     summary = page.locator(".reschedule-list summary")
     summary.focus()

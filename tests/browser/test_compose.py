@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from publishing.models import Post
 from tests.support.browser import (
+    OpenPage,
     axe_violations,
     horizontal_overflow,
     needs_chromium,
-    open_context,
     save_screenshot,
 )
 from tests.support.showcase import Showcase
@@ -35,18 +35,16 @@ def picture(colour: tuple[int, int, int], name: str) -> Image.Image:
     return Image.new("RGB", (600, 600), colour)
 
 
-def compose_page(chromium: Browser, contexts: list[BrowserContext], url: str, showcase: Showcase) -> Page:
-    context = open_context(chromium, url, user=showcase.user)
-    contexts.append(context)
-    page = context.new_page()
+def compose_page(open_page: OpenPage, showcase: Showcase) -> Page:
+    page = open_page(user=showcase.user)
     page.goto("/compose/")
     return page
 
 
 def test_the_counters_agree_with_the_server_on_every_tricky_text(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
-    page = compose_page(chromium, contexts, live_server.url, showcase)
+    page = compose_page(open_page, showcase)
     for account in (showcase.x, showcase.page, showcase.instagram, showcase.tiktok):
         page.check(f"input[name=accounts][value='{account.pk}']")
 
@@ -58,9 +56,9 @@ def test_the_counters_agree_with_the_server_on_every_tricky_text(
 
 
 def test_the_preview_shows_where_x_cuts_a_long_text(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
-    page = compose_page(chromium, contexts, live_server.url, showcase)
+    page = compose_page(open_page, showcase)
     page.check(f"input[name=accounts][value='{showcase.x.pk}']")
     page.check(f"input[name=accounts][value='{showcase.page.pk}']")
 
@@ -74,8 +72,7 @@ def test_the_preview_shows_where_x_cuts_a_long_text(
 
 
 def test_attachments_show_as_thumbnails_that_reorder_and_remove(
-    chromium: Browser,
-    contexts: list[BrowserContext],
+    open_page: OpenPage,
     live_server: LiveServer,
     showcase: Showcase,
     tmp_path: Path,
@@ -85,7 +82,7 @@ def test_attachments_show_as_thumbnails_that_reorder_and_remove(
         name = f"photo{number}.png"
         picture(colour, name).save(tmp_path / name)
         names.append(name)
-    page = compose_page(chromium, contexts, live_server.url, showcase)
+    page = compose_page(open_page, showcase)
     page.check(f"input[name=accounts][value='{showcase.instagram.pk}']")
 
     page.set_input_files("#id_attachments", [str(tmp_path / name) for name in names])
@@ -104,9 +101,9 @@ def test_attachments_show_as_thumbnails_that_reorder_and_remove(
 
 
 def test_the_time_zone_list_is_short_searchable_and_names_the_zone_of_the_dates(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
-    page = compose_page(chromium, contexts, live_server.url, showcase)
+    page = compose_page(open_page, showcase)
     options = page.locator("#id_time_zone option")
     assert options.count() < 100
     assert page.locator("#id_time_zone option[value=Factory]").count() == 0
@@ -120,14 +117,13 @@ def test_the_time_zone_list_is_short_searchable_and_names_the_zone_of_the_dates(
 
 
 def test_a_refused_form_keeps_its_attachments_and_sends_them_once_fixed(
-    chromium: Browser,
-    contexts: list[BrowserContext],
+    open_page: OpenPage,
     live_server: LiveServer,
     showcase: Showcase,
     tmp_path: Path,
 ) -> None:
     picture((200, 120, 40), "bun.png").save(tmp_path / "bun.png")
-    page = compose_page(chromium, contexts, live_server.url, showcase)
+    page = compose_page(open_page, showcase)
     page.check(f"input[name=accounts][value='{showcase.x.pk}']")
     page.fill("#id_text", "Buns are back")
     page.set_input_files("#id_attachments", str(tmp_path / "bun.png"))
@@ -148,8 +144,7 @@ def test_a_refused_form_keeps_its_attachments_and_sends_them_once_fixed(
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_a_filled_in_post_previews_on_each_platform_and_stays_accessible(
-    chromium: Browser,
-    contexts: list[BrowserContext],
+    open_page: OpenPage,
     live_server: LiveServer,
     showcase: Showcase,
     tmp_path: Path,
@@ -157,9 +152,7 @@ def test_a_filled_in_post_previews_on_each_platform_and_stays_accessible(
 ) -> None:
     for name, colour in (("bun.png", (196, 98, 45)), ("rye.png", (92, 64, 51))):
         picture(colour, name).save(tmp_path / name)
-    context = open_context(chromium, live_server.url, user=showcase.user, width=width)
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user, width=width)
     page.goto("/compose/")
     page.check(f"input[name=accounts][value='{showcase.x.pk}']")
     page.check(f"input[name=accounts][value='{showcase.instagram.pk}']")
@@ -179,9 +172,9 @@ def test_a_filled_in_post_previews_on_each_platform_and_stays_accessible(
 
 
 def test_a_draft_is_composed_with_its_preview_then_scheduled_from_its_page(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
-    page = compose_page(chromium, contexts, live_server.url, showcase)
+    page = compose_page(open_page, showcase)
     page.check(f"input[name=accounts][value='{showcase.page.pk}']")
     page.fill("#id_text", "Sourdough class next month")
     expect(page.locator(".preview[data-platform=facebook] .preview-text")).to_have_text(

@@ -10,14 +10,14 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
+from playwright.sync_api import ConsoleMessage
 from pytest_django.live_server_helper import LiveServer
 
 from tests.support.browser import (
+    OpenPage,
     axe_violations,
     horizontal_overflow,
     needs_chromium,
-    open_context,
     save_screenshot,
 )
 from tests.support.showcase import Showcase
@@ -43,8 +43,7 @@ LOOKS = [("desktop", "light"), ("phone", "light"), ("phone", "dark")]
 @pytest.mark.parametrize(("width", "scheme"), LOOKS, ids=["-".join(look) for look in LOOKS])
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_fits_a_phone_and_passes_axe(
-    chromium: Browser,
-    contexts: list[BrowserContext],
+    open_page: OpenPage,
     live_server: LiveServer,
     showcase: Showcase,
     name: str,
@@ -52,11 +51,7 @@ def test_every_page_fits_a_phone_and_passes_axe(
     scheme: str,
 ) -> None:
     signed_in, path = PAGES[name]
-    context = open_context(
-        chromium, live_server.url, user=showcase.user if signed_in else None, width=width, color_scheme=scheme
-    )
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user if signed_in else None, width=width, color_scheme=scheme)
     problems: list[str] = []
     page.on("console", lambda message: _keep_errors(message, problems))
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -79,12 +74,10 @@ def _keep_errors(message: ConsoleMessage, problems: list[str]) -> None:
 
 
 def test_an_empty_posts_page_says_what_to_do_next(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, bob: User
+    open_page: OpenPage, live_server: LiveServer, bob: User
 ) -> None:
     for width in ("desktop", "phone"):
-        context = open_context(chromium, live_server.url, user=bob, width=width)
-        contexts.append(context)
-        page = context.new_page()
+        page = open_page(user=bob, width=width)
         page.goto("/")
 
         assert page.get_by_role("heading", name="No posts yet").is_visible()
@@ -95,11 +88,9 @@ def test_an_empty_posts_page_says_what_to_do_next(
 
 
 def test_the_menu_folds_away_on_a_phone_and_opens_from_the_keyboard(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
-    context = open_context(chromium, live_server.url, user=showcase.user, width="phone")
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user, width="phone")
     page.goto("/")
     calendar_link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Calendar")
     assert not calendar_link.is_visible()

@@ -11,12 +11,12 @@ import requests
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Dialog, expect
+from playwright.sync_api import Dialog, expect
 from pytest_django.live_server_helper import LiveServer
 
 from platforms.models import SocialAccount
 from publishing.models import Post, ScheduleEntry
-from tests.support.browser import needs_chromium, open_context, save_screenshot
+from tests.support.browser import OpenPage, needs_chromium, save_screenshot
 from tests.support.showcase import Showcase
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
@@ -36,7 +36,7 @@ def connected_through_the_sandbox(user: User) -> SocialAccount:
 
 @pytest.mark.usefixtures("pointed_at_sandbox")
 def test_a_failed_date_is_fixed_by_reconnecting_then_one_retry(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, alice: User
+    open_page: OpenPage, live_server: LiveServer, alice: User
 ) -> None:
     account = connected_through_the_sandbox(alice)
     account.mark_needs_reconnect(REVOKED)
@@ -46,9 +46,7 @@ def test_a_failed_date_is_fixed_by_reconnecting_then_one_retry(
         post=post, scheduled_at=when, next_attempt_at=when, status="failed",
         last_error_code="x_401", last_error_message=REVOKED,
     )  # fmt: skip
-    context = open_context(chromium, live_server.url, user=alice)
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=alice)
     page.goto("/")
     expect(page.locator(f"#entry-{failed.pk} .reason")).to_have_text(REVOKED)
 
@@ -66,11 +64,9 @@ def test_a_failed_date_is_fixed_by_reconnecting_then_one_retry(
 
 
 def test_deleting_a_published_post_says_it_stays_live_and_deletes_once_confirmed(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase
 ) -> None:
-    context = open_context(chromium, live_server.url, user=showcase.user)
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user)
     page.goto("/")
     questions: list[str] = []
 
@@ -91,11 +87,9 @@ def test_deleting_a_published_post_says_it_stays_live_and_deletes_once_confirmed
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 def test_needs_attention_comes_first_with_each_fix_beside_it(
-    chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer, showcase: Showcase, width: str
+    open_page: OpenPage, live_server: LiveServer, showcase: Showcase, width: str
 ) -> None:
-    context = open_context(chromium, live_server.url, user=showcase.user, width=width)
-    contexts.append(context)
-    page = context.new_page()
+    page = open_page(user=showcase.user, width=width)
     page.goto("/")
 
     attention = page.locator("#attention")

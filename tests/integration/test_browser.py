@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
 from platforms.models import SocialAccount
 from publishing.models import Post, ScheduleEntry
 from tests.integration.conftest import Process, wait_for
-from tests.support.browser import needs_chromium
+from tests.support.browser import OpenPage, needs_chromium, sign_in
 from tests.support.sink import Fault, SinkServer
 
 # Dates are a few seconds ahead, with retries and sweeps shortened: 30 s is ample.
@@ -31,22 +31,13 @@ pytestmark = [
 StartProcess = Callable[[str], Process]
 
 
-@pytest.fixture
-def browser_page(chromium: Browser, contexts: list[BrowserContext]) -> Page:
-    context = chromium.new_context()
-    contexts.append(context)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return page
-
-
 def at(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @pytest.mark.usefixtures("fast_sweep")
 def test_a_composed_post_publishes_live_and_a_refused_date_is_retried_from_the_page(
-    browser_page: Page,
+    open_page: OpenPage,
     live_server: LiveServer,
     alice: User,
     alices_x: SocialAccount,
@@ -55,13 +46,9 @@ def test_a_composed_post_publishes_live_and_a_refused_date_is_retried_from_the_p
 ) -> None:
     processes("worker")
     processes("beat")
-    page = browser_page
+    page = open_page()
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-password-1")
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, username="alice", password="alice-password-1")
 
     page.goto(f"{live_server.url}/compose/")
     page.check(f"input[name=accounts][value='{alices_x.pk}']")

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
 from platforms.models import SocialAccount
 from publishing import services
 from publishing.models import Post
 from tests.integration.conftest import Process
-from tests.support.browser import needs_chromium
+from tests.support.browser import OpenPage, needs_chromium, sign_in
 from tests.support.sink import Fault, SinkServer
 
 SETTLE_MS = 30_000
@@ -28,19 +28,8 @@ pytestmark = [
 StartProcess = Callable[[str], Process]
 
 
-@pytest.fixture
-def browser_page(chromium: Browser, contexts: list[BrowserContext]) -> Page:
-    # The session's one Chromium (tests/support/browser.py): a second sync Playwright in the same
-    # thread would find the first one's event loop running.
-    context = chromium.new_context()
-    contexts.append(context)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return page
-
-
 def test_a_failure_appears_in_the_notification_list_without_a_reload(
-    browser_page: Page,
+    open_page: OpenPage,
     live_server: LiveServer,
     alice: User,
     alices_x: SocialAccount,
@@ -48,12 +37,8 @@ def test_a_failure_appears_in_the_notification_list_without_a_reload(
     processes: StartProcess,
 ) -> None:
     processes("worker")
-    page = browser_page
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "alice-password-1")
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{live_server.url}/")
+    page = open_page()
+    sign_in(page, username="alice", password="alice-password-1")
     page.goto(f"{live_server.url}/notifications/")
     expect(page.locator("#notifications")).to_contain_text("Nothing to report.")
     page.evaluate("window.stillTheSamePage = true")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -82,6 +83,32 @@ def contexts(chromium: Browser) -> Iterator[list[BrowserContext]]:
     # ORM calls made while Playwright runs get a connection of their own (Playwright switches
     # greenlets, so Django sees another context): close it, or the test database can't be dropped.
     connections.close_all()
+
+
+class OpenPage(Protocol):
+    def __call__(self, *, user: User | None = None, width: str = "desktop", **options: Any) -> Page: ...
+
+
+@pytest.fixture
+def open_page(chromium: Browser, contexts: list[BrowserContext], live_server: LiveServer) -> OpenPage:
+    """A page in a fresh context on the live server (see `open_context`), closed after the test."""
+
+    def open_(*, user: User | None = None, width: str = "desktop", **options: Any) -> Page:
+        context = open_context(chromium, live_server.url, user=user, width=width, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    return open_
+
+
+def sign_in(page: Page, *, username: str, password: str) -> None:
+    """Sign in through the login form, as a person does, and land on the Posts page."""
+    page.goto("/accounts/login/")
+    origin = page.url.removesuffix("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{origin}/")
 
 
 def horizontal_overflow(page: Page) -> int:
