@@ -160,7 +160,7 @@ def video_status(state: str, **extra: Any) -> dict[str, Any]:
 def test_it_uploads_a_video_to_the_graph_host_and_waits_until_facebook_has_processed_it(
     mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
-    client = FacebookClient(sleep=fake_time.sleep)
+    client = FacebookClient()
     mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
     mocked.add(responses.POST, VIDEO_NODE, json=video_status("processing"))
     mocked.add(responses.POST, VIDEO_NODE, json=video_status("ready"))
@@ -182,7 +182,7 @@ def test_it_uploads_a_video_to_the_graph_host_and_waits_until_facebook_has_proce
 def test_a_video_that_fails_processing_fails_with_facebooks_reason(
     mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
-    client = FacebookClient(sleep=fake_time.sleep)
+    client = FacebookClient()
     mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
     failed = video_status(
         "error", processing_phase={"status": "error", "errors": [{"code": 1363008, "message": "Bad codec"}]}
@@ -199,7 +199,7 @@ def test_a_video_that_fails_processing_fails_with_facebooks_reason(
 def test_a_video_still_processing_at_the_end_of_the_budget_is_left_to_reconciliation(
     mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
-    client = FacebookClient(sleep=fake_time.sleep)
+    client = FacebookClient()
     mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
     mocked.add(responses.POST, VIDEO_NODE, json=video_status("processing"))
 

@@ -52,7 +52,7 @@ SENT_TO_PUBLISH = {CONTAINER_KEY: "c-1", PUBLISH_SENT_KEY: "c-1", SENT_AT: SCHED
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> InstagramClient:
-    return InstagramClient(sleep=fake_time.sleep, poll_interval=5.0, poll_timeout=15.0)
+    return InstagramClient()
 
 
 def as_platform_client(client: InstagramClient) -> PlatformClient:

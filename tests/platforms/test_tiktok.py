@@ -61,7 +61,7 @@ def tiktok_settings(settings: Any) -> None:
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> TikTokClient:
-    return TikTokClient(sleep=fake_time.sleep, clock=fake_time.clock)
+    return TikTokClient(sleep=fake_time.sleep)
 
 
 def ok(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def x_settings(settings: Any) -> None:
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> XClient:
-    return XClient(sleep=fake_time.sleep, clock=fake_time.clock)
+    return XClient()
 
 
 def make_request(
@@ -737,7 +737,7 @@ def test_a_public_client_sends_its_id_in_the_form(
             )
         ],
     )
-    XClient(sleep=fake_time.sleep, clock=fake_time.clock).refresh_token(make_request().account)
+    XClient().refresh_token(make_request().account)
     assert "Authorization" not in mocked.calls[0].request.headers
 
 
