@@ -23,6 +23,7 @@ import requests
 from platforms import base, http
 from platforms.media import media_name
 from platforms.oauth import OAuth2Client
+from platforms.progress import now, parse_moment
 
 MB = 1024 * 1024
 
@@ -59,6 +60,10 @@ DEFAULT_WEB_URL = "https://www.tiktok.com"
 # TikTok processes a post for tens of seconds after its upload (or pull); its status is read again
 # after this long (status fetch allows 30 calls a minute per token).
 STATUS_CHECK_IN = timedelta(seconds=10)
+# After PUBLISH_COMPLETE the public post id can take from seconds to hours (moderation): it is read
+# again for this long, then the publish_id and the profile link are recorded instead.
+POST_ID_GRACE = timedelta(seconds=10)
+POST_ID_CHECK_IN = timedelta(seconds=5)
 CHUNK_RETRIES = 2  # TikTok's answer to a chunk's 5xx is to send that chunk again
 RATE_LIMIT_WAIT = timedelta(seconds=60)  # TikTok's limits are per one-minute sliding window
 
@@ -67,6 +72,7 @@ PUBLISH_ID = "publish_id"
 UPLOAD_STATE = "tiktok_upload"  # "started" → "final_chunk_sent" → "complete"
 VIDEO_SIZE = "tiktok_video_size"
 USERNAME = "tiktok_username"
+COMPLETED_AT = "tiktok_completed_at"  # when a status read first said PUBLISH_COMPLETE
 
 
 def utf16_length(text: str) -> int:
@@ -445,7 +451,7 @@ class TikTokClient(OAuth2Client):
         # The upload is complete (or the photos' pull accepted): TikTok publishes on its own. One
         # status read; still processing is `Processing`, and publish reads it again later.
         status = self._status_once(publish_id, token)
-        return self._outcome(publish_id, status, checkpoint, username=username, photos=photos)
+        return self._outcome(publish_id, status, {}, checkpoint, username=username, photos=photos)
 
     def _post_info(self, request: base.PublishRequest, creator: Mapping[str, Any]) -> dict[str, Any]:
         def disabled(option: str, creator_flag: str) -> bool:
@@ -702,6 +708,7 @@ class TikTokClient(OAuth2Client):
         return self._outcome(
             publish_id,
             status,
+            request.progress,
             checkpoint,
             username=request.progress.get(USERNAME, ""),
             photos=_is_photo_post(request.media),
@@ -729,6 +736,7 @@ class TikTokClient(OAuth2Client):
         self,
         publish_id: str,
         status: Mapping[str, Any],
+        progress: Mapping[str, str],
         checkpoint: base.Checkpoint,
         *,
         username: str,
@@ -748,12 +756,24 @@ class TikTokClient(OAuth2Client):
                 code="tiktok_sent_to_inbox",
             )
         if state == "PUBLISH_COMPLETE":
-            # Public posts get their id after moderation (seconds to hours): until then the
-            # publish_id and the profile link are what is recorded.
             post_ids = status.get("publicaly_available_post_id") or []  # (sic)
-            return self._result(
-                publish_id, str(post_ids[0]) if post_ids else "", username=username, photos=photos
-            )
+            if post_ids:
+                return self._result(publish_id, str(post_ids[0]), username=username, photos=photos)
+            # Public posts get their id after moderation, usually within seconds, sometimes hours:
+            # it is read again for a short while, then the publish_id and the profile link are
+            # what is recorded.
+            completed = parse_moment(progress.get(COMPLETED_AT, ""))
+            if completed is None:
+                completed = now()
+                checkpoint({COMPLETED_AT: completed.isoformat()})
+            if now() - completed < POST_ID_GRACE:
+                raise base.Processing(
+                    "TikTok has published the post and is giving it its public link; SoSocial reads "
+                    f"it in {int(POST_ID_CHECK_IN.total_seconds())} s.",
+                    check_in=POST_ID_CHECK_IN,
+                    code="tiktok_post_id_pending",
+                )
+            return self._result(publish_id, "", username=username, photos=photos)
         raise _processing("it goes out, or fails, on its own")
 
     def _result(self, publish_id: str, post_id: str, *, username: str, photos: bool) -> base.PublishResult:

@@ -335,7 +335,7 @@ def test_a_privacy_level_the_creator_does_not_offer_is_refused_before_init(
     assert checkpoints.saved == []
 
 
-def test_without_a_public_post_id_yet_it_returns_the_publish_id_and_the_profile(
+def test_without_a_public_post_id_it_reads_again_briefly_then_records_the_publish_id(
     client: TikTokClient,
     mocked: responses.RequestsMock,
     checkpoints: Checkpoints,
@@ -346,12 +346,20 @@ def test_without_a_public_post_id_yet_it_returns_the_publish_id_and_the_profile(
     mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-2", "upload_url": UPLOAD_URL}))
     mocked.put(UPLOAD_URL, status=201)
     mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[]))
+    request = make_request((video_file(tmp_path, 100),))
 
-    result = client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    with pytest.raises(Processing) as waiting:
+        client.publish(request, checkpoint=checkpoints)
+    # Published; the public id comes after moderation (seconds to hours). Read again for a short
+    # while, then the publish_id and the profile are what is recorded.
+    eleven_seconds_ago = (datetime.now(UTC) - timedelta(seconds=11)).isoformat()
+    later = replace(request, progress={**checkpoints.merged(), "tiktok_completed_at": eleven_seconds_ago})
+    result = client.publish(later, checkpoint=checkpoints)
 
-    # Published: the public id comes after moderation (seconds to hours), nothing waits for it.
+    assert waiting.value.check_in == timedelta(seconds=5)
     assert result.platform_post_id == "p-2"
     assert result.url == f"{WEB}/@sosocial_tester"
+    assert calls_to(mocked, VIDEO_INIT) == 1
     assert fake_time.sleeps == []
 
 
