@@ -7,15 +7,15 @@ error classification are shared with Instagram in `platforms.meta`.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from platforms import base
 from platforms.media import file_size, is_public_url, is_video
-from platforms.meta import JSON, GraphClient
+from platforms.meta import INVALID_PARAMETER_CODE, JSON, GraphClient
+from platforms.progress import Progress, now, still_valid
 
 # -- limits ------------------------------------------------------------------------------------------
 MAX_TEXT_LENGTH = 63_206  # Postiz's number; Meta's official one is UNVERIFIED
@@ -33,12 +33,24 @@ LISTING_FIELDS = "id,message,created_time,permalink_url"
 VIDEO_STATUS_FIELDS = "status,permalink_url"
 VIDEO_KEY = "facebook_video_id"  # what publish checkpoints once Facebook names the video
 
+# What a multi-photo post prepares: its unpublished photos, in order (a prefix while uploading),
+# when the first was uploaded, and whether a feed post refused them once already.
+PHOTOS_KEY = "facebook_photo_ids"
+PHOTOS_AT_KEY = "facebook_photos_at"
+PHOTOS_REFUSED_KEY = "facebook_photos_refused"
+
 # -- pacing ------------------------------------------------------------------------------------------
+# Meta documents no lifetime for unpublished photos; SoSocial counts them as good for as long as an
+# Instagram container (24 hours), less an hour.
+PHOTO_LIFETIME = timedelta(hours=24)
+EXPIRY_MARGIN = timedelta(hours=1)
 # Facebook answers a video upload at once and processes it afterwards; the post shows only when
-# processing ends. A publish waits this long (inside the Celery soft time limit), then leaves the
-# rest to reconciliation by the saved video id.
-VIDEO_POLL_INTERVAL = 3.0
-VIDEO_POLL_BUDGET = 45.0
+# processing ends. Its status is read again after this long.
+VIDEO_CHECK_IN = timedelta(seconds=10)
+
+
+def _ids(raw: str) -> list[str]:
+    return [piece for piece in raw.split(",") if piece]
 
 
 def _video_errors(body: JSON) -> str:
@@ -109,31 +121,30 @@ class FacebookClient(GraphClient):
             )
         return problems
 
-    # -- publishing ----------------------------------------------------------------------------------
-    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
-        # Every Facebook post is made by one final call, which answers with its id. Before that
-        # call the client saves when this date first sent it (`base.mark_sent`), so reconciliation
-        # looks for this date's own post and no earlier one of the same text.
-        page_id = request.account.account_id
-        videos = [item for item in request.media if is_video(item)]
-        if videos:
-            return self._publish_video(request, videos[0], checkpoint)
-        if not request.media:
-            data = {"message": request.text, "fields": POST_FIELDS}
-            if request.options.get("link"):
-                data["link"] = request.options["link"]
-            return self._create_post(request, f"{page_id}/feed", data, checkpoint)
-        if len(request.media) == 1:
-            data = {"url": request.media[0].url, "fields": POST_FIELDS}
-            if request.text:
-                data["caption"] = request.text
-            return self._create_post(request, f"{page_id}/photos", data, checkpoint)
-        return self._publish_album(request, checkpoint)
+    # -- preparing -----------------------------------------------------------------------------------
+    def prepare(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.Prepared:
+        # Only a post of several photos has something to prepare: its photos, uploaded unpublished
+        # (Meta's multi-photo flow), attached by the one `/feed` call at the time. Text, link and
+        # single-photo posts are one call; a video is published by its own upload (`/videos` has
+        # no documented way to upload unpublished and publish later), so it is uploaded at the
+        # time and followed by `Processing`.
+        if not self._is_album(request):
+            return base.Prepared()
+        return self._prepare_photos(request, Progress(request, checkpoint))
 
-    def _publish_album(self, request: base.PublishRequest, checkpoint: base.Checkpoint) -> base.PublishResult:
+    @staticmethod
+    def _is_album(request: base.PublishRequest) -> bool:
+        return len(request.media) > 1 and not any(is_video(item) for item in request.media)
+
+    def _prepare_photos(self, request: base.PublishRequest, progress: Progress) -> base.Prepared:
+        """Upload the photos not uploaded yet, each unpublished, each id checkpointed as it comes."""
+        photo_ids = _ids(progress.get(PHOTOS_KEY))
+        expires_at = self._photos_expire_at(progress)
+        if photo_ids and not still_valid(expires_at):
+            progress.save({PHOTOS_KEY: "", PHOTOS_AT_KEY: ""})
+            photo_ids = []
         page_id, token = request.account.account_id, request.account.access_token
-        photo_ids = []
-        for item in request.media:
+        for item in request.media[len(photo_ids) :]:
             # Unpublished photos are invisible until the feed post attaches them, so each upload
             # is safe to repeat (an orphan is never shown).
             answer = self.post(
@@ -143,17 +154,69 @@ class FacebookClient(GraphClient):
                 publishes=False,
             )
             photo_ids.append(self.require_id(answer, what="photo", publishes=False))
+            values = {PHOTOS_KEY: ",".join(photo_ids)}
+            if not progress.get(PHOTOS_AT_KEY):
+                values[PHOTOS_AT_KEY] = now().isoformat()
+            progress.save(values)
+        return base.Prepared(expires_at=self._photos_expire_at(progress))
+
+    @staticmethod
+    def _photos_expire_at(progress: Progress) -> datetime | None:
+        uploaded = progress.moment(PHOTOS_AT_KEY)
+        return uploaded + PHOTO_LIFETIME - EXPIRY_MARGIN if uploaded is not None else None
+
+    # -- publishing ----------------------------------------------------------------------------------
+    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
+        # Every Facebook post is made by one final call, which answers with its id. Before that
+        # call the client saves when this date first sent it (`base.mark_sent`), so reconciliation
+        # looks for this date's own post and no earlier one of the same text.
+        progress = Progress(request, checkpoint)
+        page_id = request.account.account_id
+        videos = [item for item in request.media if is_video(item)]
+        if videos:
+            return self._publish_video(request, videos[0], progress)
+        if not request.media:
+            data = {"message": request.text, "fields": POST_FIELDS}
+            if request.options.get("link"):
+                data["link"] = request.options["link"]
+            return self._create_post(request, f"{page_id}/feed", data, progress)
+        if len(request.media) == 1:
+            data = {"url": request.media[0].url, "fields": POST_FIELDS}
+            if request.text:
+                data["caption"] = request.text
+            return self._create_post(request, f"{page_id}/photos", data, progress)
+        return self._publish_album(request, progress)
+
+    def _publish_album(self, request: base.PublishRequest, progress: Progress) -> base.PublishResult:
+        # Prepared ahead: no upload now, only the feed post.
+        self._prepare_photos(request, progress)
+        photo_ids = _ids(progress.get(PHOTOS_KEY))
         data = {
             "message": request.text,
             "attached_media": json.dumps([{"media_fbid": photo_id} for photo_id in photo_ids]),
             "fields": POST_FIELDS,
         }
-        return self._create_post(request, f"{page_id}/feed", data, checkpoint)
+        try:
+            return self._create_post(request, f"{request.account.account_id}/feed", data, progress)
+        except base.PermanentError as error:
+            if error.code.startswith(f"meta_{INVALID_PARAMETER_CODE}") and not progress.get(
+                PHOTOS_REFUSED_KEY
+            ):
+                # A parameter refusal posts nothing. Facebook does not say how long it keeps
+                # unpublished photos: when the prepared ones are refused, upload them again, once.
+                progress.save({PHOTOS_KEY: "", PHOTOS_AT_KEY: "", PHOTOS_REFUSED_KEY: "1"})
+                raise base.NotReady(
+                    "Facebook no longer accepted the uploaded photos; nothing was posted. SoSocial "
+                    "uploads them again.",
+                    check_in=timedelta(seconds=1),
+                    code="facebook_photos_refused",
+                ) from error
+            raise
 
     def _create_post(
-        self, request: base.PublishRequest, path: str, data: Mapping[str, str], checkpoint: base.Checkpoint
+        self, request: base.PublishRequest, path: str, data: Mapping[str, str], progress: Progress
     ) -> base.PublishResult:
-        base.mark_sent(request, checkpoint)
+        base.mark_sent(request, progress.save)
         # A 5xx, a transient error, a lost answer or Meta's duplicate refusal (506) raise
         # OutcomeUnknown here (`GraphClient.post`): the pipeline reconciles before sending again.
         answer = self.post(path, token=request.account.access_token, data=data, publishes=True)
@@ -163,28 +226,23 @@ class FacebookClient(GraphClient):
         return base.PublishResult(platform_post_id=post_id, url=url, http_status=answer.http_status)
 
     def _publish_video(
-        self, request: base.PublishRequest, video: base.MediaItem, checkpoint: base.Checkpoint
+        self, request: base.PublishRequest, video: base.MediaItem, progress: Progress
     ) -> base.PublishResult:
         token = request.account.access_token
-        video_id = request.progress.get(VIDEO_KEY, "")
-        if video_id:
-            # An earlier attempt uploaded this video: follow it, never upload a second copy while
-            # the first may still come out of processing.
-            status, _body = self._video_status(video_id, token=token)
-            if status == "error":
-                checkpoint({VIDEO_KEY: ""})  # a failed video is never shown: a new upload is safe
-                video_id = ""
+        video_id = progress.get(VIDEO_KEY)
         if not video_id:
             page_id = request.account.account_id
             data = {"file_url": video.url, "description": request.text}
             if request.options.get("title"):
                 data["title"] = request.options["title"]
-            base.mark_sent(request, checkpoint)
+            base.mark_sent(request, progress.save)
             # The Graph host: Meta deprecated the separate graph-video host for uploads.
             answer = self.post(f"{page_id}/videos", token=token, data=data, publishes=True)
             video_id = self.require_id(answer, what="video", publishes=True)
-            checkpoint({VIDEO_KEY: video_id})
-        return self._await_video(video_id, token=token)
+            progress.save({VIDEO_KEY: video_id})
+        # An earlier attempt's video (or this one's) is followed, never uploaded a second time while
+        # it may still come out of processing: its status is read once.
+        return self._video_outcome(video_id, token=token, progress=progress)
 
     def _video_status(self, video_id: str, *, token: str) -> tuple[str, JSON]:
         """The video's `status.video_status` (processing, ready, error, ...) and its whole answer."""
@@ -193,34 +251,40 @@ class FacebookClient(GraphClient):
         state = status.get("video_status") if isinstance(status, dict) else None
         return (str(state) if state else ""), body
 
-    def _await_video(self, video_id: str, *, token: str) -> base.PublishResult:
-        """Poll the uploaded video until Facebook has processed it, within the time budget."""
-        polls = max(1, math.ceil(VIDEO_POLL_BUDGET / VIDEO_POLL_INTERVAL)) + 1
-        for poll in range(polls):
-            if poll:
-                self.sleep(VIDEO_POLL_INTERVAL)
-            try:
-                state, body = self._video_status(video_id, token=token)
-            except base.TokenExpired:
-                raise  # refreshing then publishing again resumes this same video id
-            except base.PlatformError as error:
-                raise base.OutcomeUnknown(
-                    f"Facebook has the video but SoSocial could not check on it ({error.message}). "
-                    "SoSocial is checking before doing anything else.",
-                    code=error.code,
-                    http_status=error.http_status,
-                ) from error
-            if state == "ready":
-                return self._video_result(video_id, body)
-            if state == "error":
-                raise base.PermanentError(
-                    f"Facebook could not process the video{_video_errors(body)}. Check it is a video "
-                    "Facebook accepts (MP4 or MOV, H.264), then schedule it again.",
-                    code="facebook_video_processing_failed",
-                )
-        raise base.OutcomeUnknown(
-            "Facebook is still processing the video; it will show on the Page when done. SoSocial "
-            "is checking on it before doing anything else.",
+    def _video_outcome(self, video_id: str, *, token: str, progress: Progress) -> base.PublishResult:
+        """Read the uploaded video's status once: ready is published, error failed, anything else
+        still processing (`Processing`: publish reads it again later, no second upload)."""
+        try:
+            state, body = self._video_status(video_id, token=token)
+        except base.TokenExpired:
+            raise  # refreshing then publishing again reads this same video id
+        except base.RetryableError as error:
+            raise self._processing(f"SoSocial could not check on it just now ({error.message})") from error
+        except base.PlatformError as error:
+            raise base.OutcomeUnknown(
+                f"Facebook has the video but SoSocial could not check on it ({error.message}). "
+                "SoSocial is checking before doing anything else.",
+                code=error.code,
+                http_status=error.http_status,
+            ) from error
+        if state == "ready":
+            return self._video_result(video_id, body)
+        if state == "error":
+            # A failed video is never shown: forget it, so that trying the date again uploads anew.
+            progress.save({VIDEO_KEY: ""})
+            raise base.PermanentError(
+                f"Facebook could not process the video{_video_errors(body)}. Check it is a video "
+                "Facebook accepts (MP4 or MOV, H.264), then schedule it again.",
+                code="facebook_video_processing_failed",
+            )
+        raise self._processing("it will show on the Page when done")
+
+    @staticmethod
+    def _processing(detail: str) -> base.Processing:
+        return base.Processing(
+            f"Facebook has the video and is processing it; {detail}. SoSocial checks again in "
+            f"{int(VIDEO_CHECK_IN.total_seconds())} s.",
+            check_in=VIDEO_CHECK_IN,
             code="facebook_video_processing",
         )
 

@@ -9,13 +9,10 @@ that call tells a later attempt (or reconciliation) exactly whether the post wen
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-
-import requests
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from platforms import base
 from platforms.facebook import SCOPES as FACEBOOK_SCOPES
@@ -27,6 +24,7 @@ from platforms.meta import (
     GraphClient,
     subcode_in_status,
 )
+from platforms.progress import Progress, now, still_valid
 
 logger = logging.getLogger(__name__)
 
@@ -62,44 +60,27 @@ ERROR = "ERROR"
 EXPIRED = "EXPIRED"
 PUBLISHED = "PUBLISHED"
 
-# -- pacing ------------------------------------------------------------------------------------------
-# Meta suggests polling once a minute for up to five minutes, but a publish must finish inside the
-# Celery soft time limit (90 s) and a carousel may wait twice (video children, then the parent).
-# Giving up is cheap: the container id is saved, so the next attempt polls the same container.
-# Both can be set per deployment as `poll_interval_seconds` / `poll_timeout_seconds` in settings.
-DEFAULT_POLL_INTERVAL = 5.0
-DEFAULT_POLL_TIMEOUT = 30.0
-MAX_NOT_READY_RETRIES = 2
-
-
-def _seconds(value: str | None, default: float) -> float:
-    try:
-        seconds = float(value) if value else default
-    except ValueError:
-        return default
-    return seconds if seconds > 0 else default
+# -- preparing ahead ---------------------------------------------------------------------------------
+# A container that is never published expires 24 hours after it was made (Meta's IG container
+# reference); SoSocial treats prepared media as good until an hour before that.
+CONTAINER_LIFETIME = timedelta(hours=24)
+EXPIRY_MARGIN = timedelta(hours=1)
+# Meta suggests reading a container's status about once a minute; a date at its time cannot wait
+# that long between reads, so images (ready in seconds) are read again soon and videos a little later.
+IMAGE_CHECK_IN = timedelta(seconds=3)
+VIDEO_CHECK_IN = timedelta(seconds=10)
+# What prepare checkpoints besides CONTAINER_KEY: the carousel items made before their parent, when
+# the first container of this date was made (they all expire from then), and the container last read
+# FINISHED (so publish can go straight to media_publish).
+CHILDREN_KEY = "ig_children"
+PREPARED_AT_KEY = "ig_prepared_at"
+READY_KEY = "ig_ready"
 
 
 class InstagramClient(GraphClient):
     platform_key = "instagram"
     platform_name = "Instagram"
     scopes = SCOPES
-
-    def __init__(
-        self,
-        *,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] | None = None,
-        poll_interval: float | None = None,
-        poll_timeout: float | None = None,
-    ) -> None:
-        super().__init__(session=session, sleep=sleep)
-        self.poll_interval = poll_interval or _seconds(
-            self.config.get("poll_interval_seconds"), DEFAULT_POLL_INTERVAL
-        )
-        self.poll_timeout = poll_timeout or _seconds(
-            self.config.get("poll_timeout_seconds"), DEFAULT_POLL_TIMEOUT
-        )
 
     # -- validation ----------------------------------------------------------------------------------
     def validate(
@@ -150,30 +131,157 @@ class InstagramClient(GraphClient):
             problems.append(f"The caption has {mentions} @mentions; Instagram allows at most {MAX_MENTIONS}.")
         return problems
 
+    # -- preparing -----------------------------------------------------------------------------------
+    def prepare(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.Prepared:
+        return self._prepare_step(request, Progress(request, checkpoint))
+
+    def _prepare_step(self, request: base.PublishRequest, progress: Progress) -> base.Prepared:
+        """One step towards a FINISHED container: make the container(s), or read a status once.
+
+        Returns when only media_publish is left; raises NotReady while Instagram processes.
+        Containers are invisible until media_publish, so making a new one is always safe.
+        """
+        container_id = progress.get(CONTAINER_KEY)
+        expires_at = self._expires_at(progress)
+        if container_id and progress.get(PUBLISH_SENT_KEY) == container_id:
+            # A media_publish was sent for this container and its answer lost: only the container
+            # can say whether the post went out, and publish asks it first. Nothing to prepare.
+            return base.Prepared(expires_at=expires_at)
+        if expires_at is not None and not still_valid(expires_at):
+            self._start_over(progress)  # Instagram discards it (or is about to): make another
+            container_id = ""
+        if container_id and progress.get(READY_KEY) == container_id:
+            return base.Prepared(expires_at=expires_at)
+        if not container_id:
+            self._create_containers(request, progress)
+            raise self._not_ready(request)
+        return self._read_container(request, progress, container_id)
+
+    def _expires_at(self, progress: Progress) -> datetime | None:
+        made = progress.moment(PREPARED_AT_KEY)
+        return made + CONTAINER_LIFETIME - EXPIRY_MARGIN if made is not None else None
+
+    @staticmethod
+    def _start_over(progress: Progress) -> None:
+        progress.save({CONTAINER_KEY: "", CHILDREN_KEY: "", READY_KEY: "", PREPARED_AT_KEY: ""})
+
+    @staticmethod
+    def _not_ready(request: base.PublishRequest) -> base.NotReady:
+        check_in = VIDEO_CHECK_IN if any(is_video(item) for item in request.media) else IMAGE_CHECK_IN
+        return base.NotReady(
+            "Instagram is still processing the media; nothing is published yet. SoSocial checks "
+            f"again in {int(check_in.total_seconds())} s.",
+            check_in=check_in,
+            code="ig_container_in_progress",
+        )
+
+    def _read_container(
+        self, request: base.PublishRequest, progress: Progress, container_id: str
+    ) -> base.Prepared:
+        """Read the container's status once."""
+        try:
+            status, text = self._container_status(container_id, token=request.account.access_token)
+        except base.ReconnectNeeded:
+            raise
+        except base.PermanentError:
+            status, text = "", ""  # the Graph no longer knows it (unpublished ones are not kept)
+        if status in (FINISHED, PUBLISHED):
+            # PUBLISHED without a media_publish saved for it (an attempt from before that was
+            # saved): publishing it again is refused, and that refusal reads back as published.
+            progress.save({READY_KEY: container_id})
+            return base.Prepared(expires_at=self._expires_at(progress))
+        if status == IN_PROGRESS:
+            raise self._not_ready(request)
+        self._start_over(progress)  # a failed or dead container is never shown: make a new one
+        if status == ERROR:
+            raise self._container_failed(ERROR, text)
+        # EXPIRED, gone, or a status Meta does not document: nothing of it can be published.
+        return self._prepare_step(request, progress)
+
+    def _create_containers(self, request: base.PublishRequest, progress: Progress) -> None:
+        """Make the post's container, or for a carousel its items and then (once the video items are
+        FINISHED, which Instagram requires) its parent; each checkpointed as soon as it exists."""
+        token = request.account.access_token
+        media = request.media
+        if not media:
+            raise base.PermanentError("Instagram posts need a photo or a video.", code="ig_no_media")
+        if len(media) == 1:
+            container_id = self._create_single(request)
+            progress.save({CONTAINER_KEY: container_id, PREPARED_AT_KEY: now().isoformat()})
+            return
+        children = [child for child in progress.get(CHILDREN_KEY).split(",") if child]
+        video_children = [child for child, item in zip(children, media, strict=False) if is_video(item)]
+        if not children:
+            children = self._create_children(request)
+            progress.save({CHILDREN_KEY: ",".join(children), PREPARED_AT_KEY: now().isoformat()})
+            if any(is_video(item) for item in media):
+                raise self._not_ready(request)  # just made: Instagram has not fetched them yet
+        for child_id in video_children:
+            # One read per video item; a failed or expired item spoils the carousel: start over.
+            status, text = self._container_status(child_id, token=token)
+            if status in (ERROR, EXPIRED):
+                self._start_over(progress)
+                if status == EXPIRED:
+                    raise self._not_ready(request)
+                raise self._container_failed(status, text)
+            if status != FINISHED:
+                raise self._not_ready(request)
+        parent = {"media_type": "CAROUSEL", "children": ",".join(children), "caption": request.text}
+        answer = self.post(f"{request.account.account_id}/media", token=token, data=parent, publishes=False)
+        progress.save({CONTAINER_KEY: self.require_id(answer, what="carousel", publishes=False)})
+
+    def _create_single(self, request: base.PublishRequest) -> str:
+        item = request.media[0]
+        data = {"caption": request.text}
+        if is_video(item):
+            # Since July 2023 every single feed video is published as a reel.
+            data.update(media_type="REELS", video_url=item.url)
+            if request.options.get("share_to_feed"):
+                data["share_to_feed"] = request.options["share_to_feed"]
+        else:
+            data["image_url"] = item.url
+        path = f"{request.account.account_id}/media"
+        answer = self.post(path, token=request.account.access_token, data=data, publishes=False)
+        return self.require_id(answer, what="container", publishes=False)
+
+    def _create_children(self, request: base.PublishRequest) -> list[str]:
+        children: list[str] = []
+        for item in request.media:
+            data = {"is_carousel_item": "true"}
+            if is_video(item):
+                data.update(media_type="VIDEO", video_url=item.url)
+            else:
+                data["image_url"] = item.url
+            path = f"{request.account.account_id}/media"
+            answer = self.post(path, token=request.account.access_token, data=data, publishes=False)
+            children.append(self.require_id(answer, what="carousel item", publishes=False))
+        return children
+
     # -- publishing ----------------------------------------------------------------------------------
     def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
+        progress = Progress(request, checkpoint)
         token = request.account.access_token
-        container_id = request.progress.get(CONTAINER_KEY, "")
-        status = ""
-        if container_id:
-            # An earlier attempt made this container and then stopped (crash, lost answer, timeout).
-            # Publishing the same container again can never post twice (Meta refuses a PUBLISHED
-            # one), so it is reused whenever it can still publish.
+        container_id = progress.get(CONTAINER_KEY)
+        if container_id and progress.get(PUBLISH_SENT_KEY) == container_id:
+            # An earlier attempt sent media_publish for this container and then stopped (crash,
+            # lost answer). Publishing the same container again can never post twice (Meta refuses
+            # a PUBLISHED one), so it is reused whenever it can still publish.
             status = self._earlier_container_status(container_id, token=token)
             if status == PUBLISHED:
                 return self._published_media(request)
-            if status not in (FINISHED, IN_PROGRESS):
-                container_id = ""  # expired, failed or gone: containers are invisible, so start over
-        if not container_id:
-            container_id = self._create_container(request)
-            # Saved before media_publish, so whatever happens next can be told apart.
-            checkpoint({CONTAINER_KEY: container_id})
-            status = ""
-        if status != FINISHED:
-            status = self._wait_until_finished([container_id], token=token)
-        if status == PUBLISHED:
-            return self._published_media(request)
-        return self._media_publish(request, container_id, checkpoint)
+            if status == FINISHED:
+                return self._media_publish(request, container_id, progress)
+            if status != IN_PROGRESS:
+                self._start_over(progress)  # expired, failed or gone: invisible, so start over
+        if not (
+            progress.get(CONTAINER_KEY)
+            and progress.get(READY_KEY) == progress.get(CONTAINER_KEY)
+            and still_valid(self._expires_at(progress))
+        ):
+            # Not prepared ahead (or no longer): one step now; NotReady sends the date back to
+            # preparing while Instagram processes.
+            self._prepare_step(request, progress)
+        return self._media_publish(request, progress.get(CONTAINER_KEY), progress)
 
     def _earlier_container_status(self, container_id: str, *, token: str) -> str:
         try:
@@ -185,85 +293,15 @@ class InstagramClient(GraphClient):
             return ""
         return status
 
-    def _create_container(self, request: base.PublishRequest) -> str:
-        ig_user_id, token = request.account.account_id, request.account.access_token
-        media = request.media
-        if not media:
-            raise base.PermanentError("Instagram posts need a photo or a video.", code="ig_no_media")
-        path = f"{ig_user_id}/media"
-        if len(media) == 1:
-            item = media[0]
-            data = {"caption": request.text}
-            if is_video(item):
-                # Since July 2023 every single feed video is published as a reel.
-                data.update(media_type="REELS", video_url=item.url)
-                if request.options.get("share_to_feed"):
-                    data["share_to_feed"] = request.options["share_to_feed"]
-            else:
-                data["image_url"] = item.url
-            answer = self.post(path, token=token, data=data, publishes=False)
-            return self.require_id(answer, what="container", publishes=False)
-
-        children: list[str] = []
-        video_children: list[str] = []
-        for item in media:
-            data = {"is_carousel_item": "true"}
-            if is_video(item):
-                data.update(media_type="VIDEO", video_url=item.url)
-            else:
-                data["image_url"] = item.url
-            answer = self.post(path, token=token, data=data, publishes=False)
-            child_id = self.require_id(answer, what="carousel item", publishes=False)
-            children.append(child_id)
-            if is_video(item):
-                video_children.append(child_id)
-        if video_children:
-            # A carousel of unprocessed videos is refused; photos are ready almost at once.
-            self._wait_until_finished(video_children, token=token)
-        parent = {"media_type": "CAROUSEL", "children": ",".join(children), "caption": request.text}
-        answer = self.post(path, token=token, data=parent, publishes=False)
-        return self.require_id(answer, what="carousel", publishes=False)
-
     def _container_status(self, container_id: str, *, token: str) -> tuple[str, str]:
         body = self.get(container_id, token=token, params={"fields": STATUS_FIELDS})
         return str(body.get("status_code") or "").upper(), str(body.get("status") or "")
 
-    def _wait_until_finished(self, container_ids: Sequence[str], *, token: str) -> str:
-        """Poll until every container is FINISHED (returned), or one was PUBLISHED; bounded."""
-        polls = max(1, math.ceil(self.poll_timeout / self.poll_interval)) + 1
-        waiting = list(container_ids)
-        for poll in range(polls):
-            if poll:
-                self.sleep(self.poll_interval)
-            still_waiting = []
-            for container_id in waiting:
-                status, text = self._container_status(container_id, token=token)
-                if status == PUBLISHED:
-                    return PUBLISHED
-                if status in (ERROR, EXPIRED):
-                    raise self._container_failed(status, text)
-                if status != FINISHED:
-                    still_waiting.append(container_id)
-            waiting = still_waiting
-            if not waiting:
-                return FINISHED
-        raise base.RetryableError(
-            "Instagram is still processing the media. SoSocial will check again shortly and "
-            "publish it once it is ready.",
-            code="ig_container_in_progress",
-        )
-
     def _container_failed(self, status: str, text: str) -> base.PlatformError:
         subcode = subcode_in_status(text)
         code = f"ig_container_{status.lower()}" + (f"_{subcode}" if subcode else "")
-        if status == EXPIRED:
-            return base.PermanentError(
-                "Instagram discarded the prepared media before it was published (containers expire "
-                "after 24 hours). Retry the post from SoSocial.",
-                code=code,
-            )
         if subcode in RETRYABLE_SUBCODES:
-            # The next attempt finds this container in ERROR and prepares a new one.
+            # The container is forgotten: the next try prepares a new one.
             return base.RetryableError(
                 f"{RETRYABLE_SUBCODES[subcode]}; SoSocial will try again.",
                 code=code,
@@ -280,35 +318,33 @@ class InstagramClient(GraphClient):
         )
 
     def _media_publish(
-        self, request: base.PublishRequest, container_id: str, checkpoint: base.Checkpoint
+        self, request: base.PublishRequest, container_id: str, progress: Progress
     ) -> base.PublishResult:
         ig_user_id, token = request.account.account_id, request.account.access_token
-        base.mark_sent(request, checkpoint)
-        checkpoint({PUBLISH_SENT_KEY: container_id})
-        for attempt in range(MAX_NOT_READY_RETRIES + 1):
-            try:
-                answer = self.post(
-                    f"{ig_user_id}/media_publish",
-                    token=token,
-                    data={"creation_id": container_id},
-                    publishes=True,
-                )
-            except base.RetryableError as error:
-                # 9007 "not ready" means the status we saw was stale: poll again, don't fail.
-                if error.code.startswith(f"meta_{NOT_READY_CODE}") and attempt < MAX_NOT_READY_RETRIES:
-                    if self._wait_until_finished([container_id], token=token) == PUBLISHED:
-                        return self._published_media(request)
-                    continue
-                return self._after_failed_publish(request, container_id, error)
-            except base.PlatformError as error:
-                return self._after_failed_publish(request, container_id, error)
-            media_id = self.require_id(answer, what="post", publishes=True)
-            return base.PublishResult(
-                platform_post_id=media_id,
-                url=self._permalink(media_id, token=token),
-                http_status=answer.http_status,
+        base.mark_sent(request, progress.save)
+        progress.save({PUBLISH_SENT_KEY: container_id})
+        try:
+            answer = self.post(
+                f"{ig_user_id}/media_publish",
+                token=token,
+                data={"creation_id": container_id},
+                publishes=True,
             )
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        except base.RetryableError as error:
+            if error.code.startswith(f"meta_{NOT_READY_CODE}"):
+                # 9007: the container is not FINISHED (the status saved was stale), so this send
+                # did nothing and no earlier one can have: back to preparing.
+                progress.save({PUBLISH_SENT_KEY: "", READY_KEY: ""})
+                raise self._not_ready(request) from error
+            return self._after_failed_publish(request, container_id, error)
+        except base.PlatformError as error:
+            return self._after_failed_publish(request, container_id, error)
+        media_id = self.require_id(answer, what="post", publishes=True)
+        return base.PublishResult(
+            platform_post_id=media_id,
+            url=self._permalink(media_id, token=token),
+            http_status=answer.http_status,
+        )
 
     def _after_failed_publish(
         self, request: base.PublishRequest, container_id: str, error: base.PlatformError
@@ -317,23 +353,15 @@ class InstagramClient(GraphClient):
 
         A media_publish may outlive its answer (a timeout, a 5xx, a dropped connection), and Meta
         refuses to publish a PUBLISHED container again with an error: either way a PUBLISHED
-        container is success. After an ambiguous answer it is watched for a while (the publish may
-        still be running); a container still FINISHED then stays unknown, never "not published".
+        container is success. It is read once, never watched: a container still FINISHED after an
+        ambiguous answer stays unknown (reconciliation reads it again later), never "not published".
         """
-        token = request.account.access_token
-        ambiguous = isinstance(error, base.OutcomeUnknown)
-        polls = max(1, math.ceil(self.poll_timeout / self.poll_interval)) if ambiguous else 1
-        for poll in range(polls):
-            if poll:
-                self.sleep(self.poll_interval)
-            try:
-                status, _text = self._container_status(container_id, token=token)
-            except base.PlatformError:
-                break
-            if status == PUBLISHED:
-                return self._published_media(request)
-            if status != FINISHED:
-                break
+        try:
+            status, _text = self._container_status(container_id, token=request.account.access_token)
+        except base.PlatformError:
+            raise error from None
+        if status == PUBLISHED:
+            return self._published_media(request)
         raise error
 
     def _permalink(self, media_id: str, *, token: str) -> str:

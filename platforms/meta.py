@@ -15,8 +15,7 @@ import hmac
 import json
 import logging
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -438,13 +437,9 @@ class GraphClient:
     platform_name: ClassVar[str]  # the name users know, used in every message
     scopes: ClassVar[tuple[str, ...]]
 
-    def __init__(
-        self, *, session: requests.Session | None = None, sleep: Callable[[float], None] | None = None
-    ) -> None:
+    def __init__(self, *, session: requests.Session | None = None) -> None:
         self.config: Mapping[str, str] = settings.SOSOCIAL_PLATFORMS[self.platform_key]
         self.session = session or requests.Session()
-        # Injectable so tests (and the sandbox) do not wait for real processing time.
-        self.sleep: Callable[[float], None] = sleep or time.sleep
         self.graph_url = self.config["graph_url"].rstrip("/")
         self.version = self.config["api_version"]
 

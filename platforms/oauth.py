@@ -48,7 +48,7 @@ def expiry_from(seconds: Any, *, now: datetime | None = None) -> datetime | None
 
 
 class OAuth2Client:
-    """Settings, HTTP session, injectable time and the refresh grant of an OAuth 2.0 platform.
+    """Settings, HTTP session, an injectable pause and the refresh grant of an OAuth 2.0 platform.
 
     A subclass names its platform and implements `_token_request` (POST a form to the platform's
     token endpoint; return the answer or raise the classified error).
@@ -64,7 +64,6 @@ class OAuth2Client:
         *,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config: Mapping[str, str] = settings.SOSOCIAL_PLATFORMS[self.platform_key]
         self.api_url = self.config["api_url"].rstrip("/")
@@ -74,8 +73,9 @@ class OAuth2Client:
         self.client_id = self.config.get(self.client_id_setting, "")
         self.client_secret = self.config.get("client_secret", "")
         self.session = session or requests.Session()
+        # Short pauses between resends (TikTok's chunks), never a wait on processing; injectable so
+        # tests do not wait.
         self._sleep = sleep
-        self._clock = clock
 
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
         raise NotImplementedError

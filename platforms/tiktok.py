@@ -23,6 +23,7 @@ import requests
 from platforms import base, http
 from platforms.media import media_name
 from platforms.oauth import OAuth2Client
+from platforms.progress import now, parse_moment
 
 MB = 1024 * 1024
 
@@ -56,13 +57,13 @@ SCOPES = "user.info.basic,video.publish,video.upload"
 DEFAULT_WEB_URL = "https://www.tiktok.com"
 
 # -- pacing ------------------------------------------------------------------------------------------
-# The whole publish must end inside the Celery soft time limit (90 s). Status fetch allows 30
-# calls a minute per token, so polling every 3 s stays well under it.
-STATUS_BUDGET_SECONDS = 45.0
-STATUS_INTERVAL_SECONDS = 3.0
-# After PUBLISH_COMPLETE the public post id can take from seconds to hours (moderation); wait
-# this long for it, then return the publish_id and the profile URL instead.
-POST_ID_GRACE_SECONDS = 10.0
+# TikTok processes a post for tens of seconds after its upload (or pull); its status is read again
+# after this long (status fetch allows 30 calls a minute per token).
+STATUS_CHECK_IN = timedelta(seconds=10)
+# After PUBLISH_COMPLETE the public post id can take from seconds to hours (moderation): it is read
+# again for this long, then the publish_id and the profile link are recorded instead.
+POST_ID_GRACE = timedelta(seconds=10)
+POST_ID_CHECK_IN = timedelta(seconds=5)
 CHUNK_RETRIES = 2  # TikTok's answer to a chunk's 5xx is to send that chunk again
 RATE_LIMIT_WAIT = timedelta(seconds=60)  # TikTok's limits are per one-minute sliding window
 
@@ -71,6 +72,7 @@ PUBLISH_ID = "publish_id"
 UPLOAD_STATE = "tiktok_upload"  # "started" → "final_chunk_sent" → "complete"
 VIDEO_SIZE = "tiktok_video_size"
 USERNAME = "tiktok_username"
+COMPLETED_AT = "tiktok_completed_at"  # when a status read first said PUBLISH_COMPLETE
 
 
 def utf16_length(text: str) -> int:
@@ -276,6 +278,15 @@ def _response_error(response: requests.Response) -> base.PlatformError:
     return classify_error(code="", http_status=response.status_code)
 
 
+def _processing(detail: str) -> base.Processing:
+    return base.Processing(
+        f"TikTok has the post and is processing it; {detail}. SoSocial checks again in "
+        f"{int(STATUS_CHECK_IN.total_seconds())} s.",
+        check_in=STATUS_CHECK_IN,
+        code="tiktok_processing",
+    )
+
+
 def _is_photo_post(media: Sequence[base.MediaItem]) -> bool:
     return bool(media) and all(item.content_type not in VIDEO_TYPES for item in media)
 
@@ -395,6 +406,16 @@ class TikTokClient(OAuth2Client):
             ) from classified
         raise classified
 
+    # -- preparing -----------------------------------------------------------------------------------
+    def prepare(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.Prepared:
+        """Nothing to prepare: TikTok publishes as soon as an upload ends (or its pull is accepted),
+        so the upload is the publishing call, made at the date's time. The post is checked here,
+        so a problem shows before the time."""
+        problems = self.validate(text=request.text, media=request.media, options=request.options)
+        if problems:
+            raise base.PermanentError(" ".join(problems), code="tiktok_invalid_post")
+        return base.Prepared()
+
     # -- publishing ----------------------------------------------------------------------------------
     def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         problems = self.validate(text=request.text, media=request.media, options=request.options)
@@ -405,7 +426,7 @@ class TikTokClient(OAuth2Client):
 
         previous = request.progress.get(PUBLISH_ID, "")
         if previous:
-            resumed = self._resume(request, previous, token)
+            resumed = self._resume(request, previous, token, checkpoint)
             if resumed is not None:
                 return resumed
             # The earlier publish can never go out: forget it before a new init, so that a crash
@@ -427,7 +448,10 @@ class TikTokClient(OAuth2Client):
             publish_id = self._init_photos(request, creator, token, checkpoint, username)
         else:
             publish_id = self._send_video(request, creator, token, checkpoint, username)
-        return self._await_publish(publish_id, token, username=username, photos=photos)
+        # The upload is complete (or the photos' pull accepted): TikTok publishes on its own. One
+        # status read; still processing is `Processing`, and publish reads it again later.
+        status = self._status_once(publish_id, token)
+        return self._outcome(publish_id, status, {}, checkpoint, username=username, photos=photos)
 
     def _post_info(self, request: base.PublishRequest, creator: Mapping[str, Any]) -> dict[str, Any]:
         def disabled(option: str, creator_flag: str) -> bool:
@@ -666,90 +690,91 @@ class TikTokClient(OAuth2Client):
             return None
         return uploaded >= size
 
-    def _resume(self, request: base.PublishRequest, publish_id: str, token: str) -> base.PublishResult | None:
-        """Finish an earlier attempt's publish, or None when a new init is safe.
+    def _resume(
+        self, request: base.PublishRequest, publish_id: str, token: str, checkpoint: base.Checkpoint
+    ) -> base.PublishResult | None:
+        """The outcome of an earlier attempt's publish, read once; None when a new init is safe.
 
         Never re-init while the earlier publish might still go out: that would post twice.
         """
-        status = self._fetch_status(publish_id, token)
-        state = status.get("status")
-        if state == "FAILED":
-            # A FAILED publish never goes out, so a new init cannot post twice. Even when the
-            # reason is permanent: the pipeline only calls publish again after a retryable
-            # failure, reconciliation, or the user asking, and a recurring problem is reported
-            # by the new attempt's own status.
-            return None
-        if state == "PROCESSING_UPLOAD" and self._upload_finished(request.progress, status) is False:
+        status = self._status_once(publish_id, token)
+        if (
+            status.get("status") == "PROCESSING_UPLOAD"
+            and self._upload_finished(request.progress, status) is False
+        ):
             # The upload never finished. A FILE_UPLOAD init without all its bytes never publishes
             # (its upload URL expires after an hour), so starting over cannot post twice.
             return None
-        return self._await_publish(
+        return self._outcome(
             publish_id,
-            token,
+            status,
+            request.progress,
+            checkpoint,
             username=request.progress.get(USERNAME, ""),
             photos=_is_photo_post(request.media),
-            first=status,
         )
 
-    def _await_publish(
+    def _status_once(self, publish_id: str, token: str) -> dict[str, Any]:
+        """One status read of a publish TikTok has everything for: from here a failure to ask is not a
+        failure to post, so it is read again later (`Processing`) or reconciled, never re-sent."""
+        try:
+            return self._fetch_status(publish_id, token)
+        except base.TokenExpired:
+            raise  # refreshing then calling publish again reads this same publish_id
+        except base.RetryableError as error:
+            raise _processing(f"SoSocial could not check on it just now ({error.message})") from error
+        except base.PlatformError as error:
+            raise base.OutcomeUnknown(
+                "TikTok has the post but SoSocial could not check on it ("
+                + error.message
+                + "). SoSocial is checking before doing anything else.",
+                code=error.code,
+                http_status=error.http_status,
+            ) from error
+
+    def _outcome(
         self,
         publish_id: str,
-        token: str,
+        status: Mapping[str, Any],
+        progress: Mapping[str, str],
+        checkpoint: base.Checkpoint,
         *,
         username: str,
         photos: bool,
-        first: Mapping[str, Any] | None = None,
     ) -> base.PublishResult:
-        """Poll status until PUBLISH_COMPLETE or FAILED, within the time budget.
-
-        Called once TikTok has everything it needs to publish, so from here a failure to ask is not
-        a failure to post: it becomes OutcomeUnknown and the pipeline reconciles by publish_id.
-        """
-        deadline = self._clock() + STATUS_BUDGET_SECONDS
-        completed_at: float | None = None
-        status = first
-        while True:
-            if status is None:
-                try:
-                    status = self._fetch_status(publish_id, token)
-                except base.TokenExpired:
-                    raise  # refreshing then calling publish again resumes this same publish_id
-                except base.PlatformError as error:
-                    raise base.OutcomeUnknown(
-                        "TikTok has the post but SoSocial could not check on it ("
-                        + error.message
-                        + "). SoSocial is checking before doing anything else.",
-                        code=error.code,
-                        http_status=error.http_status,
-                    ) from error
-            state = status.get("status")
-            if state == "FAILED":
-                raise classify_error(code=str(status.get("fail_reason") or ""), http_status=200)
-            if state == "SEND_TO_USER_INBOX":
-                raise base.PermanentError(
-                    "TikTok put this post in the account's inbox instead of publishing it; open the "
-                    "TikTok app to finish it.",
-                    code="tiktok_sent_to_inbox",
+        """What one status read says: published, failed, or still processing (`Processing`)."""
+        state = status.get("status")
+        if state == "FAILED":
+            # A FAILED publish never goes out: forget it, so that the next try (a retryable reason,
+            # or the user asking) starts a new one, and say why it failed.
+            checkpoint({PUBLISH_ID: "", UPLOAD_STATE: ""})
+            raise classify_error(code=str(status.get("fail_reason") or ""), http_status=200)
+        if state == "SEND_TO_USER_INBOX":
+            raise base.PermanentError(
+                "TikTok put this post in the account's inbox instead of publishing it; open the "
+                "TikTok app to finish it.",
+                code="tiktok_sent_to_inbox",
+            )
+        if state == "PUBLISH_COMPLETE":
+            post_ids = status.get("publicaly_available_post_id") or []  # (sic)
+            if post_ids:
+                return self._result(publish_id, str(post_ids[0]), username=username, photos=photos)
+            # Public posts get their id after moderation, usually within seconds, sometimes hours:
+            # it is read again for a short while, then the publish_id and the profile link are
+            # what is recorded.
+            completed = parse_moment(progress.get(COMPLETED_AT, ""))
+            if completed is None:
+                completed = now()
+                checkpoint({COMPLETED_AT: completed.isoformat()})
+            if now() - completed < POST_ID_GRACE:
+                raise base.Processing(
+                    "TikTok has published the post and is giving it its public link; SoSocial reads "
+                    f"it in {int(POST_ID_CHECK_IN.total_seconds())} s.",
+                    check_in=POST_ID_CHECK_IN,
+                    code="tiktok_post_id_pending",
                 )
-            if state == "PUBLISH_COMPLETE":
-                post_ids = status.get("publicaly_available_post_id") or []  # (sic)
-                if post_ids:
-                    return self._result(publish_id, str(post_ids[0]), username=username, photos=photos)
-                completed_at = completed_at if completed_at is not None else self._clock()
-                if self._clock() - completed_at >= POST_ID_GRACE_SECONDS or self._out_of_time(deadline):
-                    # Published; the public id comes after moderation (sometimes hours later).
-                    return self._result(publish_id, "", username=username, photos=photos)
-            elif self._out_of_time(deadline):
-                raise base.OutcomeUnknown(
-                    "TikTok is still processing the post. SoSocial will check whether it went out "
-                    "before doing anything else.",
-                    code="tiktok_still_processing",
-                )
-            self._sleep(STATUS_INTERVAL_SECONDS)
-            status = None
-
-    def _out_of_time(self, deadline: float) -> bool:
-        return self._clock() + STATUS_INTERVAL_SECONDS > deadline
+            return self._result(publish_id, "", username=username, photos=photos)
+        raise _processing("it goes out, or fails, on its own")
 
     def _result(self, publish_id: str, post_id: str, *, username: str, photos: bool) -> base.PublishResult:
         profile = f"{self.web_url}/@{username}" if username else self.web_url

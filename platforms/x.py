@@ -22,6 +22,7 @@ import requests
 from platforms import base, http
 from platforms.media import media_name
 from platforms.oauth import OAuth2Client, code_challenge_s256
+from platforms.progress import Progress, now, still_valid
 
 with warnings.catch_warnings():
     # It reads its emoji data with pkg_resources, which warns on import; nothing to act on here.
@@ -55,12 +56,23 @@ DEFAULT_WEB_URL = "https://x.com"
 # -- pacing ------------------------------------------------------------------------------------------
 # Postiz uses 1 MB appends; v1.1 allowed 5 MB and the v2 maximum is UNVERIFIED, so stay small.
 CHUNK_BYTES = 1024 * 1024
-# The whole publish must finish inside the Celery soft time limit (90 s): processing that takes
-# longer is given up on before the post is created, which is safe to retry.
-PROCESSING_BUDGET_SECONDS = 45.0
-DEFAULT_CHECK_AFTER_SECONDS = 2.0
-MAX_CHECK_AFTER_SECONDS = 10.0
+# While X processes a video or GIF, its `processing_info.check_after_secs` says when to read the
+# status again; kept within these bounds, and this when X says nothing.
+DEFAULT_CHECK_AFTER_SECONDS = 5.0
+MIN_CHECK_AFTER_SECONDS = 1.0
+MAX_CHECK_AFTER_SECONDS = 60.0
+# Uploaded media must be posted within its `expires_after_secs` (a day after upload at the time of
+# writing); prepared media counts as expired a little before X discards it, and as lasting an hour
+# when X does not say.
+MEDIA_EXPIRY_MARGIN = timedelta(minutes=5)
+DEFAULT_MEDIA_LIFETIME = timedelta(hours=1)
 RECONCILE_PAGES = 3  # 300 posts since the scheduled time is far more than one account makes
+
+# -- what prepare and publish checkpoint -------------------------------------------------------------
+MEDIA_IDS_KEY = "x_media_ids"  # the uploaded media, in the post's order (a prefix while uploading)
+MEDIA_PENDING_KEY = "x_media_pending"  # those X is still processing
+MEDIA_EXPIRES_KEY = "x_media_expires_at"  # when the first of them expires (less the margin)
+MEDIA_REFUSED_KEY = "x_media_refused"  # a create refused the prepared media once already
 
 # -- twitter-text: the counting and URL grammar X itself publishes --------------------------------
 # twitter-text-parser (the Python port of twitter-text v3) gives the weighted length and the URLs X
@@ -256,6 +268,53 @@ def classify_error(response: requests.Response) -> base.PlatformError:
     )
 
 
+# -- media processing --------------------------------------------------------------------------------
+def _ids(raw: str) -> list[str]:
+    return [piece for piece in raw.split(",") if piece]
+
+
+def _processing(info: Any) -> bool:
+    """Is X still processing the media? No `processing_info` means it is ready; a failure is final."""
+    if not isinstance(info, dict):
+        return False
+    state = info.get("state")
+    if state == "failed":
+        error = info.get("error")
+        reason = (error.get("message") or error.get("name") or "") if isinstance(error, dict) else ""
+        raise base.PermanentError(
+            "X could not process the video or GIF"
+            + (f' ("{reason}")' if reason else "")
+            + ". Check it meets X's specs (MP4/MOV, H.264 and AAC, up to 140 s), then attach it again.",
+            code="x_media_processing_failed",
+        )
+    return state not in (None, "succeeded")
+
+
+def _check_after(info: Mapping[str, Any]) -> float:
+    try:
+        wait = float(info.get("check_after_secs", DEFAULT_CHECK_AFTER_SECONDS))
+    except (TypeError, ValueError):
+        wait = DEFAULT_CHECK_AFTER_SECONDS
+    return min(max(wait, MIN_CHECK_AFTER_SECONDS), MAX_CHECK_AFTER_SECONDS)
+
+
+def _not_ready(seconds: float) -> base.NotReady:
+    return base.NotReady(
+        f"X is still processing the media; nothing is posted yet. SoSocial checks again in {seconds:g} s.",
+        check_in=timedelta(seconds=seconds),
+        code="x_media_processing",
+    )
+
+
+def _expiry(seconds: Any) -> datetime:
+    """When media X says lives `seconds` more counts as expired for SoSocial."""
+    try:
+        lifetime = timedelta(seconds=int(seconds))
+    except (TypeError, ValueError):
+        lifetime = DEFAULT_MEDIA_LIFETIME
+    return now() + lifetime - min(MEDIA_EXPIRY_MARGIN, lifetime / 10)
+
+
 # -- the client --------------------------------------------------------------------------------------
 class XClient(OAuth2Client):
     platform_key = "x"
@@ -310,13 +369,78 @@ class XClient(OAuth2Client):
                 )
         return problems
 
-    # -- publishing ----------------------------------------------------------------------------------
-    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
+    # -- preparing -----------------------------------------------------------------------------------
+    def prepare(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.Prepared:
+        self._check(request)
+        if not request.media:
+            return base.Prepared()  # a text post has nothing to prepare
+        return self._prepare_step(request, Progress(request, checkpoint))
+
+    def _check(self, request: base.PublishRequest) -> None:
         problems = self.validate(text=request.text, media=request.media, options=request.options)
         if problems:
             raise base.PermanentError(" ".join(problems), code="x_invalid_post")
+
+    def _prepare_step(self, request: base.PublishRequest, progress: Progress) -> base.Prepared:
+        """One step towards media X has processed: upload what is not uploaded, or read the status of
+        what is processing, once. Media that is not attached to a post is never shown."""
         token = request.account.access_token
-        media_ids = [self._upload(item, token) for item in request.media]
+        ids = _ids(progress.get(MEDIA_IDS_KEY))
+        if ids and not still_valid(progress.moment(MEDIA_EXPIRES_KEY)):
+            progress.save({MEDIA_IDS_KEY: "", MEDIA_PENDING_KEY: "", MEDIA_EXPIRES_KEY: ""})
+            ids = []
+        pending = _ids(progress.get(MEDIA_PENDING_KEY))
+        if pending:
+            still: list[str] = []
+            wait: float | None = None
+            for media_id in pending:
+                try:
+                    info = self._media_status(media_id, token)
+                except base.PermanentError as error:
+                    if error.http_status not in (400, 404):
+                        raise
+                    # X no longer knows the media (expired): upload it all again.
+                    progress.save({MEDIA_IDS_KEY: "", MEDIA_PENDING_KEY: "", MEDIA_EXPIRES_KEY: ""})
+                    return self._prepare_step(request, progress)
+                try:
+                    processing = _processing(info)
+                except base.PermanentError:
+                    progress.save({MEDIA_IDS_KEY: "", MEDIA_PENDING_KEY: "", MEDIA_EXPIRES_KEY: ""})
+                    raise
+                if processing:
+                    still.append(media_id)
+                    hint = _check_after(info)
+                    wait = hint if wait is None else min(wait, hint)
+            progress.save({MEDIA_PENDING_KEY: ",".join(still)})
+            if wait is not None:
+                raise _not_ready(wait)
+        expires = progress.moment(MEDIA_EXPIRES_KEY)
+        wait = None
+        for item in request.media[len(ids) :]:
+            media_id, info, lifetime = self._upload(item, token)
+            ids.append(media_id)
+            expires = min(expires or lifetime, lifetime)
+            values = {MEDIA_IDS_KEY: ",".join(ids), MEDIA_EXPIRES_KEY: expires.isoformat() if expires else ""}
+            if _processing(info):
+                pending.append(media_id)
+                values[MEDIA_PENDING_KEY] = ",".join(pending)
+                hint = _check_after(info)
+                wait = hint if wait is None else min(wait, hint)
+            progress.save(values)
+        if wait is not None:
+            raise _not_ready(wait)
+        return base.Prepared(expires_at=progress.moment(MEDIA_EXPIRES_KEY))
+
+    # -- publishing ----------------------------------------------------------------------------------
+    def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
+        self._check(request)
+        progress = Progress(request, checkpoint)
+        media_ids: list[str] = []
+        if request.media:
+            # Prepared ahead: no call at all. Otherwise one step now, and NotReady sends the date
+            # back to preparing while X processes a video.
+            self._prepare_step(request, progress)
+            media_ids = _ids(progress.get(MEDIA_IDS_KEY))
 
         body: dict[str, Any] = {}
         if request.text:
@@ -325,9 +449,9 @@ class XClient(OAuth2Client):
             body["media"] = {"media_ids": media_ids}
         # X has no idempotency key: saving when this date first sent a create lets reconciliation
         # look for this date's own post only.
-        base.mark_sent(request, checkpoint)
+        base.mark_sent(request, progress.save)
         try:
-            response = self._call("POST", TWEETS_PATH, token, json=body)
+            response = self._call("POST", TWEETS_PATH, request.account.access_token, json=body)
         except base.PlatformError as error:
             if error.code == "x_duplicate" or (error.http_status or 0) >= 500:
                 # A 5xx promises nothing about the create, and "duplicate content" may be this
@@ -339,6 +463,8 @@ class XClient(OAuth2Client):
                     code=error.code,
                     http_status=error.http_status,
                 ) from error
+            if media_ids and error.http_status == 400 and "media" in error.message.lower():
+                self._media_refused(progress, error)
             raise
         post_id = str(_data(http.json_object(response)).get("id", ""))
         if not post_id:
@@ -351,6 +477,21 @@ class XClient(OAuth2Client):
         return base.PublishResult(
             platform_post_id=post_id, url=self.post_url(post_id), http_status=response.status_code
         )
+
+    @staticmethod
+    def _media_refused(progress: Progress, error: base.PlatformError) -> None:
+        """X refused the post's media ids (a 400: nothing was posted). Prepared media can expire or
+        be lost before X says so: upload it again, once; refused again, the refusal stands."""
+        if progress.get(MEDIA_REFUSED_KEY):
+            return
+        progress.save(
+            {MEDIA_IDS_KEY: "", MEDIA_PENDING_KEY: "", MEDIA_EXPIRES_KEY: "", MEDIA_REFUSED_KEY: "1"}
+        )
+        raise base.NotReady(
+            "X no longer accepted the uploaded media; nothing was posted. SoSocial uploads it again.",
+            check_in=timedelta(seconds=MIN_CHECK_AFTER_SECONDS),
+            code="x_media_refused",
+        ) from error
 
     def post_url(self, post_id: str) -> str:
         return f"{self.web_url}/i/web/status/{post_id}"
@@ -375,7 +516,8 @@ class XClient(OAuth2Client):
             )
         return item.path
 
-    def _upload(self, item: base.MediaItem, token: str) -> str:
+    def _upload(self, item: base.MediaItem, token: str) -> tuple[str, Any, datetime]:
+        """Upload one file: its media id, its `processing_info` and when X discards it."""
         path = self._read_path(item)
         if item.content_type in STILL_IMAGE_TYPES:
             with open(path, "rb") as file:
@@ -397,8 +539,7 @@ class XClient(OAuth2Client):
                 code="x_media_no_id",
                 http_status=response.status_code,
             )
-        self._await_processing(media_id, media.get("processing_info"), token)
-        return media_id
+        return media_id, media.get("processing_info"), _expiry(media.get("expires_after_secs"))
 
     def _upload_chunked(self, item: base.MediaItem, path: str, token: str) -> requests.Response:
         """initialize → append 1 MB segments → finalize; returns the finalize response."""
@@ -432,36 +573,12 @@ class XClient(OAuth2Client):
                 segment += 1
         return self._call("POST", MEDIA_FINALIZE_PATH.format(media_id=media_id), token)
 
-    def _await_processing(self, media_id: str, info: Any, token: str) -> None:
-        """Poll STATUS while X transcodes; no `processing_info` means the media is ready."""
-        deadline = self._clock() + PROCESSING_BUDGET_SECONDS
-        while isinstance(info, dict) and info.get("state") not in (None, "succeeded"):
-            if info.get("state") == "failed":
-                error = info.get("error")
-                reason = (error.get("message") or error.get("name") or "") if isinstance(error, dict) else ""
-                raise base.PermanentError(
-                    "X could not process the video or GIF"
-                    + (f' ("{reason}")' if reason else "")
-                    + ". Check it meets X's specs (MP4/MOV, H.264 and AAC, up to 140 s), then "
-                    "attach it again.",
-                    code="x_media_processing_failed",
-                )
-            try:
-                wait = float(info.get("check_after_secs", DEFAULT_CHECK_AFTER_SECONDS))
-            except (TypeError, ValueError):
-                wait = DEFAULT_CHECK_AFTER_SECONDS
-            wait = min(max(wait, 1.0), MAX_CHECK_AFTER_SECONDS)
-            if self._clock() + wait > deadline:
-                # The post was not created yet, so nothing can have been published.
-                raise base.RetryableError(
-                    "X is taking long to process the video; SoSocial will try again.",
-                    code="x_media_processing_slow",
-                )
-            self._sleep(wait)
-            response = self._call(
-                "GET", MEDIA_UPLOAD_PATH, token, params={"command": "STATUS", "media_id": media_id}
-            )
-            info = _data(http.json_object(response)).get("processing_info")
+    def _media_status(self, media_id: str, token: str) -> Any:
+        """One STATUS read: the media's `processing_info` (raises PermanentError when it failed)."""
+        response = self._call(
+            "GET", MEDIA_UPLOAD_PATH, token, params={"command": "STATUS", "media_id": media_id}
+        )
+        return _data(http.json_object(response)).get("processing_info")
 
     # -- reconciliation ------------------------------------------------------------------------------
     def reconcile(self, request: base.PublishRequest, *, since: datetime) -> base.Reconciliation:

@@ -183,7 +183,10 @@ def create_feed_post(state: State, request: Request) -> Response:
     photos: list[FacebookPhoto] = []
     for index, photo_id in enumerate(attached):
         photo = state.facebook_photos.get(photo_id)
-        if photo is None or photo.page_id != page.id or photo.published or photo.attached_to:
+        discarded = photo is not None and (
+            photo.created_at + state.config.facebook_unpublished_photo_seconds <= state.now()
+        )
+        if photo is None or photo.page_id != page.id or photo.published or photo.attached_to or discarded:
             raise fail(100, f"(#100) param attached_media[{index}] has invalid media_fbid {photo_id}")
         photos.append(photo)
     latest = _latest_post(state, page)

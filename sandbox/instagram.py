@@ -2,7 +2,8 @@
 
 Container lifecycle: IN_PROGRESS -> FINISHED after `instagram_image_seconds` (images) or
 `instagram_video_seconds` (videos) -> PUBLISHED after
-media_publish; ERROR when a `processing_failed` fault was armed; EXPIRED 24 h after creation.
+media_publish; ERROR when a `processing_failed` fault was armed; EXPIRED `instagram_container_seconds`
+(24 h) after creation when never published.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ MAX_CAPTION = 2200
 MAX_HASHTAGS = 30
 MAX_MENTIONS = 20
 CAROUSEL_MIN, CAROUSEL_MAX = 2, 10
-CONTAINER_LIFETIME = DAY
 VIDEO_TYPES = frozenset({"VIDEO", "REELS"})
 NOT_JPEG = frozenset({".png", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff", ".mpo", ".jps"})
 IG_USER = GRAPH + r"(?P<ig>\d+)/"
@@ -318,7 +318,7 @@ def settle(state: State) -> None:
     for container in state.instagram_containers.values():
         if container.status_code not in ("IN_PROGRESS", "FINISHED"):
             continue
-        if container.created_at + CONTAINER_LIFETIME <= now:
+        if container.created_at + state.config.instagram_container_seconds <= now:
             container.status_code = "EXPIRED"
         elif container.status_code == "FINISHED":
             continue

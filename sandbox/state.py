@@ -34,11 +34,17 @@ class Config:
     # Natural platform limits (X 15-minute windows, TikTok per-minute init limit, daily caps).
     rate_limits: bool = True
     facebook_video_seconds: float = 2.0
+    # Meta documents no lifetime for unpublished photos; the sandbox discards unattached ones after this.
+    facebook_unpublished_photo_seconds: float = DAY
     meta_calls_per_hour: int = 200  # drives the X-App-Usage / X-Business-Use-Case-Usage percentages
     instagram_image_seconds: float = 0.5
     instagram_video_seconds: float = 3.0
     instagram_quota_total: int = 50
+    # A container never published turns EXPIRED this long after it was made (Meta: 24 hours).
+    instagram_container_seconds: float = DAY
     x_processing_seconds: float = 2.0
+    # Uploaded media ids stop working this long after the upload (X's `expires_after_secs`).
+    x_media_expiry_seconds: float = DAY
     x_duplicate_window_seconds: float = DAY
     x_posts_per_15_minutes: int = 100
     x_user_posts_per_day: int = 2400

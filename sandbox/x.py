@@ -20,7 +20,6 @@ API = r"/x/api/2/"
 ACCESS_SECONDS = 7200
 REFRESH_SECONDS = 180 * DAY
 WINDOW_SECONDS = 900  # X's rate-limit windows are 15 minutes
-MEDIA_SECONDS = DAY  # media ids expire a day after upload
 MAX_WEIGHTED_LENGTH = 280
 MAX_MEDIA = 4
 URL_WEIGHT = 23
@@ -715,7 +714,7 @@ def _new_media(
         category=category or f"tweet_{kind}",
         total_bytes=total,
         created_at=now,
-        expires_at=now + MEDIA_SECONDS,
+        expires_at=now + state.config.x_media_expiry_seconds,
         fail=request.fault is not None and request.fault.kind == "processing_failed",
     )
     item.media_key = _media_key(item)
@@ -725,7 +724,7 @@ def _new_media(
 
 def _finish_upload(state: State, item: XMedia) -> None:
     now = state.now()
-    item.expires_at = now + MEDIA_SECONDS
+    item.expires_at = now + state.config.x_media_expiry_seconds
     if _kind(item.media_type, item.category) == "image" and not item.fail:
         item.state = "succeeded"
         return
@@ -804,7 +803,8 @@ def initialize(state: State, request: Request) -> Response:
         category=str(body.get("media_category", "")),
         total=total,
     )
-    data = {"id": item.id, "media_key": item.media_key, "expires_after_secs": int(MEDIA_SECONDS)}
+    lifetime = int(state.config.x_media_expiry_seconds)
+    data = {"id": item.id, "media_key": item.media_key, "expires_after_secs": lifetime}
     return json_response(200, {"data": data})
 
 

@@ -15,21 +15,22 @@ from platforms.base import (
     SENT_AT,
     AccountCredentials,
     MediaItem,
+    NotReady,
     OutcomeUnknown,
     PermanentError,
     PlatformClient,
+    Processing,
     PublishRequest,
     ReconcileStatus,
     ReconnectNeeded,
     RetryableError,
 )
-from platforms.facebook import VIDEO_KEY, FacebookClient
+from platforms.facebook import PHOTOS_AT_KEY, PHOTOS_KEY, PHOTOS_REFUSED_KEY, VIDEO_KEY, FacebookClient
 from tests.platforms.conftest import (
     GRAPH,
     GRAPH_VERSION,
     NOW,
     Checkpoints,
-    FakeTime,
     graph_error,
     publish_request,
     published,
@@ -76,8 +77,8 @@ def request_for(
 
 
 def no_checkpoint(progress: Mapping[str, str]) -> None:
-    """Facebook saves only when this date was first sent, and the id of an uploaded video."""
-    assert set(progress) <= {SENT_AT, VIDEO_KEY}, progress
+    """Facebook saves only when this date was first sent, an uploaded video's id, prepared photos."""
+    assert set(progress) <= {SENT_AT, VIDEO_KEY, PHOTOS_KEY, PHOTOS_AT_KEY}, progress
 
 
 def sent(call: Any) -> dict[str, str]:
@@ -137,13 +138,13 @@ def test_it_posts_one_photo_with_its_caption(client: FacebookClient, mocked: res
 
 
 def test_it_uploads_each_photo_unpublished_then_attaches_them_to_one_feed_post(
-    client: FacebookClient, mocked: responses.RequestsMock
+    client: FacebookClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
     mocked.add(responses.POST, PHOTOS, json={"id": "photo-1"})
     mocked.add(responses.POST, PHOTOS, json={"id": "photo-2"})
     mocked.add(responses.POST, FEED, json={"id": f"{PAGE}_61"})
 
-    result = client.publish(request_for(media=(PHOTO, DOG)), checkpoint=no_checkpoint)
+    result = client.publish(request_for(media=(PHOTO, DOG)), checkpoint=checkpoints)
 
     first, second, feed = (sent(call) for call in mocked.calls)
     assert (first["url"], first["published"]) == (PHOTO.url, "false")
@@ -151,69 +152,87 @@ def test_it_uploads_each_photo_unpublished_then_attaches_them_to_one_feed_post(
     assert json.loads(feed["attached_media"]) == [{"media_fbid": "photo-1"}, {"media_fbid": "photo-2"}]
     assert feed["message"] == "Hello from Alice"
     assert result.platform_post_id == f"{PAGE}_61"
+    # Each photo is saved as soon as Facebook names it.
+    assert [calls for saved, calls in checkpoints.saved if PHOTOS_KEY in saved] == [1, 2]
+
+
+def test_preparing_several_photos_uploads_them_unpublished_and_says_until_when(
+    client: FacebookClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, PHOTOS, json={"id": "photo-1"})
+    mocked.add(responses.POST, PHOTOS, json={"id": "photo-2"})
+
+    prepared = client.prepare(request_for(media=(PHOTO, DOG)), checkpoint=checkpoints)
+
+    assert [sent(call)["published"] for call in mocked.calls] == ["false", "false"]
+    assert checkpoints.merged()[PHOTOS_KEY] == "photo-1,photo-2"
+    # Meta names no lifetime for unpublished photos: SoSocial counts 24 hours, less an hour.
+    assert prepared.expires_at == NOW + timedelta(hours=23)
+
+
+def test_with_prepared_photos_publishing_makes_only_the_feed_post(
+    client: FacebookClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, FEED, json={"id": f"{PAGE}_61"})
+    progress = {PHOTOS_KEY: "photo-1,photo-2", PHOTOS_AT_KEY: (NOW - timedelta(hours=2)).isoformat()}
+
+    result = client.publish(request_for(media=(PHOTO, DOG), progress=progress), checkpoint=checkpoints)
+
+    assert [call.request.url for call in mocked.calls] == [FEED]
+    assert json.loads(sent(mocked.calls[0])["attached_media"]) == [
+        {"media_fbid": "photo-1"},
+        {"media_fbid": "photo-2"},
+    ]
+    assert result.platform_post_id == f"{PAGE}_61"
+
+
+def test_prepared_photos_the_feed_post_refuses_are_uploaded_again_once(
+    client: FacebookClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, FEED, status=400, json=graph_error(100))
+    progress = {PHOTOS_KEY: "photo-1,photo-2", PHOTOS_AT_KEY: NOW.isoformat()}
+
+    with pytest.raises(NotReady):
+        client.publish(request_for(media=(PHOTO, DOG), progress=progress), checkpoint=checkpoints)
+
+    assert checkpoints.merged()[PHOTOS_KEY] == ""
+    assert checkpoints.merged()[PHOTOS_REFUSED_KEY] == "1"
+
+
+@pytest.mark.parametrize("media", [(), (PHOTO,), (VIDEO,)], ids=["text", "one photo", "video"])
+def test_posts_made_by_one_call_have_nothing_to_prepare(
+    client: FacebookClient, mocked: responses.RequestsMock, media: tuple[MediaItem, ...]
+) -> None:
+    assert client.prepare(request_for(media=media), checkpoint=no_checkpoint).expires_at is None
+    assert len(mocked.calls) == 0
 
 
 def video_status(state: str, **extra: Any) -> dict[str, Any]:
     return {"id": "video-9", "status": {"video_status": state, **extra}, "permalink_url": "/1001/videos/9/"}
 
 
-def test_it_uploads_a_video_to_the_graph_host_and_waits_until_facebook_has_processed_it(
-    mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
+def test_it_uploads_a_video_to_the_graph_host_and_reads_its_status_once(
+    client: FacebookClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    client = FacebookClient(sleep=fake_time.sleep)
     mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
     mocked.add(responses.POST, VIDEO_NODE, json=video_status("processing"))
-    mocked.add(responses.POST, VIDEO_NODE, json=video_status("ready"))
 
-    result = client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
+    with pytest.raises(Processing) as raised:
+        client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
 
     fields = sent(mocked.calls[0])
     assert fields["file_url"] == VIDEO.url
     assert fields["description"] == "Hello from Alice"
     assert sent(mocked.calls[1])["fields"] == "status,permalink_url"
-    assert result.platform_post_id == "video-9"
-    assert result.url == "https://www.facebook.com/1001/videos/9/"
+    assert len(mocked.calls) == 2
+    assert raised.value.check_in == timedelta(seconds=10)
     # The moment before the upload, then the video id as soon as Facebook named it.
     assert [(list(saved), calls) for saved, calls in checkpoints.saved] == [([SENT_AT], 0), ([VIDEO_KEY], 1)]
-    assert checkpoints.merged()[VIDEO_KEY] == "video-9"
-    assert fake_time.sleeps == [3.0]
 
 
-def test_a_video_that_fails_processing_fails_with_facebooks_reason(
-    mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
-) -> None:
-    client = FacebookClient(sleep=fake_time.sleep)
-    mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
-    failed = video_status(
-        "error", processing_phase={"status": "error", "errors": [{"code": 1363008, "message": "Bad codec"}]}
-    )
-    mocked.add(responses.POST, VIDEO_NODE, json=failed)
-
-    with pytest.raises(PermanentError) as raised:
-        client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
-
-    assert raised.value.code == "facebook_video_processing_failed"
-    assert '"Bad codec"' in raised.value.message
-
-
-def test_a_video_still_processing_at_the_end_of_the_budget_is_left_to_reconciliation(
-    mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
-) -> None:
-    client = FacebookClient(sleep=fake_time.sleep)
-    mocked.add(responses.POST, VIDEOS, json={"id": "video-9"})
-    mocked.add(responses.POST, VIDEO_NODE, json=video_status("processing"))
-
-    with pytest.raises(OutcomeUnknown) as raised:
-        client.publish(request_for(media=(VIDEO,)), checkpoint=checkpoints)
-
-    assert raised.value.code == "facebook_video_processing"
-    assert sum(fake_time.sleeps) >= 45.0
-
-
-def test_a_later_attempt_follows_the_uploaded_video_instead_of_uploading_it_again(
+def test_publishing_again_while_processing_reads_the_saved_video_once_and_never_uploads(
     client: FacebookClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.add(responses.POST, VIDEO_NODE, json=video_status("ready"))
     mocked.add(responses.POST, VIDEO_NODE, json=video_status("ready"))
 
     result = client.publish(
@@ -221,7 +240,37 @@ def test_a_later_attempt_follows_the_uploaded_video_instead_of_uploading_it_agai
     )
 
     assert result.platform_post_id == "video-9"
-    assert all(sent(call).get("method") == "GET" for call in mocked.calls)
+    assert result.url == "https://www.facebook.com/1001/videos/9/"
+    assert [sent(call).get("method") for call in mocked.calls] == ["GET"]
+
+
+def test_a_video_that_fails_processing_fails_with_facebooks_reason_and_is_forgotten(
+    client: FacebookClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    failed = video_status(
+        "error", processing_phase={"status": "error", "errors": [{"code": 1363008, "message": "Bad codec"}]}
+    )
+    mocked.add(responses.POST, VIDEO_NODE, json=failed)
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(
+            request_for(media=(VIDEO,), progress={**SENT, VIDEO_KEY: "video-9"}), checkpoint=checkpoints
+        )
+
+    assert raised.value.code == "facebook_video_processing_failed"
+    assert '"Bad codec"' in raised.value.message
+    assert checkpoints.merged()[VIDEO_KEY] == ""  # trying the date again uploads anew
+
+
+def test_a_status_read_that_fails_for_a_moment_is_processing_not_a_new_upload(
+    client: FacebookClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(responses.POST, VIDEO_NODE, status=500, json=graph_error(2, is_transient=True))
+
+    with pytest.raises(Processing):
+        client.publish(
+            request_for(media=(VIDEO,), progress={**SENT, VIDEO_KEY: "video-9"}), checkpoint=no_checkpoint
+        )
 
 
 # -- publishing errors --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from platforms.base import (
     SENT_AT,
     AccountCredentials,
     MediaItem,
+    NotReady,
     OutcomeUnknown,
     PermanentError,
     PlatformClient,
@@ -24,7 +25,14 @@ from platforms.base import (
     ReconnectNeeded,
     RetryableError,
 )
-from platforms.instagram import CONTAINER_KEY, PUBLISH_SENT_KEY, InstagramClient
+from platforms.instagram import (
+    CHILDREN_KEY,
+    CONTAINER_KEY,
+    PREPARED_AT_KEY,
+    PUBLISH_SENT_KEY,
+    READY_KEY,
+    InstagramClient,
+)
 from tests.platforms.conftest import (
     GRAPH,
     GRAPH_VERSION,
@@ -48,11 +56,13 @@ DOG = MediaItem(url="https://cdn.example/dog.jpg", content_type="image/jpeg")
 CLIP = MediaItem(url="https://cdn.example/clip.mp4", content_type="video/mp4")
 # An earlier attempt made container c-1 and sent media_publish for it at the scheduled time.
 SENT_TO_PUBLISH = {CONTAINER_KEY: "c-1", PUBLISH_SENT_KEY: "c-1", SENT_AT: SCHEDULED.isoformat()}
+# Prepared an hour ago: container c-1 was read FINISHED.
+READY = {CONTAINER_KEY: "c-1", READY_KEY: "c-1", PREPARED_AT_KEY: (NOW - timedelta(hours=1)).isoformat()}
 
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> InstagramClient:
-    return InstagramClient(sleep=fake_time.sleep, poll_interval=5.0, poll_timeout=15.0)
+    return InstagramClient()
 
 
 def as_platform_client(client: InstagramClient) -> PlatformClient:
@@ -109,15 +119,215 @@ def add_publish(mocked: responses.RequestsMock, media_id: str = "media-1") -> No
     )
 
 
-# -- publishing ---------------------------------------------------------------------------------------
-def test_it_publishes_a_photo_through_a_container(
+# -- preparing ahead ----------------------------------------------------------------------------------
+def test_preparing_a_photo_makes_its_container_saves_it_and_says_when_to_look_again(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
     mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+
+    with pytest.raises(NotReady) as raised:
+        as_platform_client(client).prepare(request_for(), checkpoint=checkpoints)
+
+    assert paths(mocked) == ["POST 17841400000000001/media"]
+    create = sent(mocked.calls[0])
+    assert create["image_url"] == PHOTO.url
+    assert create["caption"] == "Fresh bread #bakery"
+    assert container_saves(checkpoints) == [({"container_id": "c-1", PREPARED_AT_KEY: NOW.isoformat()}, 1)]
+    assert raised.value.check_in == timedelta(seconds=3)
+
+
+def test_preparing_again_reads_the_container_once_and_says_until_when_it_can_be_published(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
     add_status(mocked, "c-1", "FINISHED")
+    made = {CONTAINER_KEY: "c-1", PREPARED_AT_KEY: (NOW - timedelta(minutes=5)).isoformat()}
+
+    prepared = client.prepare(request_for(progress=made), checkpoint=checkpoints)
+
+    assert paths(mocked) == ["GET c-1"]
+    # Meta discards an unpublished container after 24 hours; SoSocial stops trusting it an hour before.
+    assert prepared.expires_at == NOW - timedelta(minutes=5) + timedelta(hours=23)
+    assert checkpoints.merged()[READY_KEY] == "c-1"
+
+
+def test_preparing_a_ready_container_again_calls_nothing(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    prepared = client.prepare(request_for(progress=READY), checkpoint=checkpoints)
+
+    assert paths(mocked) == []
+    assert prepared.expires_at == NOW - timedelta(hours=1) + timedelta(hours=23)
+
+
+def test_a_video_still_processing_is_not_ready_and_nothing_waits(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
+) -> None:
+    add_status(mocked, "c-1", "IN_PROGRESS")
+    made = {CONTAINER_KEY: "c-1", PREPARED_AT_KEY: NOW.isoformat()}
+
+    with pytest.raises(NotReady) as raised:
+        client.prepare(request_for(media=(CLIP,), progress=made), checkpoint=checkpoints)
+
+    assert paths(mocked) == ["GET c-1"]
+    assert raised.value.check_in == timedelta(seconds=10)
+    assert fake_time.sleeps == []
+
+
+def test_a_container_about_to_expire_is_replaced_by_a_new_one(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, CREATE, json={"id": "c-new"})
+    old = {**READY, PREPARED_AT_KEY: (NOW - timedelta(hours=23, minutes=1)).isoformat()}
+
+    with pytest.raises(NotReady):
+        client.prepare(request_for(progress=old), checkpoint=checkpoints)
+
+    assert paths(mocked) == ["POST 17841400000000001/media"]
+    assert checkpoints.merged()[CONTAINER_KEY] == "c-new"
+    assert checkpoints.merged()[READY_KEY] == ""
+
+
+def test_preparing_a_reel_makes_a_reels_container_from_the_video(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+
+    with pytest.raises(NotReady):
+        client.prepare(request_for(media=(CLIP,), options={"kind": "reel"}), checkpoint=checkpoints)
+
+    create = sent(mocked.calls[0])
+    assert (create["media_type"], create["video_url"]) == ("REELS", CLIP.url)
+    assert "image_url" not in create
+
+
+def test_preparing_a_carousel_of_photos_makes_its_items_and_then_the_carousel(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, CREATE, json={"id": "child-1"})
+    mocked.add(responses.POST, CREATE, json={"id": "child-2"})
+    mocked.add(responses.POST, CREATE, json={"id": "parent-1"})
+
+    with pytest.raises(NotReady):
+        client.prepare(request_for(media=(PHOTO, DOG)), checkpoint=checkpoints)
+
+    first, second, parent = (sent(call) for call in mocked.calls[:3])
+    assert (first["image_url"], first["is_carousel_item"]) == (PHOTO.url, "true")
+    assert (second["image_url"], second["is_carousel_item"]) == (DOG.url, "true")
+    assert "caption" not in first
+    assert parent["media_type"] == "CAROUSEL"
+    assert parent["children"] == "child-1,child-2"
+    assert parent["caption"] == "Fresh bread #bakery"
+    assert checkpoints.saved[0] == ({CHILDREN_KEY: "child-1,child-2", PREPARED_AT_KEY: NOW.isoformat()}, 2)
+    assert container_saves(checkpoints) == [({"container_id": "parent-1"}, 3)]
+
+
+def test_a_carousel_with_a_video_is_made_only_once_the_video_item_is_finished(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, CREATE, json={"id": "child-1"})
+    mocked.add(responses.POST, CREATE, json={"id": "child-2"})
+    request = request_for(media=(PHOTO, CLIP))
+
+    with pytest.raises(NotReady):
+        client.prepare(request, checkpoint=checkpoints)  # items made, the video not fetched yet
+    add_status(mocked, "child-2", "IN_PROGRESS")
+    with pytest.raises(NotReady):
+        client.prepare(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
+    add_status(mocked, "child-2", "FINISHED")
+    mocked.add(responses.POST, CREATE, json={"id": "parent-1"})
+    with pytest.raises(NotReady):
+        client.prepare(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
+
+    assert paths(mocked) == [
+        "POST 17841400000000001/media",
+        "POST 17841400000000001/media",
+        "GET child-2",
+        "GET child-2",
+        "POST 17841400000000001/media",
+    ]
+    video_child = sent(mocked.calls[1])
+    assert (video_child["media_type"], video_child["video_url"]) == ("VIDEO", CLIP.url)
+    assert checkpoints.merged()[CONTAINER_KEY] == "parent-1"
+
+
+def test_it_fails_with_instagrams_reason_when_the_container_errors(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    add_status(mocked, "c-1", "ERROR", "Error: Media upload has failed with error code 2207026")
+
+    with pytest.raises(PermanentError) as raised:
+        client.prepare(request_for(media=(CLIP,), progress={CONTAINER_KEY: "c-1"}), checkpoint=checkpoints)
+
+    assert raised.value.code == "ig_container_error_2207026"
+    assert "MP4 or MOV" in raised.value.message
+    assert checkpoints.merged()[CONTAINER_KEY] == ""  # never shown: trying again makes a new one
+
+
+def test_it_shows_the_status_text_of_an_error_it_does_not_know(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    add_status(mocked, "c-1", "ERROR", "Error: something odd happened")
+
+    with pytest.raises(PermanentError) as raised:
+        client.prepare(request_for(progress={CONTAINER_KEY: "c-1"}), checkpoint=checkpoints)
+
+    assert "something odd happened" in raised.value.message
+
+
+def test_a_container_error_instagram_calls_temporary_is_retried(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    add_status(mocked, "c-1", "ERROR", "Error: 2207003 media download timed out")
+
+    with pytest.raises(RetryableError):
+        client.prepare(request_for(progress={CONTAINER_KEY: "c-1"}), checkpoint=checkpoints)
+
+
+@pytest.mark.parametrize("gone", ["EXPIRED", "unknown to the Graph"])
+def test_an_expired_or_vanished_container_is_replaced_without_an_error(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, gone: str
+) -> None:
+    if gone == "EXPIRED":
+        add_status(mocked, "c-old", "EXPIRED")
+    else:
+        mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/c-old", status=400, json=graph_error(100, 33))
+    mocked.add(responses.POST, CREATE, json={"id": "c-new"})
+
+    with pytest.raises(NotReady):
+        client.prepare(request_for(progress={CONTAINER_KEY: "c-old"}), checkpoint=checkpoints)
+
+    assert checkpoints.merged()[CONTAINER_KEY] == "c-new"
+
+
+# -- publishing ---------------------------------------------------------------------------------------
+def test_with_a_ready_container_publishing_calls_only_media_publish(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
     add_publish(mocked)
 
-    result = as_platform_client(client).publish(request_for(), checkpoint=checkpoints)
+    result = as_platform_client(client).publish(request_for(progress=READY), checkpoint=checkpoints)
+
+    # The permalink is read after the post is out.
+    assert paths(mocked) == ["POST 17841400000000001/media_publish", "GET media-1"]
+    assert sent(mocked.calls[0])["creation_id"] == "c-1"
+    assert result.platform_post_id == "media-1"
+    assert result.url == "https://www.instagram.com/p/media-1/"
+    assert result.http_status == 200
+    saved = [progress for progress, _calls in checkpoints.saved]
+    assert saved == [{SENT_AT: NOW.isoformat()}, {PUBLISH_SENT_KEY: "c-1"}]
+
+
+def test_without_preparation_publishing_makes_the_container_and_is_not_ready(
+    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    request = request_for()
+
+    with pytest.raises(NotReady):
+        client.publish(request, checkpoint=checkpoints)
+    add_status(mocked, "c-1", "FINISHED")
+    add_publish(mocked)
+    client.publish(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
 
     assert paths(mocked) == [
         "POST 17841400000000001/media",
@@ -125,26 +335,8 @@ def test_it_publishes_a_photo_through_a_container(
         "POST 17841400000000001/media_publish",
         "GET media-1",
     ]
-    create = sent(mocked.calls[0])
-    assert create["image_url"] == PHOTO.url
-    assert create["caption"] == "Fresh bread #bakery"
-    assert sent(mocked.calls[2])["creation_id"] == "c-1"
-    assert result.platform_post_id == "media-1"
-    assert result.url == "https://www.instagram.com/p/media-1/"
-    assert result.http_status == 200
-
-
-def test_it_checkpoints_the_container_before_publishing(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
-    add_publish(mocked)
-
-    client.publish(request_for(), checkpoint=checkpoints)
-
-    # Saved right after the container was created (1 call made), long before media_publish.
-    assert container_saves(checkpoints) == [({"container_id": "c-1"}, 1)]
+    # The container was saved right after it was made, long before media_publish.
+    assert container_saves(checkpoints)[0] == ({"container_id": "c-1", PREPARED_AT_KEY: NOW.isoformat()}, 1)
 
 
 def test_a_failing_checkpoint_stops_before_anything_is_published(
@@ -161,169 +353,19 @@ def test_a_failing_checkpoint_stops_before_anything_is_published(
     assert paths(mocked) == ["POST 17841400000000001/media"]
 
 
-def test_it_waits_for_the_container_before_publishing(
+def test_when_instagram_says_the_media_is_not_ready_the_date_goes_back_to_preparing(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "IN_PROGRESS")
-    add_status(mocked, "c-1", "IN_PROGRESS")
-    add_status(mocked, "c-1", "FINISHED")
-    add_publish(mocked)
-
-    client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
-
-    assert paths(mocked)[:5] == [
-        "POST 17841400000000001/media",
-        "GET c-1",
-        "GET c-1",
-        "GET c-1",
-        "POST 17841400000000001/media_publish",
-    ]
-    assert fake_time.sleeps == [5.0, 5.0]
-
-
-def test_it_gives_up_waiting_after_a_bound_without_publishing(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "IN_PROGRESS")
-
-    with pytest.raises(RetryableError) as raised:
-        client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
-
-    assert raised.value.code == "ig_container_in_progress"
-    assert fake_time.sleeps == [5.0, 5.0, 5.0]  # 15 s timeout at a 5 s interval
-    assert "POST 17841400000000001/media_publish" not in paths(mocked)
-    assert container_saves(checkpoints)[0][0] == {"container_id": "c-1"}
-
-
-def test_it_publishes_a_reel_from_one_video(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
-    add_publish(mocked)
-
-    client.publish(request_for(media=(CLIP,), options={"kind": "reel"}), checkpoint=checkpoints)
-
-    create = sent(mocked.calls[0])
-    assert (create["media_type"], create["video_url"]) == ("REELS", CLIP.url)
-    assert "image_url" not in create
-
-
-def test_it_publishes_a_carousel_from_its_children(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "child-1"})
-    mocked.add(responses.POST, CREATE, json={"id": "child-2"})
-    mocked.add(responses.POST, CREATE, json={"id": "parent-1"})
-    add_status(mocked, "parent-1", "FINISHED")
-    add_publish(mocked)
-
-    client.publish(request_for(media=(PHOTO, DOG)), checkpoint=checkpoints)
-
-    first, second, parent = (sent(call) for call in mocked.calls[:3])
-    assert (first["image_url"], first["is_carousel_item"]) == (PHOTO.url, "true")
-    assert (second["image_url"], second["is_carousel_item"]) == (DOG.url, "true")
-    assert "caption" not in first
-    assert parent["media_type"] == "CAROUSEL"
-    assert parent["children"] == "child-1,child-2"
-    assert parent["caption"] == "Fresh bread #bakery"
-    assert container_saves(checkpoints) == [({"container_id": "parent-1"}, 3)]
-    assert sent(mocked.calls[4])["creation_id"] == "parent-1"
-
-
-def test_it_waits_for_a_video_in_a_carousel_before_making_the_carousel(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "child-1"})
-    mocked.add(responses.POST, CREATE, json={"id": "child-2"})
-    add_status(mocked, "child-2", "IN_PROGRESS")
-    add_status(mocked, "child-2", "FINISHED")
-    mocked.add(responses.POST, CREATE, json={"id": "parent-1"})
-    add_status(mocked, "parent-1", "FINISHED")
-    add_publish(mocked)
-
-    client.publish(request_for(media=(PHOTO, CLIP)), checkpoint=checkpoints)
-
-    assert paths(mocked)[:5] == [
-        "POST 17841400000000001/media",
-        "POST 17841400000000001/media",
-        "GET child-2",
-        "GET child-2",
-        "POST 17841400000000001/media",
-    ]
-    video_child = sent(mocked.calls[1])
-    assert (video_child["media_type"], video_child["video_url"]) == ("VIDEO", CLIP.url)
-
-
-def test_it_polls_again_when_instagram_says_the_media_is_not_ready(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
     mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(9007, 2207027))
-    add_publish(mocked, "media-2")
 
-    result = client.publish(request_for(), checkpoint=checkpoints)
+    with pytest.raises(NotReady):
+        client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
-    assert result.platform_post_id == "media-2"
-    assert paths(mocked) == [
-        "POST 17841400000000001/media",
-        "GET c-1",
-        "POST 17841400000000001/media_publish",
-        "GET c-1",
-        "POST 17841400000000001/media_publish",
-        "GET media-2",
-    ]
-
-
-def test_it_fails_with_instagrams_reason_when_the_container_errors(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "ERROR", "Error: Media upload has failed with error code 2207026")
-
-    with pytest.raises(PermanentError) as raised:
-        client.publish(request_for(media=(CLIP,)), checkpoint=checkpoints)
-
-    assert raised.value.code == "ig_container_error_2207026"
-    assert "MP4 or MOV" in raised.value.message
-    assert "POST 17841400000000001/media_publish" not in paths(mocked)
-
-
-def test_it_shows_the_status_text_of_an_error_it_does_not_know(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "ERROR", "Error: something odd happened")
-
-    with pytest.raises(PermanentError) as raised:
-        client.publish(request_for(), checkpoint=checkpoints)
-
-    assert "something odd happened" in raised.value.message
-
-
-def test_a_container_error_instagram_calls_temporary_is_retried(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "ERROR", "Error: 2207003 media download timed out")
-
-    with pytest.raises(RetryableError):
-        client.publish(request_for(), checkpoint=checkpoints)
-
-
-def test_an_expired_container_fails_permanently(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "EXPIRED")
-
-    with pytest.raises(PermanentError) as raised:
-        client.publish(request_for(), checkpoint=checkpoints)
-
-    assert "expire" in raised.value.message
+    assert paths(mocked) == ["POST 17841400000000001/media_publish"]
+    # 9007 proves this send did nothing: the container is read again before the next one.
+    assert checkpoints.merged()[PUBLISH_SENT_KEY] == ""
+    assert checkpoints.merged()[READY_KEY] == ""
+    assert fake_time.sleeps == []
 
 
 # -- resuming an earlier attempt ----------------------------------------------------------------------
@@ -351,8 +393,9 @@ def test_it_does_not_publish_again_when_the_earlier_container_is_published(
             ]
         },
     )
+    progress = {CONTAINER_KEY: "c-old", PUBLISH_SENT_KEY: "c-old", SENT_AT: SCHEDULED.isoformat()}
 
-    result = client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
+    result = client.publish(request_for(progress=progress), checkpoint=checkpoints)
 
     assert (result.platform_post_id, result.url) == ("media-7", "https://www.instagram.com/p/seven/")
     assert paths(mocked) == ["GET c-old", "GET 17841400000000001/media"]
@@ -375,56 +418,38 @@ def test_it_publishes_the_earlier_container_when_it_is_finished(
     assert container_saves(checkpoints) == []
 
 
-def test_it_keeps_waiting_for_the_earlier_container_when_it_is_still_processing(
+def test_an_earlier_container_still_processing_is_read_once_and_not_ready(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
     add_status(mocked, "c-old", "IN_PROGRESS")
-    add_status(mocked, "c-old", "FINISHED")
-    add_publish(mocked)
 
-    client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
+    with pytest.raises(NotReady):
+        client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
 
-    assert paths(mocked)[:3] == ["GET c-old", "GET c-old", "POST 17841400000000001/media_publish"]
-
-
-@pytest.mark.parametrize("status_code", ["EXPIRED", "ERROR"])
-def test_it_makes_a_new_container_when_the_earlier_one_is_unusable(
-    client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, status_code: str
-) -> None:
-    add_status(mocked, "c-old", status_code)
-    mocked.add(responses.POST, CREATE, json={"id": "c-new"})
-    add_status(mocked, "c-new", "FINISHED")
-    add_publish(mocked)
-
-    client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
-
-    assert container_saves(checkpoints) == [({"container_id": "c-new"}, 2)]
-    assert sent(mocked.calls[3])["creation_id"] == "c-new"
+    assert paths(mocked) == ["GET c-old"]
 
 
-def test_it_makes_a_new_container_when_the_earlier_one_is_gone(
+def test_a_dead_container_sent_before_is_replaced_by_a_new_one(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/c-old", status=400, json=graph_error(100, 33))
+    add_status(mocked, "c-1", "EXPIRED")
     mocked.add(responses.POST, CREATE, json={"id": "c-new"})
-    add_status(mocked, "c-new", "FINISHED")
-    add_publish(mocked)
 
-    client.publish(request_for(progress={"container_id": "c-old"}), checkpoint=checkpoints)
+    with pytest.raises(NotReady):
+        client.publish(request_for(progress=SENT_TO_PUBLISH), checkpoint=checkpoints)
 
-    assert container_saves(checkpoints) == [({"container_id": "c-new"}, 2)]
+    assert paths(mocked) == ["GET c-1", "POST 17841400000000001/media"]
+    assert checkpoints.merged()[CONTAINER_KEY] == "c-new"
 
 
 # -- publishing errors --------------------------------------------------------------------------------
 def test_it_retries_the_publishing_quota_a_day_later(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
     mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(9, 2207042))
 
     with pytest.raises(RetryableError) as raised:
-        client.publish(request_for(), checkpoint=checkpoints)
+        client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
     assert raised.value.retry_at == NOW + timedelta(hours=24)
     assert raised.value.code == "meta_9_2207042"
@@ -445,12 +470,10 @@ def test_it_refuses_a_photo_instagram_cannot_take_with_a_readable_message(
 def test_a_spam_restriction_is_not_retried(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
     mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(4, 2207051))
 
     with pytest.raises(PermanentError) as raised:
-        client.publish(request_for(), checkpoint=checkpoints)
+        client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
     assert "spam" in raised.value.message
 
@@ -487,14 +510,12 @@ def test_it_waits_for_the_instagram_usage_estimate_when_throttled(
 def test_the_outcome_is_unknown_when_the_connection_drops_during_media_publish(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
     mocked.add(responses.POST, PUBLISH, body=requests.ConnectionError("Connection reset by peer"))
 
     with pytest.raises(OutcomeUnknown):
-        client.publish(request_for(), checkpoint=checkpoints)
+        client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
-    assert container_saves(checkpoints)[0][0] == {"container_id": "c-1"}
+    assert checkpoints.merged()[PUBLISH_SENT_KEY] == "c-1"
 
 
 def test_a_dropped_container_creation_is_retryable_because_containers_are_invisible(
@@ -511,12 +532,10 @@ def test_a_dropped_container_creation_is_retryable_because_containers_are_invisi
 def test_a_failed_link_lookup_after_publishing_still_counts_as_published(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
     mocked.add(responses.POST, PUBLISH, json={"id": "media-1"})
     mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/media-1", status=500, json=graph_error(2))
 
-    result = client.publish(request_for(), checkpoint=checkpoints)
+    result = client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
     assert (result.platform_post_id, result.url) == ("media-1", "")
 
@@ -529,16 +548,14 @@ def test_a_failed_link_lookup_after_publishing_still_counts_as_published(
 def test_a_server_error_on_media_publish_leaves_the_outcome_unknown(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, status: int, body: Any
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
     if body is None:
         mocked.add(responses.POST, PUBLISH, status=status, body="<html>Bad gateway</html>")
     else:
         mocked.add(responses.POST, PUBLISH, status=status, json=body)
-    add_status(mocked, "c-1", "FINISHED")  # watched for a while: still not published
+    add_status(mocked, "c-1", "FINISHED")  # read once: not published (yet), so unknown
 
     with pytest.raises(OutcomeUnknown):
-        client.publish(request_for(), checkpoint=checkpoints)
+        client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
     assert checkpoints.merged()[PUBLISH_SENT_KEY] == "c-1"
 
@@ -546,8 +563,6 @@ def test_a_server_error_on_media_publish_leaves_the_outcome_unknown(
 def test_a_media_publish_that_went_through_before_its_error_is_success(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
     mocked.add(responses.POST, PUBLISH, status=500, json=graph_error(2, is_transient=True))
     add_status(mocked, "c-1", "PUBLISHED")
     mocked.add(
@@ -556,7 +571,7 @@ def test_a_media_publish_that_went_through_before_its_error_is_success(
         json={"data": [{"id": "media-7", "caption": "Fresh bread #bakery", "permalink": "https://ig/p/7/"}]},
     )
 
-    result = client.publish(request_for(), checkpoint=checkpoints)
+    result = client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
     assert (result.platform_post_id, result.url) == ("media-7", "https://ig/p/7/")
     assert paths(mocked).count("POST 17841400000000001/media_publish") == 1
@@ -566,19 +581,20 @@ def test_the_finished_race_ends_published_once_when_the_slow_publish_lands(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
     # The first media_publish timed out and was still running: the container stays FINISHED for a
-    # while, then turns PUBLISHED. Nothing is sent a second time.
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
+    # while, then turns PUBLISHED. Read once, not watched: unknown now, and reconciliation (which
+    # reads again later) finds it published. Nothing is sent a second time.
     mocked.add(responses.POST, PUBLISH, body=requests.ReadTimeout("read timed out"))
     add_status(mocked, "c-1", "FINISHED")
+
+    with pytest.raises(OutcomeUnknown):
+        client.publish(request_for(progress=READY), checkpoint=checkpoints)
     add_status(mocked, "c-1", "PUBLISHED")
     mocked.add(responses.POST, MEDIA_LIST, json={"data": []})
+    answer = client.reconcile(request_for(progress={**READY, **checkpoints.merged()}), since=SCHEDULED)
 
-    result = client.publish(request_for(), checkpoint=checkpoints)
-
-    assert result.platform_post_id == ""  # published; its link is looked up later by nobody
+    assert answer.status == ReconcileStatus.PUBLISHED
     assert paths(mocked).count("POST 17841400000000001/media_publish") == 1
-    assert fake_time.sleeps == [5.0]
+    assert fake_time.sleeps == []
 
 
 def test_sending_again_after_the_race_republishes_the_same_container_and_reads_its_refusal(
@@ -615,13 +631,11 @@ def test_sending_again_after_the_race_republishes_the_same_container_and_reads_i
 def test_a_media_publish_refusal_with_the_container_unpublished_stays_a_refusal(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
-    add_status(mocked, "c-1", "FINISHED")
     mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(100))
     add_status(mocked, "c-1", "FINISHED")
 
     with pytest.raises(PermanentError) as raised:
-        client.publish(request_for(), checkpoint=checkpoints)
+        client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
     assert not isinstance(raised.value, OutcomeUnknown)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from platforms.base import (
     MediaItem,
     OutcomeUnknown,
     PermanentError,
+    Processing,
     PublishRequest,
     ReconcileStatus,
     ReconnectNeeded,
@@ -61,7 +63,7 @@ def tiktok_settings(settings: Any) -> None:
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> TikTokClient:
-    return TikTokClient(sleep=fake_time.sleep, clock=fake_time.clock)
+    return TikTokClient(sleep=fake_time.sleep)
 
 
 def ok(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -245,10 +247,17 @@ def test_a_small_video_is_uploaded_in_one_chunk_and_published(
         json=status("PROCESSING_UPLOAD", uploaded_bytes=1024),
         match=[matchers.json_params_matcher({"publish_id": "v_pub_file~v2.1"})],
     )
+    request = make_request((video,))
+
+    with pytest.raises(Processing) as processing:
+        client.publish(request, checkpoint=checkpoints)  # uploaded; TikTok processes it on its own
     mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[7300000000000000001]))
+    result = client.publish(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
 
-    result = client.publish(make_request((video,)), checkpoint=checkpoints)
-
+    assert processing.value.check_in == timedelta(seconds=10)
+    # Called again, it reads the status once: no second init, no second upload.
+    assert [call.request.url for call in mocked.calls][-1] == STATUS
+    assert calls_to(mocked, VIDEO_INIT) == 1
     assert result.platform_post_id == "7300000000000000001"
     assert result.url == f"{WEB}/@sosocial_tester/video/7300000000000000001"
     put = next(call.request for call in mocked.calls if call.request.method == "PUT")
@@ -326,7 +335,7 @@ def test_a_privacy_level_the_creator_does_not_offer_is_refused_before_init(
     assert checkpoints.saved == []
 
 
-def test_without_a_public_post_id_yet_it_returns_the_publish_id_and_the_profile(
+def test_without_a_public_post_id_it_reads_again_briefly_then_records_the_publish_id(
     client: TikTokClient,
     mocked: responses.RequestsMock,
     checkpoints: Checkpoints,
@@ -337,37 +346,57 @@ def test_without_a_public_post_id_yet_it_returns_the_publish_id_and_the_profile(
     mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-2", "upload_url": UPLOAD_URL}))
     mocked.put(UPLOAD_URL, status=201)
     mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[]))
+    request = make_request((video_file(tmp_path, 100),))
 
-    result = client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    with pytest.raises(Processing) as waiting:
+        client.publish(request, checkpoint=checkpoints)
+    # Published; the public id comes after moderation (seconds to hours). Read again for a short
+    # while, then the publish_id and the profile are what is recorded.
+    eleven_seconds_ago = (datetime.now(UTC) - timedelta(seconds=11)).isoformat()
+    later = replace(request, progress={**checkpoints.merged(), "tiktok_completed_at": eleven_seconds_ago})
+    result = client.publish(later, checkpoint=checkpoints)
 
+    assert waiting.value.check_in == timedelta(seconds=5)
     assert result.platform_post_id == "p-2"
     assert result.url == f"{WEB}/@sosocial_tester"
-    assert sum(fake_time.sleeps) >= 10  # waited the grace period for the id, then stopped
-    assert sum(fake_time.sleeps) <= 15
+    assert calls_to(mocked, VIDEO_INIT) == 1
+    assert fake_time.sleeps == []
 
 
-def test_processing_longer_than_the_budget_leaves_the_outcome_unknown(
+def test_a_post_still_processing_after_its_upload_is_processing_and_nothing_waits(
     client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
 ) -> None:
     mocked.post(CREATOR_INFO, json=creator())
     mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-3", "upload_url": UPLOAD_URL}))
     mocked.put(UPLOAD_URL, status=201)
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
-    with pytest.raises(OutcomeUnknown) as raised:
+    with pytest.raises(Processing) as raised:
         client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
-    assert raised.value.code == "tiktok_still_processing"
+    assert raised.value.code == "tiktok_processing"
+    assert calls_to(mocked, STATUS) == 1
 
 
-def test_a_status_check_failing_after_the_upload_leaves_the_outcome_unknown(
+def test_a_status_check_failing_for_a_moment_after_the_upload_is_read_again_later(
     client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
 ) -> None:
     mocked.post(CREATOR_INFO, json=creator())
     mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-4", "upload_url": UPLOAD_URL}))
     mocked.put(UPLOAD_URL, status=201)
     mocked.post(STATUS, status=429, json=failure("rate_limit_exceeded", "Too many requests"))
-    with pytest.raises(OutcomeUnknown) as raised:
+    with pytest.raises(Processing):
         client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
-    assert raised.value.code == "tiktok_rate_limit_exceeded"
+    assert checkpoints.merged()["publish_id"] == "p-4"  # read again later, never sent again
+
+
+def test_a_status_check_refused_after_the_upload_leaves_the_outcome_unknown(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    mocked.post(CREATOR_INFO, json=creator())
+    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-4", "upload_url": UPLOAD_URL}))
+    mocked.put(UPLOAD_URL, status=201)
+    mocked.post(STATUS, status=400, json=failure("invalid_publish_id"))
+    with pytest.raises(OutcomeUnknown):
+        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
 
 
 # -- publishing photos -------------------------------------------------------------------------------
@@ -403,14 +432,16 @@ def test_photos_are_pulled_from_their_urls_and_published(
         ],
     )
     mocked.post(STATUS, json=status("PROCESSING_DOWNLOAD"))
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[7311]))
 
     request = make_request(
         photos(2),
         text="Three days by the sea",
         options={"privacy_level": "PUBLIC_TO_EVERYONE", "title": "Holiday"},
     )
-    result = client.publish(request, checkpoint=checkpoints)
+    with pytest.raises(Processing):
+        client.publish(request, checkpoint=checkpoints)
+    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[7311]))
+    result = client.publish(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
 
     assert result.platform_post_id == "7311"
     assert result.url == f"{WEB}/@sosocial_tester/photo/7311"
@@ -443,12 +474,10 @@ def test_an_earlier_upload_that_finished_is_followed_up_not_sent_again(
     # The last chunk went out but its answer was lost; TikTok says it has every byte.
     progress = {"publish_id": "p-old", "tiktok_upload": "final_chunk_sent", "tiktok_video_size": "100"}
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[556]))
-    result = client.publish(
-        make_request((video_file(tmp_path, 100),), progress=progress), checkpoint=checkpoints
-    )
-    assert result.platform_post_id == "556"
+    with pytest.raises(Processing):
+        client.publish(make_request((video_file(tmp_path, 100),), progress=progress), checkpoint=checkpoints)
     assert calls_to(mocked, VIDEO_INIT) == 0
+    assert len(mocked.calls) == 1
 
 
 def test_an_upload_that_never_finished_is_started_again(
@@ -473,20 +502,54 @@ def test_an_upload_that_never_finished_is_started_again(
     assert checkpoints.merged()["publish_id"] == "p-new"
 
 
-def test_an_earlier_publish_that_failed_for_a_passing_reason_is_sent_again(
+def test_an_earlier_publish_that_failed_says_why_and_the_next_try_sends_it_again(
     client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
 ) -> None:
-    progress = {"publish_id": "p-old", "tiktok_upload": "complete"}
+    request = make_request(
+        (video_file(tmp_path, 100),), progress={"publish_id": "p-old", "tiktok_upload": "complete"}
+    )
     mocked.post(STATUS, json=status("FAILED", fail_reason="internal"))
+
+    with pytest.raises(RetryableError) as raised:
+        client.publish(request, checkpoint=checkpoints)
     mocked.post(CREATOR_INFO, json=creator())
     mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-new", "upload_url": UPLOAD_URL}))
     mocked.put(UPLOAD_URL, status=201)
     mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[558]))
-    result = client.publish(
-        make_request((video_file(tmp_path, 100),), progress=progress), checkpoint=checkpoints
-    )
+    result = client.publish(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
+
+    assert raised.value.code == "tiktok_internal"
     assert result.platform_post_id == "558"
     assert calls_to(mocked, VIDEO_INIT) == 1
+
+
+def test_a_publish_that_failed_for_its_media_fails_with_tiktoks_reason(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    progress = {"publish_id": "p-old", "tiktok_upload": "complete"}
+    mocked.post(STATUS, json=status("FAILED", fail_reason="duration_check_failed"))
+
+    with pytest.raises(PermanentError) as raised:
+        client.publish(make_request((video_file(tmp_path, 100),), progress=progress), checkpoint=checkpoints)
+
+    assert raised.value.code == "tiktok_duration_check_failed"
+    assert checkpoints.merged()["publish_id"] == ""
+
+
+def test_tiktok_has_nothing_to_prepare(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    prepared = client.prepare(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+
+    assert prepared.expires_at is None
+    assert len(mocked.calls) == 0
+
+
+def test_preparing_reports_a_post_tiktok_would_refuse_before_its_time(
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    with pytest.raises(PermanentError):
+        client.prepare(make_request(photos(1), options={}), checkpoint=checkpoints)
 
 
 def test_an_earlier_publish_still_processing_is_never_sent_twice(
@@ -494,7 +557,7 @@ def test_an_earlier_publish_still_processing_is_never_sent_twice(
 ) -> None:
     progress = {"publish_id": "p-old", "tiktok_upload": "complete"}
     mocked.post(STATUS, json=status("PROCESSING_DOWNLOAD"))
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(Processing):
         client.publish(make_request(photos(1), progress=progress), checkpoint=checkpoints)
     assert calls_to(mocked, CONTENT_INIT) == 0
 

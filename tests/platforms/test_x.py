@@ -21,6 +21,7 @@ from platforms.base import (
     SENT_AT,
     AccountCredentials,
     MediaItem,
+    NotReady,
     OutcomeUnknown,
     PermanentError,
     PublishRequest,
@@ -29,7 +30,16 @@ from platforms.base import (
     RetryableError,
     TokenExpired,
 )
-from platforms.x import XClient, count_cashtags, find_urls, weighted_length
+from platforms.x import (
+    MEDIA_EXPIRES_KEY,
+    MEDIA_IDS_KEY,
+    MEDIA_PENDING_KEY,
+    MEDIA_REFUSED_KEY,
+    XClient,
+    count_cashtags,
+    find_urls,
+    weighted_length,
+)
 from tests.platforms.conftest import (
     Checkpoints,
     FakeTime,
@@ -54,7 +64,7 @@ def x_settings(settings: Any) -> None:
 
 @pytest.fixture
 def client(fake_time: FakeTime) -> XClient:
-    return XClient(sleep=fake_time.sleep, clock=fake_time.clock)
+    return XClient()
 
 
 def make_request(
@@ -74,6 +84,12 @@ SENT = {SENT_AT: "2026-11-01T12:00:01+00:00"}
 
 def sent_request(text: str = "Hello from SoSocial") -> PublishRequest:
     return make_request(text, progress=SENT)
+
+
+def ready(*media_ids: str) -> dict[str, str]:
+    """Progress of media uploaded and processed ahead, good for another day."""
+    expires = datetime.now(UTC) + timedelta(days=1)
+    return {MEDIA_IDS_KEY: ",".join(media_ids), MEDIA_PENDING_KEY: "", MEDIA_EXPIRES_KEY: expires.isoformat()}
 
 
 def created(post_id: str = "1850000000000000001") -> dict[str, Any]:
@@ -255,7 +271,7 @@ def test_images_are_uploaded_then_attached(
     assert Path(first.path).read_bytes() in body
 
 
-def test_a_video_is_uploaded_in_one_megabyte_segments_and_waits_for_processing(
+def test_a_video_is_uploaded_in_one_megabyte_segments_ahead_and_its_status_read_once_a_call(
     client: XClient,
     mocked: responses.RequestsMock,
     checkpoints: Checkpoints,
@@ -277,27 +293,36 @@ def test_a_video_is_uploaded_in_one_megabyte_segments_and_waits_for_processing(
         mocked.post(f"{API}/2/media/upload/v1/append", status=204)
     mocked.post(
         f"{API}/2/media/upload/v1/finalize",
-        json={"data": {"id": "v1", "processing_info": {"state": "pending", "check_after_secs": 3}}},
+        json={
+            "data": {
+                "id": "v1",
+                "expires_after_secs": 86400,
+                "processing_info": {"state": "pending", "check_after_secs": 3},
+            }
+        },
     )
+    request = make_request("Watch", media=(video,))
+
+    with pytest.raises(NotReady) as first:
+        client.prepare(request, checkpoint=checkpoints)
     status_query = matchers.query_param_matcher({"command": "STATUS", "media_id": "v1"})
     mocked.get(
         UPLOAD,
         json={"data": {"id": "v1", "processing_info": {"state": "in_progress", "check_after_secs": 5}}},
         match=[status_query],
     )
+    with pytest.raises(NotReady) as second:
+        client.prepare(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
     mocked.get(
         UPLOAD, json={"data": {"id": "v1", "processing_info": {"state": "succeeded"}}}, match=[status_query]
     )
-    mocked.post(
-        TWEETS,
-        json=created("88"),
-        status=201,
-        match=[matchers.json_params_matcher({"text": "Watch", "media": {"media_ids": ["v1"]}})],
-    )
+    prepared = client.prepare(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
 
-    result = client.publish(make_request("Watch", media=(video,)), checkpoint=checkpoints)
-
-    assert result.platform_post_id == "88"
+    # X's own hints say when to look again; nothing waits in the meantime.
+    assert (first.value.check_in, second.value.check_in) == (timedelta(seconds=3), timedelta(seconds=5))
+    assert fake_time.sleeps == []
+    assert prepared.expires_at is not None
+    assert timedelta(hours=23) < prepared.expires_at - datetime.now(UTC) <= timedelta(hours=24)
     appends = [call.request for call in mocked.calls if (call.request.url or "").endswith("/append")]
     sent = b""
     for index, append in enumerate(appends):
@@ -307,7 +332,99 @@ def test_a_video_is_uploaded_in_one_megabyte_segments_and_waits_for_processing(
         sent += body
     assert len(appends) == 3
     assert Path(video.path).read_bytes()[-500_000:] in sent
-    assert fake_time.sleeps == [3.0, 5.0]
+    assert checkpoints.merged()[MEDIA_IDS_KEY] == "v1"
+    assert checkpoints.merged()[MEDIA_PENDING_KEY] == ""
+
+
+def test_with_prepared_media_publishing_only_creates_the_post(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    video = media_file(tmp_path, "clip.mp4", 1000, "video/mp4")
+    mocked.post(
+        TWEETS,
+        json=created("88"),
+        status=201,
+        match=[matchers.json_params_matcher({"text": "Watch", "media": {"media_ids": ["v1"]}})],
+    )
+
+    result = client.publish(
+        make_request("Watch", media=(video,), progress=ready("v1")), checkpoint=checkpoints
+    )
+
+    assert result.platform_post_id == "88"
+    assert [call.request.url for call in mocked.calls] == [TWEETS]
+
+
+def test_preparing_ready_media_again_calls_nothing(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    video = media_file(tmp_path, "clip.mp4", 1000, "video/mp4")
+
+    prepared = client.prepare(
+        make_request("Watch", media=(video,), progress=ready("v1")), checkpoint=checkpoints
+    )
+
+    assert prepared.expires_at is not None
+    assert len(mocked.calls) == 0
+
+
+def test_a_text_post_has_nothing_to_prepare(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+) -> None:
+    assert client.prepare(make_request(), checkpoint=checkpoints).expires_at is None
+    assert len(mocked.calls) == 0
+    assert checkpoints.saved == []
+
+
+def test_media_not_ready_at_the_time_sends_the_date_back_to_preparing_without_posting(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    video = media_file(tmp_path, "slow.mp4", 1000, "video/mp4")
+    progress = {**ready("v3"), MEDIA_PENDING_KEY: "v3"}
+    mocked.get(
+        UPLOAD,
+        json={"data": {"id": "v3", "processing_info": {"state": "in_progress", "check_after_secs": 10}}},
+    )
+
+    with pytest.raises(NotReady) as raised:
+        client.publish(make_request("Watch", media=(video,), progress=progress), checkpoint=checkpoints)
+
+    assert raised.value.check_in == timedelta(seconds=10)
+    assert [call.request.method for call in mocked.calls] == ["GET"]
+    assert SENT_AT not in checkpoints.merged()  # never got as far as creating the post
+
+
+def test_expired_prepared_media_is_uploaded_again(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    image = media_file(tmp_path, "one.jpg", 2000, "image/jpeg")
+    stale = {**ready("m-old"), MEDIA_EXPIRES_KEY: (datetime.now(UTC) - timedelta(minutes=1)).isoformat()}
+    mocked.post(UPLOAD, json={"data": {"id": "m-new", "expires_after_secs": 86400}})
+    mocked.post(TWEETS, json=created("77"), status=201)
+
+    client.publish(make_request("A picture", media=(image,), progress=stale), checkpoint=checkpoints)
+
+    assert json.loads(mocked.calls[1].request.body or b"{}")["media"] == {"media_ids": ["m-new"]}
+
+
+def test_a_create_refusing_prepared_media_prepares_it_again_once(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+) -> None:
+    image = media_file(tmp_path, "one.jpg", 2000, "image/jpeg")
+    refusal = {"title": "Invalid Request", "detail": "Your media IDs are invalid.", "status": 400}
+    mocked.post(TWEETS, json=refusal, status=400)
+    request = make_request("A picture", media=(image,), progress=ready("m1"))
+
+    with pytest.raises(NotReady):
+        client.publish(request, checkpoint=checkpoints)
+    mocked.post(UPLOAD, json={"data": {"id": "m2", "expires_after_secs": 86400}})
+    mocked.post(TWEETS, json=refusal, status=400)
+    with pytest.raises(PermanentError):
+        client.publish(
+            replace(request, progress={**request.progress, **checkpoints.merged()}), checkpoint=checkpoints
+        )
+
+    assert checkpoints.merged()[MEDIA_REFUSED_KEY] == "1"
 
 
 def test_a_gif_is_uploaded_in_the_gif_category(
@@ -349,26 +466,6 @@ def test_failed_video_processing_is_permanent_and_nothing_is_posted(
     assert raised.value.code == "x_media_processing_failed"
     assert "Unsupported codec" in raised.value.message
     assert not any(call.request.url == TWEETS for call in mocked.calls)
-
-
-def test_processing_that_outlasts_the_budget_is_retried_later_without_posting(
-    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
-) -> None:
-    video = media_file(tmp_path, "slow.mp4", 1000, "video/mp4")
-    mocked.post(f"{API}/2/media/upload/initialize", json={"data": {"id": "v3"}})
-    mocked.post(f"{API}/2/media/upload/v3/append", status=204)
-    mocked.post(
-        f"{API}/2/media/upload/v3/finalize",
-        json={"data": {"id": "v3", "processing_info": {"state": "pending", "check_after_secs": 10}}},
-    )
-    mocked.get(
-        UPLOAD,
-        json={"data": {"id": "v3", "processing_info": {"state": "in_progress", "check_after_secs": 10}}},
-    )
-    with pytest.raises(RetryableError) as raised:
-        client.publish(make_request("Watch", media=(video,)), checkpoint=checkpoints)
-    assert raised.value.code == "x_media_processing_slow"
-    assert checkpoints.saved == []  # never got as far as creating the post
 
 
 def test_a_missing_media_file_is_permanent(client: XClient, checkpoints: Checkpoints, tmp_path: Path) -> None:
@@ -737,7 +834,7 @@ def test_a_public_client_sends_its_id_in_the_form(
             )
         ],
     )
-    XClient(sleep=fake_time.sleep, clock=fake_time.clock).refresh_token(make_request().account)
+    XClient().refresh_token(make_request().account)
     assert "Authorization" not in mocked.calls[0].request.headers
 
 

@@ -297,3 +297,17 @@ def test_it_keeps_a_post_whose_response_was_dropped(
         publish(graph, alices_page, "feed", message="Did it go out?")
 
     assert [p["message"] for p in published_posts(graph, alices_page)] == ["Did it go out?"]
+
+
+def test_an_unpublished_photo_kept_too_long_cannot_be_attached(
+    control: SandboxClient, graph: str, alices_page: dict[str, Any]
+) -> None:
+    control.configure(facebook_unpublished_photo_seconds=300)
+    photo = publish(graph, alices_page, "photos", url="https://media.example.com/1.jpg", published="false")
+    control.advance(301)
+
+    attached = json.dumps([{"media_fbid": photo.json()["id"]}])
+    refused = publish(graph, alices_page, "feed", message="Old photo", attached_media=attached)
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == 100

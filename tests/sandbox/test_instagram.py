@@ -295,3 +295,17 @@ def test_publishing_a_published_container_again_is_an_error_and_posts_nothing(
     assert "error" in again.json()
     assert status_code(graph, alice, container) == "PUBLISHED"
     assert len(control.posts("instagram", account_id=alice["account_id"])) == 1
+
+
+def test_a_container_never_published_expires_after_its_lifetime(
+    control: SandboxClient, graph: str, alice: dict[str, Any]
+) -> None:
+    control.configure(instagram_container_seconds=120)
+    container = container_id(graph, alice, image_url="https://media.example.com/loaf.jpg", caption="Loaf")
+    wait_until_finished(graph, alice, container)
+    control.advance(121)
+
+    assert status_code(graph, alice, container) == "EXPIRED"
+    refused = media_publish(graph, alice, container)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["error_subcode"] == 2207020

@@ -430,3 +430,52 @@ def test_the_link_sosocials_x_client_returns_for_a_post_is_served(
     assert page.status_code == 200
     assert "Open today" in page.text
     assert missing.status_code == 404
+
+
+def test_uploaded_media_stops_working_when_its_lifetime_ends(
+    control: SandboxClient, api: str, alice: dict[str, Any]
+) -> None:
+    control.configure(x_media_expiry_seconds=600)
+    response = requests.post(
+        f"{api}/media/upload",
+        files={"media": b"\xff\xd8\xff\xe0fake-jpeg"},
+        data={"media_category": "tweet_image"},
+        headers=bearer(alice),
+        timeout=5,
+    )
+    assert 599 <= response.json()["data"]["expires_after_secs"] <= 600
+    media_id = response.json()["data"]["id"]
+    control.advance(601)
+
+    refused = post(api, alice, {"text": "Too late", "media": {"media_ids": [media_id]}})
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["message"] == "Your media IDs are invalid."
+    assert control.posts("x", account_id=alice["account_id"]) == []
+
+
+def test_a_video_still_processing_cannot_be_posted_and_says_when_to_look_again(
+    api: str, alice: dict[str, Any]
+) -> None:
+    init = requests.post(
+        f"{api}/media/upload/initialize",
+        json={"media_type": "video/mp4", "total_bytes": 4, "media_category": "tweet_video"},
+        headers=bearer(alice),
+        timeout=5,
+    ).json()["data"]
+    requests.post(
+        f"{api}/media/upload/{init['id']}/append",
+        files={"media": b"abcd"},
+        data={"segment_index": "0"},
+        headers=bearer(alice),
+        timeout=5,
+    )
+    finalized = requests.post(
+        f"{api}/media/upload/{init['id']}/finalize", headers=bearer(alice), timeout=5
+    ).json()["data"]
+
+    refused = post(api, alice, {"text": "Too soon", "media": {"media_ids": [init["id"]]}})
+
+    assert finalized["processing_info"]["state"] == "pending"
+    assert finalized["processing_info"]["check_after_secs"] >= 1
+    assert refused.status_code == 400

@@ -25,6 +25,9 @@ class FakeClient:
     ) -> list[str]:
         return []
 
+    def prepare(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.Prepared:
+        return base.Prepared()  # nothing to prepare, like a text post
+
     def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         self.publish_calls.append(request)
         if self.progress_to_save is not None:
