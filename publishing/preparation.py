@@ -58,8 +58,8 @@ def prepare_entry(*, entry_id: int, dispatch_version: int) -> PrepareOutcome:
     now = timezone.now()
     if entry is None or not entry.is_waiting or entry.dispatch_version != dispatch_version:
         return PrepareOutcome.SKIPPED
-    if not entry.post_has_media or entry.media_is_ready(now=now):
-        return PrepareOutcome.SKIPPED
+    if not entry.post_has_media or entry.media_status != ScheduleEntry.MediaStatus.PREPARING:
+        return PrepareOutcome.SKIPPED  # ready already, or reset since (its version moved on too)
     if entry.prepare_at is not None and entry.prepare_at > now + pipeline.CLOCK_SLACK:
         return PrepareOutcome.SKIPPED  # an earlier message; the row names a later step
 

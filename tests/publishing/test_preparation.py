@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import pytest
 import time_machine
@@ -48,31 +49,35 @@ def alices_reel(alice: User, alices_account: SocialAccount, settings: Settings, 
     return post
 
 
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks: RunOnCommit) -> Callable[[Callable[[], object]], object]:
-    """Run a step and the messages it sends once its transaction commits."""
+Result = TypeVar("Result")
 
-    def run(step: Callable[[], object]) -> object:
+
+class Run(Protocol):
+    def __call__(self, step: Callable[[], Result]) -> Result: ...
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks: RunOnCommit) -> Run:
+    """Run a step, then the messages it sends once its transaction commits."""
+
+    def run(step: Callable[[], Result]) -> Result:
         with django_capture_on_commit_callbacks(execute=True):
             return step()
 
     return run
 
 
-Run = Callable[[Callable[[], object]], object]
-
-
-def prepare(entry: ScheduleEntry) -> object:
+def prepare(entry: ScheduleEntry) -> preparation.PrepareOutcome:
     fresh = ScheduleEntry.objects.get(pk=entry.pk)
     return preparation.prepare_entry(entry_id=entry.pk, dispatch_version=fresh.dispatch_version)
 
 
-def publish(entry: ScheduleEntry) -> object:
+def publish(entry: ScheduleEntry) -> pipeline.PublishOutcome:
     fresh = ScheduleEntry.objects.get(pk=entry.pk)
     return pipeline.publish_entry(entry_id=entry.pk, dispatch_version=fresh.dispatch_version)
 
 
-def prepared_ahead(post: Post, when: datetime, **fields: object) -> ScheduleEntry:
+def prepared_ahead(post: Post, when: datetime, **fields: Any) -> ScheduleEntry:
     return entry_at(post, when, media_status=Media.READY, **fields)
 
 
@@ -85,7 +90,7 @@ def test_the_sweep_starts_preparing_a_media_date_when_it_enters_the_lead(
 
     report = run_on_commit(sweep.sweep_schedule)
 
-    assert isinstance(report, sweep.SweepReport) and report.preparations == 1
+    assert report.preparations == 1
     [message] = broker.messages("prepare")
     assert (message.task, message.args, message.eta) == ("publishing.prepare_entry", (inside.pk, 0), NOW)
     inside.refresh_from_db()
@@ -99,14 +104,12 @@ def test_the_sweep_starts_preparing_a_media_date_when_it_enters_the_lead(
 def test_a_media_date_scheduled_inside_the_lead_is_prepared_at_once(
     alices_reel: Post, fake_x: FakeClient, broker: Broker, run_on_commit: Run
 ) -> None:
-    entries = run_on_commit(
+    soon, later = run_on_commit(
         lambda: services.schedule_post(
             post=alices_reel, when=[NOW + timedelta(minutes=30), NOW + timedelta(hours=3)]
         )
     )
 
-    assert isinstance(entries, list)
-    soon, later = entries
     assert [m.args for m in broker.messages("prepare")] == [(soon.pk, 0)]
     assert ScheduleEntry.objects.get(pk=later.pk).media_status == Media.NONE
 
@@ -165,7 +168,11 @@ def test_ready_media_before_the_time_waits_for_the_publish_message_already_sent(
     alices_reel: Post, fake_x: FakeClient, broker: Broker, run_on_commit: Run
 ) -> None:
     entry = entry_at(
-        alices_reel, NOW + timedelta(minutes=5), media_status=Media.PREPARING, prep_sent_at=NOW, dispatched_at=NOW
+        alices_reel,
+        NOW + timedelta(minutes=5),
+        media_status=Media.PREPARING,
+        prep_sent_at=NOW,
+        dispatched_at=NOW,
     )
     fake_x.prepare_outcomes = [Prepared(expires_at=NOW + timedelta(hours=24))]
 
@@ -228,7 +235,8 @@ def test_a_refused_preparation_fails_the_date_before_its_time_and_shows_on_the_p
     entry.refresh_from_db()
     assert entry.status == Status.FAILED
     assert entry.last_error_message == "The video is longer than 90 seconds, too long for a reel."
-    assert Notification.objects.filter(user=alices_reel.owner, incident_key__startswith=f"entry-{entry.pk}:").exists()
+    told = Notification.objects.filter(user=alices_reel.owner, incident_key__startswith=f"entry-{entry.pk}:")
+    assert told.exists()
     page = alices_browser.get(reverse("publishing:post_list")).content.decode()
     assert "The video is longer than 90 seconds, too long for a reel." in page
     assert fake_x.publish_calls == []
@@ -244,13 +252,15 @@ def test_a_transient_preparation_failure_is_tried_again_after_60_120_and_240_sec
         RetryableError("Server busy", code="x_503"),
         RetryableError("Server still busy", code="x_503"),
     ]
-    waits, outcomes = [], []
+    waits: list[float] = []
+    outcomes: list[preparation.PrepareOutcome] = []
     for _ in range(4):
         started = datetime.now(UTC)
         outcomes.append(run_on_commit(lambda: prepare(entry)))
         entry.refresh_from_db()
         if entry.status == Status.FAILED:
             break
+        assert entry.prepare_at is not None
         waits.append((entry.prepare_at - started).total_seconds())
         assert "Preparing the media failed (" in entry.describe()
         clock.move_to(entry.prepare_at)
@@ -339,7 +349,7 @@ def test_the_sweep_sends_again_a_preparation_message_that_was_lost(
 
     report = run_on_commit(sweep.sweep_schedule)
 
-    assert isinstance(report, sweep.SweepReport) and report.preparations == 1
+    assert report.preparations == 1
     assert [(m.args, m.eta) for m in broker.messages("prepare")] == [((lost.pk, 0), NOW)]
     assert recent.pk != lost.pk
 
@@ -398,7 +408,8 @@ def test_a_post_the_platform_processes_is_followed_by_a_status_check_message_the
     assert pipeline.follow_entry(entry_id=entry.pk) == pipeline.PublishOutcome.SKIPPED
 
     clock.move_to(check)
-    assert run_on_commit(lambda: pipeline.follow_entry(entry_id=entry.pk)) == pipeline.PublishOutcome.PUBLISHED
+    followed = run_on_commit(lambda: pipeline.follow_entry(entry_id=entry.pk))
+    assert followed == pipeline.PublishOutcome.PUBLISHED
     assert pipeline.follow_entry(entry_id=entry.pk) == pipeline.PublishOutcome.SKIPPED
 
     entry.refresh_from_db()
@@ -415,7 +426,8 @@ def test_a_post_still_processing_at_its_check_gets_the_next_check(
     run_on_commit(lambda: publish(entry))
     clock.move_to(NOW + timedelta(seconds=20))
 
-    assert run_on_commit(lambda: pipeline.follow_entry(entry_id=entry.pk)) == pipeline.PublishOutcome.PROCESSING
+    followed = run_on_commit(lambda: pipeline.follow_entry(entry_id=entry.pk))
+    assert followed == pipeline.PublishOutcome.PROCESSING
 
     entry.refresh_from_db()
     assert (entry.status, entry.claimed_by) == (Status.PUBLISHING, "")
@@ -438,7 +450,7 @@ def test_a_lost_status_check_ends_in_reconciliation_when_its_lease_expires(
 
     report = run_on_commit(sweep.sweep_schedule)
 
-    assert isinstance(report, sweep.SweepReport) and report.leases_expired == 1
+    assert report.leases_expired == 1
     entry.refresh_from_db()
     assert (entry.status, entry.follow_at) == (Status.UNCONFIRMED, None)
     assert [m.task for m in broker.messages("maintenance")] == ["publishing.reconcile_entry"]
@@ -449,7 +461,7 @@ def test_an_edit_prepares_the_media_again_and_a_preparation_still_running_change
     alices_reel: Post, fake_x: FakeClient, broker: Broker, run_on_commit: Run
 ) -> None:
     entry = prepared_ahead(
-        alices_reel, NOW + timedelta(minutes=20), platform_state={"container_id": "old"}, dispatched_at=NOW
+        alices_reel, NOW + timedelta(minutes=5), platform_state={"container_id": "old"}, dispatched_at=NOW
     )
 
     run_on_commit(lambda: services.update_post(post=alices_reel, text="A better caption"))

@@ -193,7 +193,9 @@ def test_the_platform_gets_the_media_its_url_and_the_options(
     PostMedia.objects.create(
         post=alices_post, file=SimpleUploadedFile("cat.jpg", b"\xff\xd8jpeg"), content_type="image/jpeg"
     )
-    entry = ScheduleEntry.objects.create(post=alices_post, scheduled_at=NOW, next_attempt_at=NOW)
+    entry = ScheduleEntry.objects.create(
+        post=alices_post, scheduled_at=NOW, next_attempt_at=NOW, media_status="preparing"
+    )
 
     preparation.prepare_entry(entry_id=entry.pk, dispatch_version=0)
     pipeline.publish_entry(entry_id=entry.pk, dispatch_version=0)
