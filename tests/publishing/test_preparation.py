@@ -514,3 +514,21 @@ def test_a_failed_preparation_retried_now_is_prepared_afresh(
         {},
     )
     assert [m.args for m in broker.messages("prepare")] == [(failed.pk, 1)]
+
+
+def test_the_posts_page_says_the_media_is_being_prepared_and_when_the_platform_processes_the_post(
+    alices_reel: Post, alices_browser: Client
+) -> None:
+    entry_at(alices_reel, NOW + timedelta(minutes=30), media_status=Media.PREPARING, prep_sent_at=NOW)
+    entry_at(
+        alices_reel,
+        NOW - timedelta(minutes=1),
+        status=Status.PUBLISHING,
+        attempts=1,
+        follow_at=NOW + timedelta(seconds=20),
+    )
+
+    page = alices_browser.get(reverse("publishing:post_list")).content.decode()
+
+    assert "Preparing the media (X is processing it), ready before the time." in page
+    assert "X is processing the post; next check at 2026-11-28 12:00 (UTC)." in page
