@@ -21,6 +21,7 @@ class PublishingConfig(AppConfig):
         account_reconnected.connect(_resume_paused_dates, dispatch_uid="publishing.resume_paused_dates")
         account_reconnected.connect(_note_reconnected, dispatch_uid="publishing.note_account_reconnected")
         checks.register(lease_outlives_time_limit)
+        checks.register(lead_within_media_expiry)
 
 
 def _resume_paused_dates(sender: Any, *, account: SocialAccount, **kwargs: Any) -> None:
@@ -47,5 +48,24 @@ def lease_outlives_time_limit(app_configs: Any = None, **kwargs: Any) -> list[ch
             f"SOSOCIAL_LEASE_SECONDS ({lease:g}) must be longer than CELERY_TASK_TIME_LIMIT ({limit}).",
             hint="Raise the lease or lower the time limit; the lease must outlive any running task.",
             id="publishing.E001",
+        )
+    ]
+
+
+# Instagram containers and X media ids expire 24 hours after they are made.
+PREPARED_MEDIA_EXPIRY_SECONDS = 24 * 3600
+
+
+def lead_within_media_expiry(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Media prepared further ahead than the platforms keep it would expire before its date."""
+    lead = settings.SOSOCIAL_PREPARE_LEAD_SECONDS
+    if 0 < lead < PREPARED_MEDIA_EXPIRY_SECONDS:
+        return []
+    return [
+        checks.Error(
+            f"SOSOCIAL_PREPARE_LEAD_SECONDS ({lead:g}) must be above 0 and below "
+            f"{PREPARED_MEDIA_EXPIRY_SECONDS} (24 h).",
+            hint="The platforms discard prepared media after 24 hours; one hour is the default.",
+            id="publishing.E002",
         )
     ]

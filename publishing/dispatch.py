@@ -1,5 +1,5 @@
-"""When a date's publish message goes out: the horizon, grace and lease, retry delays, and sending
-messages only after the row commits.
+"""When a date's messages go out: the horizon, grace and lease, retry delays, the preparation lead,
+and sending messages only after the row commits.
 
 The database row decides; a Celery message only says "look at entry N, version V, now", so sending
 one twice is harmless.
@@ -13,11 +13,14 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from publishing.models import ScheduleEntry
+from publishing.models import PostMedia, ScheduleEntry
 
 PUBLISH_TASK = "publishing.publish_entry"
 RECONCILE_TASK = "publishing.reconcile_entry"
+PREPARE_TASK = "publishing.prepare_entry"
+FOLLOW_TASK = "publishing.follow_entry"
 
 
 # Settings are read at call time so tests can shorten them.
@@ -33,6 +36,11 @@ def lease() -> timedelta:
     return timedelta(seconds=settings.SOSOCIAL_LEASE_SECONDS)
 
 
+def lead() -> timedelta:
+    """How far ahead of its date a post's media is prepared (below the platforms' 24 h expiry)."""
+    return timedelta(seconds=settings.SOSOCIAL_PREPARE_LEAD_SECONDS)
+
+
 def retry_delay(attempt: int) -> timedelta:
     """The wait after failed attempt `attempt` (1-based): exactly 60, 120, 240 s in production."""
     return timedelta(seconds=settings.SOSOCIAL_RETRY_DELAYS[attempt - 1])
@@ -44,6 +52,14 @@ def send_publish(entry_id: int, dispatch_version: int, eta: datetime) -> None:
 
 def send_reconcile(entry_id: int, eta: datetime) -> None:
     current_app.send_task(RECONCILE_TASK, args=(entry_id,), eta=eta)
+
+
+def send_prepare(entry_id: int, dispatch_version: int, eta: datetime) -> None:
+    current_app.send_task(PREPARE_TASK, args=(entry_id, dispatch_version), eta=eta)
+
+
+def send_follow(entry_id: int, eta: datetime) -> None:
+    current_app.send_task(FOLLOW_TASK, args=(entry_id,), eta=eta)
 
 
 def check_delay(checks: int) -> timedelta:
@@ -102,3 +118,79 @@ def dispatch_check_if_due(entry: ScheduleEntry, *, now: datetime) -> bool:
         return False
     request_reconcile(entry)
     return True
+
+
+def has_media(entry: ScheduleEntry, known: bool | None = None) -> bool:
+    """Whether the date's post has media (`known`, or annotated as `post_has_media` where it was
+    loaded)."""
+    if known is None:
+        known = getattr(entry, "post_has_media", None)
+    if isinstance(known, bool):
+        return known
+    return PostMedia.objects.filter(post_id=entry.post_id).exists()
+
+
+def request_preparation(entry: ScheduleEntry, *, at: datetime, now: datetime) -> bool:
+    """Stamp the row and send a prepare message for `at` once it commits."""
+    if not entry.request_preparation(at=at, now=now):
+        return False
+    send_preparation(entry)
+    return True
+
+
+def send_preparation(entry: ScheduleEntry) -> None:
+    """Send the prepare message for the row's `prepare_at` (its row stamped `prep_sent_at`)."""
+    entry_id, version, eta = entry.pk, entry.dispatch_version, entry.prepare_at or entry.updated_at
+    after_commit(lambda: send_prepare(entry_id, version, eta))
+
+
+def needs_preparation(entry: ScheduleEntry, *, now: datetime, media: bool | None = None) -> bool:
+    """A waiting date of a post with media, not ready, with no prepare message pending."""
+    return (
+        entry.is_waiting
+        and entry.prep_sent_at is None
+        and not entry.media_is_ready(now=now)
+        and has_media(entry, media)
+    )
+
+
+def prepare_if_due(entry: ScheduleEntry, *, now: datetime, media: bool | None = None) -> bool:
+    """Start preparing the media now if the date is within the lead; else the sweep will. Text
+    posts never prepare (`media`: whether the post has media, when the caller knows)."""
+    if not entry.is_waiting or entry.next_attempt_at > now + lead():
+        return False
+    if not needs_preparation(entry, now=now, media=media):
+        return False
+    return request_preparation(entry, at=now, now=now)
+
+
+def awaits_media(entry: ScheduleEntry, *, dispatch_version: int) -> bool:
+    """A date of a post with media whose media is not ready (so the claim refused it): make sure
+    its preparation is under way (a prepare message now, unless one is pending); its publish
+    message is sent again once the media is ready."""
+    now = timezone.now()
+    if (
+        not entry.is_waiting
+        or entry.dispatch_version != dispatch_version
+        or not getattr(entry, "post_has_media", False)
+        or entry.media_is_ready(now=now)
+    ):
+        return False
+    with transaction.atomic():
+        if needs_preparation(entry, now=now):
+            request_preparation(entry, at=now, now=now)
+    return True
+
+
+def publish_when_prepared(entry: ScheduleEntry, *, now: datetime) -> bool:
+    """The media is ready: a date already due gets its publish message now (the one sent for its
+    time found it unprepared); one within the horizon without a message gets it for its time."""
+    if entry.next_attempt_at > now and entry.dispatched_at is not None:
+        return False  # its message is pending and will find the media ready
+    return dispatch_if_due(entry, now=now)
+
+
+def request_follow(entry: ScheduleEntry) -> None:
+    """Send the status check of a post the platform processes, for the row's `follow_at`."""
+    entry_id, eta = entry.pk, entry.follow_at or entry.updated_at
+    after_commit(lambda: send_follow(entry_id, eta))

@@ -7,13 +7,13 @@ changed the row first, which is a normal outcome under at-least-once delivery, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -81,6 +81,14 @@ class ScheduleEntry(models.Model):
         UNCONFIRMED = "unconfirmed", "Unconfirmed"
         PAUSED = "paused", "Paused: reconnect the account"
 
+    class MediaStatus(models.TextChoices):
+        """Where a post with media stands in its preparation ahead of the date (publishing.preparation);
+        a post without media never leaves NONE."""
+
+        NONE = "", "Not prepared"
+        PREPARING = "preparing", "Preparing media"
+        READY = "ready", "Media ready"
+
     WAITING: ClassVar[frozenset[str]] = frozenset({Status.PENDING, Status.RETRYING})
     FINAL: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHED, Status.FAILED, Status.CANCELLED})
     # A date in one of these has gone out or may have: its post can no longer be edited.
@@ -133,7 +141,19 @@ class ScheduleEntry(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     checks = models.PositiveSmallIntegerField(default=0)
     # Which worker process holds the claim (publishing.liveness), so a dead one is noticed early.
+    # Empty while the platform processes an accepted post (`follow_at`): no worker holds it then.
     claimed_by = models.CharField(max_length=200, blank=True, default="")
+    # Media prepared ahead of the date: where it stands, when the next prepare message is due and
+    # when it was sent (null: none pending; the sweep re-sends one that was lost), until when the
+    # platform keeps the prepared media, and the transient failures of this preparation so far.
+    media_status = models.CharField(max_length=16, choices=MediaStatus.choices, blank=True, default="")
+    prepare_at = models.DateTimeField(null=True, blank=True)
+    prep_sent_at = models.DateTimeField(null=True, blank=True)
+    prepared_until = models.DateTimeField(null=True, blank=True)
+    prep_attempts = models.PositiveSmallIntegerField(default=0)
+    prep_error = models.TextField(blank=True, default="")
+    # Publishing, accepted by the platform, which is processing the post: when its status is read.
+    follow_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -157,6 +177,11 @@ class ScheduleEntry(models.Model):
                 fields=["next_check_at"],
                 name="entry_checking_idx",
                 condition=Q(status="unconfirmed", reconciled_at__isnull=True),
+            ),
+            models.Index(
+                fields=["prepare_at"],
+                name="entry_preparing_idx",
+                condition=Q(status__in=["pending", "retrying"], media_status="preparing"),
             ),
             models.Index(fields=["post", "scheduled_at"], name="entry_post_scheduled_idx"),
         ]
@@ -208,6 +233,48 @@ class ScheduleEntry(models.Model):
         return f"still checking, next check at {local:%Y-%m-%d %H:%M} ({local.tzname()})."
 
     @property
+    def is_processing(self) -> bool:
+        """The platform accepted the publishing call and is processing the post; a check is due."""
+        return self.status == self.Status.PUBLISHING and self.follow_at is not None
+
+    def media_is_ready(self, *, now: datetime) -> bool:
+        """Prepared ahead and still kept by the platform (a post without media is never asked)."""
+        return self.media_status == self.MediaStatus.READY and (
+            self.prepared_until is None or self.prepared_until > now
+        )
+
+    @classmethod
+    def ready_to_publish(cls) -> Q:
+        """The claim's extra condition: a post with media is claimed only once its media is prepared
+        and not expired (on the database's clock); a post without media is never held back."""
+        prepared = Q(media_status=cls.MediaStatus.READY) & (
+            Q(prepared_until__isnull=True) | Q(prepared_until__gt=Now())
+        )
+        return prepared | Q(~Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
+
+    def _preparation(self, at: Callable[[datetime | None], str]) -> str:
+        if self.status not in self.WAITING:
+            return ""
+        if self.media_status == self.MediaStatus.READY:
+            return "Media ready."
+        if self.media_status != self.MediaStatus.PREPARING:
+            return ""
+        if self.prep_error:
+            return f"Preparing the media failed ({self.prep_error}); trying again at {at(self.prepare_at)}."
+        platform = self.post.account.get_platform_display()
+        return f"Preparing the media ({platform} is processing it), ready before the time."
+
+    @property
+    def preparation_text(self) -> str:
+        """Where a waiting date's media stands, in the reader's time zone ("" for a post without)."""
+        return self._preparation(_local)
+
+    @property
+    def processing_text(self) -> str:
+        platform = self.post.account.get_platform_display()
+        return f"{platform} is processing the post; next check at {_local(self.follow_at)}."
+
+    @property
     def attempt_text(self) -> str:
         """The attempt under way or just made, against the real limit: "attempt 2 of 4"."""
         return f"attempt {self.attempts} of {self.MAX_ATTEMPTS}"
@@ -220,14 +287,22 @@ class ScheduleEntry(models.Model):
         """One sentence a person can act on, the same whichever client shows it (dates in UTC)."""
         tries = self.attempt_text
         reason = self.last_error_message or self.last_error_code
+        preparation = self._preparation(_utc)
+        after = f" {preparation}" if preparation else ""
         match self.status:
             case self.Status.PENDING:
-                return f"Scheduled for {_utc(self.scheduled_at)}."
+                return f"Scheduled for {_utc(self.scheduled_at)}.{after}"
+            case self.Status.PUBLISHING if self.is_processing:
+                platform = self.post.account.get_platform_display()
+                return (
+                    f"Publishing — {platform} is processing the post; next check at {_utc(self.follow_at)}."
+                )
             case self.Status.PUBLISHING:
                 return f"Publishing now ({tries})."
             case self.Status.RETRYING:
                 return (
-                    f"The platform refused {tries} ({reason}); trying again at {_utc(self.next_attempt_at)}."
+                    f"The platform refused {tries} ({reason}); trying again at "
+                    f"{_utc(self.next_attempt_at)}.{after}"
                 )
             case self.Status.PUBLISHED:
                 return f"Published at {_utc(self.published_at)}."
@@ -285,6 +360,7 @@ class ScheduleEntry(models.Model):
         """Take a due entry for one publish attempt before reading it; one claimer of a version wins.
 
         Due time and lease are read on the database's clock, so workers' clocks cannot disagree.
+        A post with media is claimed only once its media is prepared (`ready_to_publish`).
         A concurrent edit holds the row lock (services.update_post): the claim waits for it, and
         the post is read after, so what goes out is what the edit saved.
         """
@@ -294,7 +370,9 @@ class ScheduleEntry(models.Model):
                 status__in=list(cls.WAITING),
                 dispatch_version=dispatch_version,
                 next_attempt_at__lte=Now(),
-            ).update(
+            )
+            .filter(cls.ready_to_publish())
+            .update(
                 status=cls.Status.PUBLISHING,
                 attempts=F("attempts") + 1,
                 lease_until=_database_now_plus(lease),
@@ -312,7 +390,7 @@ class ScheduleEntry(models.Model):
             return False
         return self._transition(
             self.WAITING,
-            extra=Q(next_attempt_at__lte=Now() if now is None else now),
+            extra=Q(next_attempt_at__lte=Now() if now is None else now) & self.ready_to_publish(),
             status=self.Status.PUBLISHING,
             attempts=self.attempts + 1,
             lease_until=_database_now_plus(lease) if now is None else now + lease,
@@ -338,6 +416,7 @@ class ScheduleEntry(models.Model):
             platform_url=platform_url,
             published_at=now,
             lease_until=None,
+            follow_at=None,
             last_error_code="",
             last_error_message="",
             updated_at=now,
@@ -351,6 +430,7 @@ class ScheduleEntry(models.Model):
             next_attempt_at=next_attempt_at,
             dispatched_at=None,
             lease_until=None,
+            follow_at=None,
             last_error_code=code,
             last_error_message=message,
             updated_at=now,
@@ -361,6 +441,7 @@ class ScheduleEntry(models.Model):
             [self.Status.PUBLISHING, self.Status.UNCONFIRMED],
             status=self.Status.FAILED,
             lease_until=None,
+            follow_at=None,
             last_error_code=code,
             last_error_message=message,
             updated_at=now,
@@ -375,6 +456,7 @@ class ScheduleEntry(models.Model):
             [self.Status.PUBLISHING],
             status=self.Status.UNCONFIRMED,
             lease_until=None,
+            follow_at=None,
             dispatched_at=now,
             reconciled_at=None,
             unconfirmed_at=now,
@@ -424,7 +506,9 @@ class ScheduleEntry(models.Model):
             attempts=0,
             dispatch_version=self.dispatch_version + 1,
             dispatched_at=None,
+            prep_sent_at=None,
             lease_until=None,
+            follow_at=None,
             last_error_code=code,
             last_error_message=message,
             updated_at=now,
@@ -438,6 +522,7 @@ class ScheduleEntry(models.Model):
             attempts=0,
             dispatch_version=models.F("dispatch_version") + 1,
             dispatched_at=None,
+            prep_sent_at=None,
             last_error_code=code,
             last_error_message=message,
             updated_at=now,
@@ -452,6 +537,10 @@ class ScheduleEntry(models.Model):
             attempts=0,
             dispatch_version=self.dispatch_version + 1,
             dispatched_at=None,
+            # A prepare message of the old version claims nothing: the next one is sent afresh.
+            prep_sent_at=None,
+            prep_attempts=0,
+            prep_error="",
             last_error_code="",
             last_error_message="",
             updated_at=now,
@@ -476,7 +565,14 @@ class ScheduleEntry(models.Model):
         )
 
     def reschedule(self, *, when: datetime, now: datetime) -> bool:
-        """Move a waiting, paused or failed date to `when` as a fresh run of attempts."""
+        """Move a waiting, paused or failed date to `when` as a fresh run of attempts.
+
+        Media prepared ahead is kept if the platform still keeps it at `when`; else it is prepared
+        again (the platform discards what it no longer needs on its own)."""
+        keep = self.media_status == self.MediaStatus.READY and (
+            self.prepared_until is None or self.prepared_until > when
+        )
+        preparation = {"prep_sent_at": None} if keep else UNPREPARED
         return self._transition(
             self.ALLOWS["reschedule"],
             status=self.Status.PENDING,
@@ -488,6 +584,7 @@ class ScheduleEntry(models.Model):
             last_error_code="",
             last_error_message="",
             updated_at=now,
+            **preparation,
         )
 
     def requeue(self, *, now: datetime, looked: bool = False) -> bool:
@@ -506,7 +603,135 @@ class ScheduleEntry(models.Model):
             checks=0,
             platform_state={},
             updated_at=now,
+            **UNPREPARED,  # its handles are gone with platform_state: prepared again
         )
+
+    def reset_preparation(self, *, now: datetime) -> bool:
+        """The post was edited: what was prepared holds the old text or media, so a not yet sent
+        date starts its preparation afresh. The version bump turns a prepare call still running into
+        a no-op (its checkpoint and outcome match nothing), and its publish message is sent again."""
+        return self._transition(
+            [*self.WAITING, self.Status.PAUSED, self.Status.FAILED],
+            dispatch_version=self.dispatch_version + 1,
+            dispatched_at=None,
+            platform_state={},
+            updated_at=now,
+            **UNPREPARED,
+        )
+
+    # -- preparing media ahead (publishing.preparation) ------------------------------------------
+    def request_preparation(self, *, at: datetime, now: datetime) -> bool:
+        """A prepare message for `at` is being sent (when this commits); `prep_sent_at` lets the
+        sweep tell a pending message from a lost one."""
+        return self._transition(
+            self.WAITING,
+            media_status=self.MediaStatus.PREPARING,
+            prepare_at=at,
+            prep_sent_at=now,
+            updated_at=now,
+        )
+
+    def save_preparation(self, progress: Mapping[str, str], *, now: datetime) -> bool:
+        """Persist a client's handles while preparing, only if the date still waits as this
+        instance saw it (an edit, a reschedule or a cancel bumps the version first)."""
+        merged = {**self.platform_state, **progress}
+        return self._transition(
+            self.WAITING,
+            extra=Q(media_status=self.MediaStatus.PREPARING),
+            platform_state=merged,
+            updated_at=now,
+        )
+
+    def mark_prepared(self, *, until: datetime | None, now: datetime) -> bool:
+        return self._transition(
+            self.WAITING,
+            extra=Q(media_status=self.MediaStatus.PREPARING),
+            media_status=self.MediaStatus.READY,
+            prepared_until=until,
+            prepare_at=None,
+            prep_sent_at=None,
+            prep_attempts=0,
+            prep_error="",
+            updated_at=now,
+        )
+
+    def retry_preparation(self, *, at: datetime, message: str, now: datetime) -> bool:
+        """Preparing failed for a reason that may pass: try again at `at` (its message is sent when
+        this commits)."""
+        return self._transition(
+            self.WAITING,
+            extra=Q(media_status=self.MediaStatus.PREPARING),
+            prepare_at=at,
+            prep_sent_at=now,
+            prep_attempts=self.prep_attempts + 1,
+            prep_error=message,
+            updated_at=now,
+        )
+
+    def fail_preparation(self, *, code: str, message: str, now: datetime) -> bool:
+        """The platform refused the media: the date fails now, before its time, with the reason."""
+        return self._transition(
+            self.WAITING,
+            status=self.Status.FAILED,
+            prepare_at=None,
+            prep_sent_at=None,
+            last_error_code=code,
+            last_error_message=message,
+            updated_at=now,
+        )
+
+    def back_to_preparing(self, *, at: datetime, now: datetime) -> bool:
+        """The publishing call found the media still processing and published nothing: the date
+        waits again (no attempt spent) while a prepare message checks at `at`. `dispatched_at`
+        stays: its publish message is sent when the media is ready (the sweep re-sends none)."""
+        attempts = self.attempts - 1
+        return self._transition(
+            [self.Status.PUBLISHING],
+            status=self.Status.PENDING if attempts == 0 else self.Status.RETRYING,
+            attempts=attempts,
+            lease_until=None,
+            claimed_by="",
+            media_status=self.MediaStatus.PREPARING,
+            prepared_until=None,
+            prepare_at=at,
+            prep_sent_at=now,
+            updated_at=now,
+        )
+
+    def mark_processing(self, *, check_at: datetime, lease: timedelta, now: datetime) -> bool:
+        """The platform accepted the publishing call and processes the post (TikTok, a Facebook
+        video): still publishing, its status read at `check_at` by a follow message. No worker
+        holds it meanwhile (`claimed_by` cleared, so no dead-worker check settles it); the lease
+        covers the check, and if that message is lost the sweep reconciles the date after it."""
+        return self._transition(
+            [self.Status.PUBLISHING],
+            follow_at=check_at,
+            lease_until=check_at + lease,
+            claimed_by="",
+            updated_at=now,
+        )
+
+    def take_follow(self, *, lease: timedelta, claimant: str) -> bool:
+        """Take a due status check of a post the platform processes: one taker per check, holding
+        it like a claim (lease and claimant) while it reads the status."""
+        return self._transition(
+            [self.Status.PUBLISHING],
+            extra=Q(follow_at__isnull=False, claimed_by=""),
+            follow_at=None,
+            claimed_by=claimant,
+            lease_until=_database_now_plus(lease),
+        )
+
+
+# What a date holds when nothing of its media is prepared (yet, or any more).
+UNPREPARED: Mapping[str, Any] = {
+    "media_status": ScheduleEntry.MediaStatus.NONE,
+    "prepare_at": None,
+    "prep_sent_at": None,
+    "prepared_until": None,
+    "prep_attempts": 0,
+    "prep_error": "",
+}
 
 
 def _database_now_plus(duration: timedelta) -> ExpressionWrapper[CombinedExpression]:
@@ -517,6 +742,14 @@ def _database_now_plus(duration: timedelta) -> ExpressionWrapper[CombinedExpress
 
 def _utc(moment: datetime | None) -> str:
     return "" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _local(moment: datetime | None) -> str:
+    """A moment in the reader's time zone (the middleware activates it), with the zone named."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
 
 
 class PublishAttempt(models.Model):

@@ -1,5 +1,5 @@
-"""One date's trip to the platform: build the request, claim, publish, record the outcome, and
-reconcile a date whose outcome is unknown.
+"""One date's trip to the platform: build the request, claim, publish, record the outcome, follow a
+post the platform is still processing, and reconcile a date whose outcome is unknown.
 
 No network call ever happens inside a transaction; every step is safe to run twice.
 """
@@ -10,6 +10,7 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,10 +19,12 @@ from django.utils import timezone
 
 from platforms.base import (
     MediaItem,
+    NotReady,
     OutcomeUnknown,
     PermanentError,
     PlatformClient,
     PlatformError,
+    Processing,
     PublishRequest,
     PublishResult,
     ReconcileStatus,
@@ -48,6 +51,8 @@ class PublishOutcome(enum.StrEnum):
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
     PAUSED = "paused"  # the account needs reconnecting: the date waits for it
+    PREPARING = "preparing"  # its media is not ready: not claimed, or back to waiting; prepared first
+    PROCESSING = "processing"  # accepted; the platform processes the post and a check follows
 
 
 def media_items(post: Post) -> tuple[MediaItem, ...]:
@@ -186,6 +191,8 @@ def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
     if entry is None:
         return PublishOutcome.SKIPPED
     if not claimed:
+        if dispatch.awaits_media(entry, dispatch_version=dispatch_version):
+            return PublishOutcome.PREPARING
         # A redelivered message whose date is still held by a worker that died: settle it now.
         if entry.claimed_by != me:
             settle_orphan(entry)
@@ -207,14 +214,14 @@ def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
     return _record_outcome(entry, result=result, error=error, started_at=started_at)
 
 
-def _call_platform(entry: ScheduleEntry) -> PublishResult:
-    """Publish; on an expired token refresh it and try exactly once more."""
+Called = TypeVar("Called")
+
+
+def call_client(entry: ScheduleEntry, call: Callable[[PlatformClient, PublishRequest], Called]) -> Called:
+    """Call the platform for `entry` (no transaction open); on an expired token refresh it and try
+    exactly once more."""
     account = entry.post.account
     client = get_client(account.platform)
-
-    def checkpoint(progress: Mapping[str, str]) -> None:
-        _save_progress(entry, progress)
-
     if account.token_expires_soon(now=timezone.now()):
         # Refresh ahead of expiry rather than spend an attempt on a token about to be refused.
         entry.post.account = account = refresh_account_tokens(
@@ -223,19 +230,28 @@ def _call_platform(entry: ScheduleEntry) -> PublishResult:
     request = build_request(entry)
     release_while_waiting()
     try:
-        return client.publish(request, checkpoint=checkpoint)
+        return call(client, request)
     except TokenExpired as expired:
         entry.post.account = refresh_account_tokens(
             account=account, client=client, rejected_token=account.access_token
         )
         try:
-            return client.publish(build_request(entry), checkpoint=checkpoint)
+            return call(client, build_request(entry))
         except TokenExpired as again:
             raise ReconnectNeeded(
                 f"{account} rejected a freshly refreshed token; reconnect the account.",
                 code=again.code or expired.code,
                 http_status=again.http_status,
             ) from again
+
+
+def _call_platform(entry: ScheduleEntry) -> PublishResult:
+    """Publish, with the handles a client saves checkpointed on the claimed attempt."""
+
+    def checkpoint(progress: Mapping[str, str]) -> None:
+        _save_progress(entry, progress)
+
+    return call_client(entry, lambda client, request: client.publish(request, checkpoint=checkpoint))
 
 
 def _save_progress(entry: ScheduleEntry, progress: Mapping[str, str]) -> None:
@@ -279,6 +295,19 @@ def _record_outcome(
                 log(PublishAttempt.Outcome.PUBLISHED)
             return PublishOutcome.PUBLISHED if changed else PublishOutcome.SKIPPED
 
+        if isinstance(error, NotReady):
+            # Nothing went out: no attempt spent; prepared first, then claimed again.
+            if entry.back_to_preparing(at=now + error.check_in, now=now):
+                dispatch.send_preparation(entry)
+                return PublishOutcome.PREPARING
+            return PublishOutcome.SKIPPED
+
+        if isinstance(error, Processing):
+            if entry.mark_processing(check_at=now + error.check_in, lease=dispatch.lease(), now=now):
+                dispatch.request_follow(entry)
+                return PublishOutcome.PROCESSING
+            return PublishOutcome.SKIPPED
+
         if isinstance(error, RetryableError):
             if entry.attempts < ScheduleEntry.MAX_ATTEMPTS:
                 next_at = now + dispatch.retry_delay(entry.attempts)
@@ -293,7 +322,7 @@ def _record_outcome(
             return _fail(entry, code=code, message=message, now=now, log=log)
 
         if isinstance(error, ReconnectNeeded):
-            return _pause_for_reconnect(entry, code=code, message=message, now=now, log=log)
+            return pause_for_reconnect(entry, code=code, message=message, now=now, log=log)
 
         if isinstance(error, PermanentError):
             return _fail(entry, code=code, message=message, now=now, log=log)
@@ -324,7 +353,7 @@ def _fail(
     return PublishOutcome.SKIPPED
 
 
-def _pause_for_reconnect(
+def pause_for_reconnect(
     entry: ScheduleEntry,
     *,
     code: str,
@@ -352,6 +381,38 @@ def _pause_for_reconnect(
     if flagged:
         alerts.account_needs_reconnect(account, paused=others + 1)
     return PublishOutcome.PAUSED
+
+
+def follow_entry(*, entry_id: int) -> PublishOutcome:
+    """Read the status of a post the platform was processing, and record it as publishing does.
+
+    The client is asked to publish again with the handles it saved: it reads the status (one call,
+    nothing sent again). Taking the check is a compare-and-set, so a duplicate message does nothing.
+    """
+    started_at = timezone.now()
+    entry = (
+        ScheduleEntry.objects.select_related("post__account")
+        .annotate(post_has_media=Exists(PostMedia.objects.filter(post=OuterRef("post"))))
+        .filter(pk=entry_id)
+        .first()
+    )
+    if entry is None or not entry.is_processing or entry.follow_at is None:
+        return PublishOutcome.SKIPPED
+    if entry.follow_at > started_at + CLOCK_SLACK:
+        return PublishOutcome.SKIPPED  # an earlier message; the row names a later check
+    if not entry.take_follow(lease=dispatch.lease(), claimant=liveness.claimant()):
+        return PublishOutcome.SKIPPED
+    result: PublishResult | None = None
+    error: Exception | None = None
+    try:
+        result = _call_platform(entry)
+    except ReconnectNeeded as refused:
+        # The platform accepted the post: pausing would send it again once the account is back.
+        # Reconciliation asks instead (and flags the account if it is refused too).
+        error = OutcomeUnknown(refused.message, code=refused.code, http_status=refused.http_status)
+    except Exception as raised:  # sorted into outcomes by _record_outcome
+        error = raised
+    return _record_outcome(entry, result=result, error=error, started_at=started_at)
 
 
 def reconcile_entry(*, entry_id: int) -> ReconcileStatus | None:

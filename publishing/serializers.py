@@ -126,6 +126,11 @@ class EntrySerializer(OutputSerializer):
             "next_check_at",
             "last_error_code",
             "last_error_message",
+            "media_status",
+            "prepare_at",
+            "prepared_until",
+            "prep_error",
+            "follow_at",
         ]
         read_only_fields = fields
 

@@ -182,8 +182,10 @@ def schedule_post(*, post: Post, when: Sequence[datetime]) -> list[ScheduleEntry
                 )
                 for moment in dates
             ]
+            media = post.media.exists()
             for entry in entries:
                 dispatch.dispatch_if_due(entry, now=now)
+                dispatch.prepare_if_due(entry, now=now, media=media)
     except IntegrityError:  # a second request added the same instant meanwhile
         _refuse_taken(post, dates)
         raise
@@ -204,6 +206,7 @@ def reschedule_entry(*, entry: ScheduleEntry, when: datetime) -> bool:
             if not entry.reschedule(when=when, now=now):
                 return False
             dispatch.dispatch_if_due(entry, now=now)
+            dispatch.prepare_if_due(entry, now=now)
     except IntegrityError:
         _refuse_taken(entry.post, [when])
         raise
@@ -227,6 +230,7 @@ def retry_entry(*, entry: ScheduleEntry, looked: bool = False) -> bool:
         if not entry.requeue(now=now, looked=looked):
             return False
         dispatch.dispatch_if_due(entry, now=now)
+        dispatch.prepare_if_due(entry, now=now)
     return True
 
 
@@ -251,7 +255,8 @@ def update_post(*, post: Post, text: str | None = None, options: Mapping[str, st
 
     The dates are locked first: a worker's claim waits for this edit, then reads the saved text; a
     date claimed before makes the edit refused. Handles a client saved for an earlier attempt (an
-    Instagram container holds the old text) are cleared, so the next attempt starts afresh.
+    Instagram container holds the old text) are cleared, so the next attempt starts afresh; media
+    prepared ahead is prepared again (a preparation still running is turned into a no-op).
     """
     with transaction.atomic():
         list(post.entries.select_for_update().order_by("pk").values_list("pk", flat=True))
@@ -263,9 +268,19 @@ def update_post(*, post: Post, text: str | None = None, options: Mapping[str, st
             post.options = dict(options)
         pipeline.check_post(post)
         post.save(update_fields=["text", "options", "updated_at"])
+        now = timezone.now()
         post.entries.exclude(status__in=ScheduleEntry.LOCKING).exclude(platform_state={}).update(
-            platform_state={}, updated_at=timezone.now()
+            platform_state={}, updated_at=now
         )
+        prepared = (
+            post.entries.exclude(status__in=ScheduleEntry.LOCKING)
+            .exclude(status=Status.CANCELLED)
+            .exclude(media_status="", prep_sent_at__isnull=True)
+        )
+        for entry in prepared:
+            if entry.reset_preparation(now=now):
+                dispatch.dispatch_if_due(entry, now=now)
+                dispatch.prepare_if_due(entry, now=now)
     return post
 
 
@@ -348,6 +363,7 @@ def resume_account(*, account: SocialAccount) -> tuple[int, int]:
             if entry.scheduled_at >= now - tolerance:
                 if entry.resume(now=now):
                     dispatch.dispatch_if_due(entry, now=now)
+                    dispatch.prepare_if_due(entry, now=now)
                     resumed += 1
             elif entry.hold_until_confirmed(
                 message=f"{account} is reconnected, but this date passed more than "
@@ -375,6 +391,7 @@ def send_paused_now(*, owner_id: int) -> int:
         ):
             if entry.resume(now=now):
                 dispatch.dispatch_if_due(entry, now=now)
+                dispatch.prepare_if_due(entry, now=now)
                 sent += 1
     return sent
 

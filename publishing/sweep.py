@@ -1,7 +1,7 @@
 """The safety net, every few minutes: find what should have happened and did not.
 
-Messages lost to Redis, workers that died mid-publish and reconcile requests that never arrived are
-all found from the rows, in bounded batches on the partial indexes.
+Messages lost to Redis, workers that died mid-publish, media not prepared ahead and reconcile
+requests that never arrived are all found from the rows, in bounded batches on the partial indexes.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from publishing import dispatch, liveness, pipeline
-from publishing.models import ScheduleEntry
+from publishing.models import PostMedia, ScheduleEntry
 
 logger = logging.getLogger(__name__)
 Status = ScheduleEntry.Status
@@ -30,6 +30,7 @@ class SweepReport:
     redispatched: int = 0
     leases_expired: int = 0
     reconciles_requested: int = 0
+    preparations: int = 0
 
 
 def _in_batches(step: Callable[[], int]) -> int:
@@ -114,6 +115,30 @@ def settle_orphans() -> int:
     return settled
 
 
+def _prepare_batch(query: QuerySet[ScheduleEntry], order: str, *, now: datetime) -> int:
+    with transaction.atomic():
+        rows = _locked_batch(query, order)
+        for entry in rows:
+            # A step the platform asked for later keeps its time; one due or lost goes now.
+            at = max(entry.prepare_at or now, now)
+            dispatch.request_preparation(entry, at=at, now=now)
+    return len(rows)
+
+
+def unprepared_within(moment: datetime) -> QuerySet[ScheduleEntry]:
+    """Waiting dates of posts with media, due by `moment`, not ready and with no prepare message."""
+    return (
+        waiting_entries()
+        .filter(prep_sent_at__isnull=True, next_attempt_at__lte=moment)
+        .exclude(media_status=ScheduleEntry.MediaStatus.READY)
+        .filter(Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
+    )
+
+
+def preparing_entries() -> QuerySet[ScheduleEntry]:
+    return waiting_entries().filter(media_status=ScheduleEntry.MediaStatus.PREPARING)
+
+
 def _checks_batch(query: QuerySet[ScheduleEntry], *, now: datetime) -> int:
     with transaction.atomic():
         rows = _locked_batch(query, "next_check_at")
@@ -141,12 +166,15 @@ def sweep_schedule() -> SweepReport:
         )
     )
     # 2. Overdue entries whose message is older than the grace period: Redis lost it. The stamp
-    #    from step 1 or from this step keeps a sweep from re-selecting rows it just sent.
+    #    from step 1 or from this step keeps a sweep from re-selecting rows it just sent. A date
+    #    whose media is still being prepared is left out: its message is sent once it is ready.
     report.redispatched = _in_batches(
         lambda: _dispatch_batch(
-            waiting_entries().filter(
+            waiting_entries()
+            .filter(
                 Q(next_attempt_at__lt=now - dispatch.grace()), Q(dispatched_at__lt=now - dispatch.grace())
-            ),
+            )
+            .exclude(media_status=ScheduleEntry.MediaStatus.PREPARING),
             now=now,
         )
     )
@@ -169,6 +197,19 @@ def sweep_schedule() -> SweepReport:
             now=now,
         )
     )
+    # 5. Dates with media that entered the lead with no preparation yet, then preparations whose
+    #    message is older than the grace period (lost).
+    report.preparations = _in_batches(
+        lambda: _prepare_batch(unprepared_within(now + dispatch.lead()), "next_attempt_at", now=now)
+    ) + _in_batches(
+        lambda: _prepare_batch(
+            preparing_entries().filter(
+                prepare_at__lt=now - dispatch.grace(), prep_sent_at__lt=now - dispatch.grace()
+            ),
+            "prepare_at",
+            now=now,
+        )
+    )
     if any(vars(report).values()):
         logger.info("Sweep: %s", report)
     return report
@@ -176,8 +217,12 @@ def sweep_schedule() -> SweepReport:
 
 def resend_horizon() -> int:
     """After the broker lost its data (publishing/broker_watch.py): send every waiting date inside
-    the horizon again at once, so those due after the broker is back go out on time."""
+    the horizon again at once, so those due after the broker is back go out on time, and every
+    pending preparation step (at its time)."""
     now = timezone.now()
+    _in_batches(
+        lambda: _prepare_batch(preparing_entries().filter(prep_sent_at__lt=now), "prepare_at", now=now)
+    )
     return _in_batches(
         lambda: _dispatch_batch(
             # Rows this call stamped (dispatched_at == now) are not selected again by the next batch.

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from publishing import media_lifecycle, pipeline, sweep
+from publishing import media_lifecycle, pipeline, preparation, sweep
 
 
 @shared_task(name="publishing.publish_entry")
 def publish_entry(entry_id: int, dispatch_version: int) -> None:
     pipeline.publish_entry(entry_id=entry_id, dispatch_version=dispatch_version)
+
+
+@shared_task(name="publishing.prepare_entry")
+def prepare_entry(entry_id: int, dispatch_version: int) -> None:
+    preparation.prepare_entry(entry_id=entry_id, dispatch_version=dispatch_version)
+
+
+@shared_task(name="publishing.follow_entry")
+def follow_entry(entry_id: int) -> None:
+    pipeline.follow_entry(entry_id=entry_id)
 
 
 @shared_task(name="publishing.reconcile_entry")

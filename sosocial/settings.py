@@ -336,6 +336,8 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "publishing.publish_entry": {"queue": "publish"},
+    "publishing.prepare_entry": {"queue": "prepare"},
+    "publishing.follow_entry": {"queue": "prepare"},
     "publishing.reconcile_entry": {"queue": "maintenance"},
     "publishing.sweep_schedule": {"queue": "maintenance"},
     "publishing.resend_horizon": {"queue": "maintenance"},
@@ -374,6 +376,10 @@ SOSOCIAL_RETRY_DELAYS = [
     int(v) for v in env_list("SOSOCIAL_RETRY_DELAYS", ["60", "120", "240"])
 ]  # seconds before retry 1, 2 and 3
 SOSOCIAL_HORIZON_SECONDS = env_float("SOSOCIAL_HORIZON_SECONDS", 600)
+# A post with media is prepared this long before its date (uploaded and processed on the platform),
+# so at its time only the final call is made. Below the platforms' 24 h expiry of prepared media
+# (Instagram containers, X media ids), checked at startup (publishing.E002).
+SOSOCIAL_PREPARE_LEAD_SECONDS = env_float("SOSOCIAL_PREPARE_LEAD_SECONDS", 3600)
 SOSOCIAL_SWEEP_INTERVAL_SECONDS = env_int("SOSOCIAL_SWEEP_INTERVAL_SECONDS", 300)
 SOSOCIAL_SWEEP_GRACE_SECONDS = env_float("SOSOCIAL_SWEEP_GRACE_SECONDS", 180)
 SOSOCIAL_SWEEP_BATCH_SIZE = env_int("SOSOCIAL_SWEEP_BATCH_SIZE", 500)

@@ -49,6 +49,11 @@ def test_an_entry_shows_what_happened_to_it(alices_api: APIClient, alices_post: 
         "last_error_code": "",
         "next_check_at": None,
         "last_error_message": "",
+        "media_status": "",
+        "prepare_at": None,
+        "prepared_until": None,
+        "prep_error": "",
+        "follow_at": None,
     }
 
 

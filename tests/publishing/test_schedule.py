@@ -15,7 +15,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 from pytest_django import Settings
 
 from platforms.models import SocialAccount
-from publishing import pipeline, services
+from publishing import pipeline, preparation, services
 from publishing.models import Post, PostMedia, ScheduleEntry
 from tests.support.broker import Broker
 from tests.support.fakes import FakeClient
@@ -193,11 +193,16 @@ def test_the_platform_gets_the_media_its_url_and_the_options(
     PostMedia.objects.create(
         post=alices_post, file=SimpleUploadedFile("cat.jpg", b"\xff\xd8jpeg"), content_type="image/jpeg"
     )
-    entry = ScheduleEntry.objects.create(post=alices_post, scheduled_at=NOW, next_attempt_at=NOW)
+    entry = ScheduleEntry.objects.create(
+        post=alices_post, scheduled_at=NOW, next_attempt_at=NOW, media_status="preparing"
+    )
 
+    preparation.prepare_entry(entry_id=entry.pk, dispatch_version=0)
     pipeline.publish_entry(entry_id=entry.pk, dispatch_version=0)
 
+    [prepared] = fake_x.prepare_calls
     [request] = fake_x.publish_calls
+    assert prepared.media == request.media
     [media] = request.media
     assert media.content_type == "image/jpeg"
     assert media.url.startswith("http://127.0.0.1:8000/media/media/")

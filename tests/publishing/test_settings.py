@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
+from pytest_django import Settings
 
 from publishing import dispatch
+from publishing.apps import lead_within_media_expiry
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -19,6 +21,19 @@ def test_production_values_of_the_pipeline_are_pinned() -> None:
     assert settings.SOSOCIAL_SWEEP_INTERVAL_SECONDS == 300
     # At least twice the sweep interval: even a sweep that runs late sends an entry before it is due.
     assert dispatch.horizon().total_seconds() >= 2 * settings.SOSOCIAL_SWEEP_INTERVAL_SECONDS
+
+
+def test_media_is_prepared_an_hour_ahead_well_inside_the_platforms_24_hour_expiry() -> None:
+    assert dispatch.lead().total_seconds() == 3600
+    assert lead_within_media_expiry() == []
+
+
+def test_a_lead_the_platforms_would_not_keep_prepared_media_for_stops_the_start(settings: Settings) -> None:
+    settings.SOSOCIAL_PREPARE_LEAD_SECONDS = 24 * 3600
+
+    [refused] = lead_within_media_expiry()
+
+    assert refused.id == "publishing.E002"
 
 
 def test_the_lease_outlives_the_task_time_limit() -> None:

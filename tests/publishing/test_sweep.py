@@ -201,5 +201,6 @@ def test_final_and_future_entries_cost_the_sweep_no_extra_queries(
     assert report == safety_net.SweepReport()
     # One select per step, each inside its own (savepoint) transaction: nothing per row.
     selects = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
-    # Waiting (2), leases, dead claimants, checks to send and checks lost (2).
-    assert len(selects) == 6
+    # Waiting (2), leases, dead claimants, checks to send and checks lost (2), media to prepare and
+    # preparations lost (2).
+    assert len(selects) == 8

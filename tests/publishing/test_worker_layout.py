@@ -48,6 +48,17 @@ def test_the_safety_net_and_reconciliation_never_share_a_queue_with_publishing()
     assert settings.CELERY_TASK_DEFAULT_QUEUE == "maintenance"
 
 
+def test_media_preparation_and_status_checks_go_to_the_prepare_queue_of_the_background_worker() -> None:
+    routes = settings.CELERY_TASK_ROUTES
+
+    assert routes["publishing.prepare_entry"] == {"queue": "prepare"}
+    assert routes["publishing.follow_entry"] == {"queue": "prepare"}
+    for name in ("Procfile", "Procfile.dev"):
+        background = procfile(name)["worker_background"]
+        assert "prepare" in option(background, "--queues").split(","), name
+        assert "prepare" not in option(procfile(name)["worker_publish"], "--queues").split(","), name
+
+
 def test_every_queue_a_task_is_sent_to_is_consumed_by_a_worker_in_both_procfiles() -> None:
     sent_to = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
     sent_to.add(settings.CELERY_TASK_DEFAULT_QUEUE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import count
 
 from platforms import base
@@ -14,6 +14,11 @@ class FakeClient:
         self.outcomes: list[base.PublishResult | Exception] = []
         self.publish_calls: list[base.PublishRequest] = []
         self.reconcile_calls: list[base.PublishRequest] = []
+        # Scripted answers of `prepare`, one per call (Prepared() once they run out), and its calls.
+        self.prepare_outcomes: list[base.Prepared | Exception] = []
+        self.prepare_calls: list[base.PublishRequest] = []
+        # Handles `prepare` checkpoints on each call (an Instagram container id, an X media id).
+        self.prepare_progress: Mapping[str, str] | None = None
         self.reconcile_answer = base.Reconciliation(status=base.ReconcileStatus.NOT_PUBLISHED)
         self.refresh_answer: base.TokenGrant | Exception = base.TokenGrant("fresh-access", "fresh-refresh")
         self.checkpoints: list[Mapping[str, str]] = []
@@ -26,7 +31,14 @@ class FakeClient:
         return []
 
     def prepare(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.Prepared:
-        return base.Prepared()  # nothing to prepare, like a text post
+        self.prepare_calls.append(request)
+        if self.prepare_progress is not None:
+            checkpoint(self.prepare_progress)
+            self.checkpoints.append(self.prepare_progress)
+        outcome = self.prepare_outcomes.pop(0) if self.prepare_outcomes else base.Prepared()
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def publish(self, request: base.PublishRequest, *, checkpoint: base.Checkpoint) -> base.PublishResult:
         self.publish_calls.append(request)
@@ -63,3 +75,11 @@ class FakeClient:
 
 def permanent(message: str = "The platform refused this post.") -> base.PermanentError:
     return base.PermanentError(message, code="fake_permanent", http_status=400)
+
+
+def not_ready(seconds: float = 30) -> base.NotReady:
+    return base.NotReady("The platform is processing the media.", check_in=timedelta(seconds=seconds))
+
+
+def processing(seconds: float = 20) -> base.Processing:
+    return base.Processing("The platform is processing the post.", check_in=timedelta(seconds=seconds))
