@@ -442,7 +442,7 @@ class GraphClient:
         self, *, session: requests.Session | None = None, sleep: Callable[[float], None] | None = None
     ) -> None:
         self.config: Mapping[str, str] = settings.SOSOCIAL_PLATFORMS[self.platform_key]
-        self.session = session or requests.Session()
+        self.session = session or http.new_session()
         # Injectable so tests (and the sandbox) do not wait for real processing time.
         self.sleep: Callable[[float], None] = sleep or time.sleep
         self.graph_url = self.config["graph_url"].rstrip("/")

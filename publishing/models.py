@@ -13,11 +13,12 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
+from django.db.models import DurationField, ExpressionWrapper, F, Func, OuterRef, Q, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from platforms import base
 from platforms.models import SocialAccount
 
 
@@ -281,25 +282,51 @@ class ScheduleEntry(models.Model):
         return True
 
     @classmethod
-    def claim_by_id(cls, entry_id: int, *, dispatch_version: int, lease: timedelta, claimant: str) -> bool:
-        """Take a due entry for one publish attempt before reading it; one claimer of a version wins.
+    def claim_by_id(
+        cls,
+        entry_id: int,
+        *,
+        dispatch_version: int,
+        lease: timedelta,
+        claimant: str,
+        ahead: timedelta = timedelta(0),
+        sent_at: datetime | None = None,
+    ) -> bool:
+        """Take an entry due within `ahead` for one publish attempt before reading it; one claimer of
+        a version wins.
 
         Due time and lease are read on the database's clock, so workers' clocks cannot disagree.
         A concurrent edit holds the row lock (services.update_post): the claim waits for it, and
-        the post is read after, so what goes out is what the edit saved.
+        the post is read after, so what goes out is what the edit saved. With `ahead` the claim
+        commits before the date's time and the caller waits for it (publishing/pipeline.py).
+
+        `sent_at`: for a post without media the next call is the one that publishes, so the moment
+        it is sent (`platforms.base.SENT_AT`, kept if an earlier attempt saved it) is written with
+        the claim instead of by the client in a second commit before the call.
         """
+        changes: dict[str, Any] = {}
+        if sent_at is not None:
+            changes["platform_state"] = models.Case(
+                models.When(
+                    models.Exists(PostMedia.objects.filter(post=OuterRef("post"))),
+                    then=F("platform_state"),
+                ),
+                default=_JSONKeptOr(F("platform_state"), base.SENT_AT, sent_at.isoformat()),
+                output_field=models.JSONField(),
+            )
         return (
             cls.objects.filter(
                 pk=entry_id,
                 status__in=list(cls.WAITING),
                 dispatch_version=dispatch_version,
-                next_attempt_at__lte=Now(),
+                next_attempt_at__lte=_database_now_plus(ahead),
             ).update(
                 status=cls.Status.PUBLISHING,
                 attempts=F("attempts") + 1,
                 lease_until=_database_now_plus(lease),
                 claimed_by=claimant,
                 updated_at=Now(),
+                **changes,
             )
             == 1
         )
@@ -507,6 +534,30 @@ class ScheduleEntry(models.Model):
             platform_state={},
             updated_at=now,
         )
+
+
+class _JSONKeptOr(Func):
+    """A JSON object with `key` set to `value` unless it already has that key (one UPDATE)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, state: F, key: str, value: str) -> None:
+        super().__init__(state, Value(key), Value(value))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # The right operand wins for a key both have: what the row already holds is kept.
+        template = "(jsonb_build_object(%(key)s::text, %(value)s::text) || %(state)s)"
+        return self._as_template(compiler, connection, template)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # json_patch(target, patch): the patch (what the row holds) wins.
+        template = "json_patch(json_object(%(key)s, %(value)s), %(state)s)"
+        return self._as_template(compiler, connection, template)
+
+    def _as_template(self, compiler: Any, connection: Any, template: str) -> Any:
+        state, key, value = (compiler.compile(expression) for expression in self.source_expressions)
+        sql = template % {"state": state[0], "key": key[0], "value": value[0]}
+        return sql, (*key[1], *value[1], *state[1])
 
 
 def _database_now_plus(duration: timedelta) -> ExpressionWrapper[CombinedExpression]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -105,6 +106,10 @@ def check_post(post: Post) -> None:
         raise ValidationError({"post": problems})
 
 
+ATTEMPT_KEY = ["entry", "dispatch_version", "number"]  # PublishAttempt's uniq_attempt_per_run
+ATTEMPT_WRITTEN = ["started_at", "finished_at", "outcome", "http_status", "error_code", "message"]
+
+
 def log_attempt(
     entry: ScheduleEntry,
     *,
@@ -119,19 +124,24 @@ def log_attempt(
     """`run`: (dispatch_version, attempt number) when the entry has already moved on (a pause)."""
     dispatch_version, number = run or (entry.dispatch_version, entry.attempts)
     # One row per attempt: a late answer from a worker whose lease expired replaces the
-    # "interrupted" row the sweep wrote for the same attempt.
-    PublishAttempt.objects.update_or_create(
-        entry=entry,
-        dispatch_version=dispatch_version,
-        number=number,
-        defaults={
-            "started_at": started_at,
-            "finished_at": finished_at,
-            "outcome": outcome,
-            "http_status": http_status,
-            "error_code": error_code,
-            "message": message,
-        },
+    # "interrupted" row the sweep wrote for the same attempt (one INSERT ... ON CONFLICT UPDATE).
+    PublishAttempt.objects.bulk_create(
+        [
+            PublishAttempt(
+                entry=entry,
+                dispatch_version=dispatch_version,
+                number=number,
+                started_at=started_at,
+                finished_at=finished_at,
+                outcome=outcome,
+                http_status=http_status,
+                error_code=error_code,
+                message=message,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=ATTEMPT_KEY,
+        update_fields=ATTEMPT_WRITTEN,
     )
 
 
@@ -167,7 +177,11 @@ def settle_orphan(entry: ScheduleEntry) -> bool:
 
 
 def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
-    """Claim → read the post and account → call the platform (no transaction open) → record.
+    """Claim → read the post and account → wait for the date's time → call the platform (no
+    transaction open) → record.
+
+    The message arrives `dispatch.claim_ahead()` early, so the claim's commit is done before the
+    time and the call is made at it.
 
     Claiming before reading means an edit saved before the claim is what goes out, and an edit
     after it is refused (services.update_post locks the dates).
@@ -175,7 +189,12 @@ def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
     started_at = timezone.now()
     me = liveness.claimant()
     claimed = ScheduleEntry.claim_by_id(
-        entry_id, dispatch_version=dispatch_version, lease=dispatch.lease(), claimant=me
+        entry_id,
+        dispatch_version=dispatch_version,
+        lease=dispatch.lease(),
+        claimant=me,
+        ahead=dispatch.claim_ahead(),
+        sent_at=started_at,
     )
     entry = (
         ScheduleEntry.objects.select_related("post__account")
@@ -222,6 +241,7 @@ def _call_platform(entry: ScheduleEntry) -> PublishResult:
         )
     request = build_request(entry)
     release_while_waiting()
+    wait_for_time(entry.next_attempt_at)
     try:
         return client.publish(request, checkpoint=checkpoint)
     except TokenExpired as expired:
@@ -236,6 +256,15 @@ def _call_platform(entry: ScheduleEntry) -> PublishResult:
                 code=again.code or expired.code,
                 http_status=again.http_status,
             ) from again
+
+
+def wait_for_time(due: datetime) -> None:
+    """The claim committed ahead of the date's time: make the call at the time, not before.
+
+    Never longer than the claim-ahead setting, whatever this worker's clock says."""
+    wait = min((due - timezone.now()).total_seconds(), dispatch.claim_ahead().total_seconds())
+    if wait > 0:
+        time.sleep(wait)
 
 
 def _save_progress(entry: ScheduleEntry, progress: Mapping[str, str]) -> None:
