@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import DurationField, ExpressionWrapper, F, Func, OuterRef, Q, Value
+from django.db.models import DurationField, ExpressionWrapper, F, Func, Q, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -306,14 +306,7 @@ class ScheduleEntry(models.Model):
         """
         changes: dict[str, Any] = {}
         if sent_at is not None:
-            changes["platform_state"] = models.Case(
-                models.When(
-                    models.Exists(PostMedia.objects.filter(post=OuterRef("post"))),
-                    then=F("platform_state"),
-                ),
-                default=_JSONKeptOr(F("platform_state"), base.SENT_AT, sent_at.isoformat()),
-                output_field=models.JSONField(),
-            )
+            changes["platform_state"] = _SentAtOfTextPost(sent_at)
         return (
             cls.objects.filter(
                 pk=entry_id,
@@ -536,28 +529,38 @@ class ScheduleEntry(models.Model):
         )
 
 
-class _JSONKeptOr(Func):
-    """A JSON object with `key` set to `value` unless it already has that key (one UPDATE)."""
+class _SentAtOfTextPost(Func):
+    """`platform_state` with `platforms.base.SENT_AT` set to `moment`, for a post without media
+    whose state has no such key yet; else `platform_state` as it is. Written as SQL (a Case over
+    an Exists costs more to compile than the rest of the claim)."""
 
     output_field = models.JSONField()
+    _KEPT = "EXISTS (SELECT 1 FROM {media} WHERE {media}.{post_id} = {entry}.{entry_post_id})"
 
-    def __init__(self, state: F, key: str, value: str) -> None:
-        super().__init__(state, Value(key), Value(value))
+    def __init__(self, moment: datetime) -> None:
+        super().__init__(F("platform_state"), Value(base.SENT_AT), Value(moment.isoformat()))
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # The right operand wins for a key both have: what the row already holds is kept.
-        template = "(jsonb_build_object(%(key)s::text, %(value)s::text) || %(state)s)"
-        return self._as_template(compiler, connection, template)
+        # `||`: the right operand wins for a key both have, so what the row holds is kept.
+        merged = "(jsonb_build_object({key}::text, {value}::text) || {state})"
+        return self._as_template(compiler, connection, merged)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # json_patch(target, patch): the patch (what the row holds) wins.
-        template = "json_patch(json_object(%(key)s, %(value)s), %(state)s)"
-        return self._as_template(compiler, connection, template)
+        return self._as_template(compiler, connection, "json_patch(json_object({key}, {value}), {state})")
 
-    def _as_template(self, compiler: Any, connection: Any, template: str) -> Any:
+    def _as_template(self, compiler: Any, connection: Any, merged: str) -> Any:
         state, key, value = (compiler.compile(expression) for expression in self.source_expressions)
-        sql = template % {"state": state[0], "key": key[0], "value": value[0]}
-        return sql, (*key[1], *value[1], *state[1])
+        quote = connection.ops.quote_name
+        kept = self._KEPT.format(
+            media=quote(PostMedia._meta.db_table),
+            post_id=quote(PostMedia._meta.get_field("post").column),
+            entry=quote(ScheduleEntry._meta.db_table),
+            entry_post_id=quote(ScheduleEntry._meta.get_field("post").column),
+        )
+        merged = merged.format(key=key[0], value=value[0], state=state[0])
+        sql = f"CASE WHEN {kept} THEN {state[0]} ELSE {merged} END"
+        return sql, (*state[1], *key[1], *value[1], *state[1])
 
 
 def _database_now_plus(duration: timedelta) -> ExpressionWrapper[CombinedExpression]:

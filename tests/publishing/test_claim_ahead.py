@@ -3,6 +3,7 @@ platform call is made at the time, never before it."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -106,7 +107,10 @@ def test_a_later_attempt_keeps_the_first_attempts_sent_moment_and_its_other_hand
     )
 
     assert claim(entry, sent=timezone.now())
-    assert ScheduleEntry.objects.get(pk=entry.pk).platform_state == {SENT_AT: first.isoformat(), "other": "kept"}
+    assert ScheduleEntry.objects.get(pk=entry.pk).platform_state == {
+        SENT_AT: first.isoformat(),
+        "other": "kept",
+    }
 
 
 def test_the_claim_of_a_post_with_media_leaves_the_sent_moment_to_the_client(alices_post: Post) -> None:
@@ -132,10 +136,13 @@ def test_the_platform_is_called_at_the_dates_time_after_a_claim_committed_before
     assert pipeline.publish_entry(entry_id=entry.pk, dispatch_version=0) == pipeline.PublishOutcome.PUBLISHED
 
     row = seen["row"]
-    assert isinstance(row, ScheduleEntry) and row.status == Status.PUBLISHING
+    assert isinstance(row, ScheduleEntry)
+    assert row.status == Status.PUBLISHING
     claimed = sent_at(row.platform_state)
-    assert claimed is not None and claimed < entry.next_attempt_at
-    assert isinstance(seen["at"], datetime) and seen["at"] >= entry.next_attempt_at
+    assert claimed is not None
+    assert claimed < entry.next_attempt_at
+    assert isinstance(seen["at"], datetime)
+    assert seen["at"] >= entry.next_attempt_at
 
 
 def test_the_wait_for_the_time_is_never_longer_than_the_claim_ahead_time(
@@ -143,7 +150,7 @@ def test_the_wait_for_the_time_is_never_longer_than_the_claim_ahead_time(
 ) -> None:
     settings.SOSOCIAL_CLAIM_AHEAD_MS = 200
     slept: list[float] = []
-    monkeypatch.setattr(pipeline.time, "sleep", slept.append)
+    monkeypatch.setattr(time, "sleep", slept.append)
 
     pipeline.wait_for_time(timezone.now() + timedelta(hours=1))  # a worker clock an hour behind
     pipeline.wait_for_time(timezone.now() - timedelta(seconds=1))  # already time: no wait
