@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from platforms.base import (
@@ -35,7 +34,7 @@ from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import flag_refused_tokens, refresh_account_tokens
 from publishing import alerts, dispatch, liveness, uploads
-from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
+from publishing.models import Post, PublishAttempt, ScheduleEntry, post_has_media
 from sosocial.db import release_while_waiting
 
 logger = logging.getLogger(__name__)
@@ -198,7 +197,7 @@ def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
     )
     entry = (
         ScheduleEntry.objects.select_related("post__account")
-        .annotate(post_has_media=Exists(PostMedia.objects.filter(post=OuterRef("post"))))
+        .annotate(post_has_media=post_has_media())
         .filter(pk=entry_id)
         .first()
     )
