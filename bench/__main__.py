@@ -27,10 +27,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--actionable", type=int, default=200, help="rows the sweep must dispatch each time")
     p.add_argument("--repeat", type=int, default=15)
 
-    p = sub.add_parser("ontime", help="posts due at a steady rate through real workers to the sandbox")
+    p = sub.add_parser("ontime", help="posts due at a steady rate through the Procfile's workers")
     p.add_argument("--rate", type=int, default=50, help="posts due per second")
     p.add_argument("--seconds", type=int, default=60)
-    workers(p)
+    p.add_argument("--concurrency", type=int, default=64, help="threads of the publish process")
+    p.add_argument("--latency-ms", type=int, default=50, help="sandbox response latency")
 
     p = sub.add_parser("burst", help="N posts due at the same second, against two baselines")
     p.add_argument("--posts", type=int, default=10_000)

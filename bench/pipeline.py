@@ -101,7 +101,10 @@ def breakdown_lines(lines: list[str], harness: Harness, entry_ids: Sequence[int]
                     in_task[-1],
                 )
             )
-    for label, values in (("due -> task started", to_start), ("task started -> call received", in_task)):
+    for label, values in (
+        ("due -> task started (negative: started and claimed ahead)", to_start),
+        ("task started -> call received (claim, wait for the time, call)", in_task),
+    ):
         stats = common.percentiles(values)
         if stats:
             common.emit(

@@ -439,7 +439,7 @@ class GraphClient:
 
     def __init__(self, *, session: requests.Session | None = None) -> None:
         self.config: Mapping[str, str] = settings.SOSOCIAL_PLATFORMS[self.platform_key]
-        self.session = session or requests.Session()
+        self.session = session or http.new_session()
         self.graph_url = self.config["graph_url"].rstrip("/")
         self.version = self.config["api_version"]
 

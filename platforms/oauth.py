@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import requests
 from django.conf import settings
 
+from platforms import http
 from platforms.base import AccountCredentials, ConnectedAccount, ReconnectNeeded, TokenGrant
 
 # RFC 7636 §4.1: 43-128 characters from the unreserved set.
@@ -72,7 +73,7 @@ class OAuth2Client:
         self.web_url = self.config.get("web_url", self.default_web_url).rstrip("/")
         self.client_id = self.config.get(self.client_id_setting, "")
         self.client_secret = self.config.get("client_secret", "")
-        self.session = session or requests.Session()
+        self.session = session or http.new_session()
         # Short pauses between resends (TikTok's chunks), never a wait on processing; injectable so
         # tests do not wait.
         self._sleep = sleep

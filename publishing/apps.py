@@ -39,7 +39,8 @@ def _note_reconnected(sender: Any, *, account: SocialAccount, reason: str = "", 
 
 def lease_outlives_time_limit(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """A lease shorter than the task's hard time limit lets a second worker claim a date while
-    the first may still be publishing it: refuse to start."""
+    the first may still be publishing it: refuse to start. Claiming ahead changes nothing here:
+    the wait for the date's time is inside the task, after the claim, so the time limit counts it."""
     lease, limit = settings.SOSOCIAL_LEASE_SECONDS, settings.CELERY_TASK_TIME_LIMIT
     if lease > limit:
         return []

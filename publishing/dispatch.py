@@ -41,13 +41,19 @@ def lead() -> timedelta:
     return timedelta(seconds=settings.SOSOCIAL_PREPARE_LEAD_SECONDS)
 
 
+def claim_ahead() -> timedelta:
+    """How long before a date's time its message arrives and its claim commits (the call waits)."""
+    return timedelta(milliseconds=settings.SOSOCIAL_CLAIM_AHEAD_MS)
+
+
 def retry_delay(attempt: int) -> timedelta:
     """The wait after failed attempt `attempt` (1-based): exactly 60, 120, 240 s in production."""
     return timedelta(seconds=settings.SOSOCIAL_RETRY_DELAYS[attempt - 1])
 
 
 def send_publish(entry_id: int, dispatch_version: int, eta: datetime) -> None:
-    current_app.send_task(PUBLISH_TASK, args=(entry_id, dispatch_version), eta=eta)
+    """The message for the attempt due at `eta` arrives `claim_ahead()` before it (claim, then wait)."""
+    current_app.send_task(PUBLISH_TASK, args=(entry_id, dispatch_version), eta=eta - claim_ahead())
 
 
 def send_reconcile(entry_id: int, eta: datetime) -> None:

@@ -13,11 +13,12 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
-from django.db.models.expressions import CombinedExpression
+from django.db.models import DurationField, Exists, ExpressionWrapper, F, Func, OuterRef, Q, Value
+from django.db.models.expressions import CombinedExpression, RawSQL
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from platforms import base
 from platforms.models import SocialAccount
 
 
@@ -356,20 +357,38 @@ class ScheduleEntry(models.Model):
         return True
 
     @classmethod
-    def claim_by_id(cls, entry_id: int, *, dispatch_version: int, lease: timedelta, claimant: str) -> bool:
-        """Take a due entry for one publish attempt before reading it; one claimer of a version wins.
+    def claim_by_id(
+        cls,
+        entry_id: int,
+        *,
+        dispatch_version: int,
+        lease: timedelta,
+        claimant: str,
+        ahead: timedelta = timedelta(0),
+        sent_at: datetime | None = None,
+    ) -> bool:
+        """Take an entry due within `ahead` for one publish attempt before reading it; one claimer of
+        a version wins.
 
         Due time and lease are read on the database's clock, so workers' clocks cannot disagree.
         A post with media is claimed only once its media is prepared (`ready_to_publish`).
         A concurrent edit holds the row lock (services.update_post): the claim waits for it, and
-        the post is read after, so what goes out is what the edit saved.
+        the post is read after, so what goes out is what the edit saved. With `ahead` the claim
+        commits before the date's time and the caller waits for it (publishing/pipeline.py).
+
+        `sent_at`: for a post without media the next call is the one that publishes, so the moment
+        it is sent (`platforms.base.SENT_AT`, kept if an earlier attempt saved it) is written with
+        the claim instead of by the client in a second commit before the call.
         """
+        changes: dict[str, Any] = {}
+        if sent_at is not None:
+            changes["platform_state"] = _SentAtOfTextPost(sent_at)
         return (
             cls.objects.filter(
                 pk=entry_id,
                 status__in=list(cls.WAITING),
                 dispatch_version=dispatch_version,
-                next_attempt_at__lte=Now(),
+                next_attempt_at__lte=_database_now_plus(ahead),
             )
             .filter(cls.ready_to_publish())
             .update(
@@ -378,6 +397,7 @@ class ScheduleEntry(models.Model):
                 lease_until=_database_now_plus(lease),
                 claimed_by=claimant,
                 updated_at=Now(),
+                **changes,
             )
             == 1
         )
@@ -732,6 +752,51 @@ UNPREPARED: Mapping[str, Any] = {
     "prep_attempts": 0,
     "prep_error": "",
 }
+
+
+class _SentAtOfTextPost(Func):
+    """`platform_state` with `platforms.base.SENT_AT` set to `moment`, for a post without media
+    whose state has no such key yet; else `platform_state` as it is. Written as SQL (a Case over
+    an Exists costs more to compile than the rest of the claim)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, moment: datetime) -> None:
+        super().__init__(F("platform_state"), Value(base.SENT_AT), Value(moment.isoformat()))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # `||`: the right operand wins for a key both have, so what the row holds is kept.
+        merged = "(jsonb_build_object({key}::text, {value}::text) || {state})"
+        return self._as_template(compiler, connection, merged)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # json_patch(target, patch): the patch (what the row holds) wins.
+        return self._as_template(compiler, connection, "json_patch(json_object({key}, {value}), {state})")
+
+    def _as_template(self, compiler: Any, connection: Any, merged: str) -> Any:
+        state, key, value = (compiler.compile(expression) for expression in self.source_expressions)
+        merged = merged.format(key=key[0], value=value[0], state=state[0])
+        sql = f"CASE WHEN {_post_has_media_sql(connection)} THEN {state[0]} ELSE {merged} END"
+        return sql, (*state[1], *key[1], *value[1], *state[1])
+
+
+def _post_has_media_sql(connection: Any) -> str:
+    quote = connection.ops.quote_name
+    media, entry = quote(PostMedia._meta.db_table), quote(ScheduleEntry._meta.db_table)
+    post_id, entry_post_id = (
+        quote(PostMedia._meta.get_field("post").column),
+        quote(ScheduleEntry._meta.get_field("post").column),
+    )
+    # Only table and column names from the models, quoted: no value from outside.
+    return f"EXISTS (SELECT 1 FROM {media} WHERE {media}.{post_id} = {entry}.{entry_post_id})"  # noqa: S608
+
+
+def post_has_media() -> RawSQL:
+    """Whether an entry's post has media, as an annotation of a ScheduleEntry query (written as SQL:
+    an Exists over a subquery costs more to compile than the rest of the publishing read)."""
+    from django.db import connection
+
+    return RawSQL(_post_has_media_sql(connection), (), output_field=models.BooleanField())  # noqa: S611
 
 
 def _database_now_plus(duration: timedelta) -> ExpressionWrapper[CombinedExpression]:

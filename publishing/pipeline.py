@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from platforms.base import (
@@ -37,7 +37,7 @@ from platforms.models import SocialAccount
 from platforms.registry import get_client
 from platforms.services import flag_refused_tokens, refresh_account_tokens
 from publishing import alerts, dispatch, liveness, uploads
-from publishing.models import Post, PostMedia, PublishAttempt, ScheduleEntry
+from publishing.models import Post, PublishAttempt, ScheduleEntry, post_has_media
 from sosocial.db import release_while_waiting
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,10 @@ def check_post(post: Post) -> None:
         raise ValidationError({"post": problems})
 
 
+ATTEMPT_KEY = ["entry", "dispatch_version", "number"]  # PublishAttempt's uniq_attempt_per_run
+ATTEMPT_WRITTEN = ["started_at", "finished_at", "outcome", "http_status", "error_code", "message"]
+
+
 def log_attempt(
     entry: ScheduleEntry,
     *,
@@ -124,19 +128,24 @@ def log_attempt(
     """`run`: (dispatch_version, attempt number) when the entry has already moved on (a pause)."""
     dispatch_version, number = run or (entry.dispatch_version, entry.attempts)
     # One row per attempt: a late answer from a worker whose lease expired replaces the
-    # "interrupted" row the sweep wrote for the same attempt.
-    PublishAttempt.objects.update_or_create(
-        entry=entry,
-        dispatch_version=dispatch_version,
-        number=number,
-        defaults={
-            "started_at": started_at,
-            "finished_at": finished_at,
-            "outcome": outcome,
-            "http_status": http_status,
-            "error_code": error_code,
-            "message": message,
-        },
+    # "interrupted" row the sweep wrote for the same attempt (one INSERT ... ON CONFLICT UPDATE).
+    PublishAttempt.objects.bulk_create(
+        [
+            PublishAttempt(
+                entry=entry,
+                dispatch_version=dispatch_version,
+                number=number,
+                started_at=started_at,
+                finished_at=finished_at,
+                outcome=outcome,
+                http_status=http_status,
+                error_code=error_code,
+                message=message,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=ATTEMPT_KEY,
+        update_fields=ATTEMPT_WRITTEN,
     )
 
 
@@ -172,7 +181,11 @@ def settle_orphan(entry: ScheduleEntry) -> bool:
 
 
 def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
-    """Claim → read the post and account → call the platform (no transaction open) → record.
+    """Claim → read the post and account → wait for the date's time → call the platform (no
+    transaction open) → record.
+
+    The message arrives `dispatch.claim_ahead()` early, so the claim's commit is done before the
+    time and the call is made at it.
 
     Claiming before reading means an edit saved before the claim is what goes out, and an edit
     after it is refused (services.update_post locks the dates).
@@ -180,11 +193,16 @@ def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
     started_at = timezone.now()
     me = liveness.claimant()
     claimed = ScheduleEntry.claim_by_id(
-        entry_id, dispatch_version=dispatch_version, lease=dispatch.lease(), claimant=me
+        entry_id,
+        dispatch_version=dispatch_version,
+        lease=dispatch.lease(),
+        claimant=me,
+        ahead=dispatch.claim_ahead(),
+        sent_at=started_at,
     )
     entry = (
         ScheduleEntry.objects.select_related("post__account")
-        .annotate(post_has_media=Exists(PostMedia.objects.filter(post=OuterRef("post"))))
+        .annotate(post_has_media=post_has_media())
         .filter(pk=entry_id)
         .first()
     )
@@ -217,9 +235,14 @@ def publish_entry(*, entry_id: int, dispatch_version: int) -> PublishOutcome:
 Called = TypeVar("Called")
 
 
-def call_client(entry: ScheduleEntry, call: Callable[[PlatformClient, PublishRequest], Called]) -> Called:
-    """Call the platform for `entry` (no transaction open); on an expired token refresh it and try
-    exactly once more."""
+def call_client(
+    entry: ScheduleEntry,
+    call: Callable[[PlatformClient, PublishRequest], Called],
+    *,
+    not_before: datetime | None = None,
+) -> Called:
+    """Call the platform for `entry` (no transaction open), not before `not_before` (a claim made
+    ahead of the date's time); on an expired token refresh it and try exactly once more."""
     account = entry.post.account
     client = get_client(account.platform)
     if account.token_expires_soon(now=timezone.now()):
@@ -229,6 +252,8 @@ def call_client(entry: ScheduleEntry, call: Callable[[PlatformClient, PublishReq
         )
     request = build_request(entry)
     release_while_waiting()
+    if not_before is not None:
+        wait_for_time(not_before)
     try:
         return call(client, request)
     except TokenExpired as expired:
@@ -246,12 +271,26 @@ def call_client(entry: ScheduleEntry, call: Callable[[PlatformClient, PublishReq
 
 
 def _call_platform(entry: ScheduleEntry) -> PublishResult:
-    """Publish, with the handles a client saves checkpointed on the claimed attempt."""
+    """Publish, at the date's time, with the handles a client saves checkpointed on the claimed
+    attempt."""
 
     def checkpoint(progress: Mapping[str, str]) -> None:
         _save_progress(entry, progress)
 
-    return call_client(entry, lambda client, request: client.publish(request, checkpoint=checkpoint))
+    return call_client(
+        entry,
+        lambda client, request: client.publish(request, checkpoint=checkpoint),
+        not_before=entry.next_attempt_at,
+    )
+
+
+def wait_for_time(due: datetime) -> None:
+    """The claim committed ahead of the date's time: make the call at the time, not before.
+
+    Never longer than the claim-ahead setting, whatever this worker's clock says."""
+    wait = min((due - timezone.now()).total_seconds(), dispatch.claim_ahead().total_seconds())
+    if wait > 0:
+        time.sleep(wait)
 
 
 def _save_progress(entry: ScheduleEntry, progress: Mapping[str, str]) -> None:
@@ -392,7 +431,7 @@ def follow_entry(*, entry_id: int) -> PublishOutcome:
     started_at = timezone.now()
     entry = (
         ScheduleEntry.objects.select_related("post__account")
-        .annotate(post_has_media=Exists(PostMedia.objects.filter(post=OuterRef("post"))))
+        .annotate(post_has_media=post_has_media())
         .filter(pk=entry_id)
         .first()
     )

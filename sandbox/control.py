@@ -140,6 +140,9 @@ def post_dict(post: Post) -> dict[str, Any]:
         "text": post.text,
         "media": post.media,
         "created_at": iso(post.created_at),
+        # When the call that made it reached the sandbox (epoch seconds, before its latency; 0 when
+        # not recorded): what tests of "not before its time" read.
+        "requested_at": post.requested_at,
         "permalink": post.permalink,
         "kind": post.kind,
         "status": post.status,

@@ -386,6 +386,11 @@ SOSOCIAL_SWEEP_BATCH_SIZE = env_int("SOSOCIAL_SWEEP_BATCH_SIZE", 500)
 SOSOCIAL_SWEEP_MAX_BATCHES = env_int("SOSOCIAL_SWEEP_MAX_BATCHES", 200)
 # The lease outlives the hard time limit plus clock skew, so no second claimer starts early.
 SOSOCIAL_LEASE_SECONDS = env_float("SOSOCIAL_LEASE_SECONDS", 300)
+# Claim ahead: a publish message is delivered this long before the date's time, the claim commits
+# then, and the task waits in its thread until the time to make the call, so a slow commit or a busy
+# pool is not lateness. Chosen from docs/benchmarks.md ("On time"): the claims' commits there, p99
+# and stalls included, fit well inside it; each date holds a worker thread for up to this long.
+SOSOCIAL_CLAIM_AHEAD_MS = env_float("SOSOCIAL_CLAIM_AHEAD_MS", 500)
 SOSOCIAL_RECONCILE_DELAY_SECONDS = env_float("SOSOCIAL_RECONCILE_DELAY_SECONDS", 30)
 # An unknown outcome is checked again after these waits (the last one repeats), minutes then hours,
 # until the platform forgets the attempt: an Instagram container expires after 24 hours, and no

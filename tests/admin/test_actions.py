@@ -42,7 +42,7 @@ def test_retry_moves_a_failed_date_back_to_pending_and_sends_its_message(
     published.refresh_from_db()
     assert (failed.status, failed.attempts, failed.next_attempt_at) == (Status.PENDING, 0, NOW)
     assert published.status == Status.PUBLISHED
-    assert [(m.task, m.args, m.eta) for m in broker.messages()] == [
+    assert [(m.task, m.args, m.due) for m in broker.messages()] == [
         ("publishing.publish_entry", (failed.pk, 1), NOW)
     ]
     assert notes == [

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from unittest.mock import ANY
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 
 from platforms.base import (
+    SENT_AT,
     OutcomeUnknown,
     PublishResult,
     ReconnectNeeded,
@@ -112,8 +114,9 @@ def test_retries_wait_exactly_60_120_and_240_seconds(
         clock.move_to(due_entry.next_attempt_at)
 
     assert waits == [60, 120, 240]
-    # Each retry is a message on the publish queue whose eta is the retry time.
-    etas = [(message.eta - NOW).total_seconds() for message in broker.messages() if message.eta]
+    # Each retry is a message on the publish queue for the retry time (it arrives the claim-ahead
+    # time before it).
+    etas = [(message.due - NOW).total_seconds() for message in broker.messages() if message.due]
     assert etas == [60, 180, 420]
     assert all(message.args == (due_entry.pk, 0) for message in broker.messages())
 
@@ -292,7 +295,7 @@ def test_progress_a_client_saves_is_on_the_row_before_it_returns(
     publish(due_entry)
 
     due_entry.refresh_from_db()
-    assert due_entry.platform_state == {"container_id": "c-17"}
+    assert due_entry.platform_state == {"container_id": "c-17", SENT_AT: ANY}
 
 
 def test_publishing_opens_no_transaction_around_the_platform_call(

@@ -39,7 +39,7 @@ def test_it_creates_one_entry_per_date_and_sends_only_those_within_the_horizon(
         entries = services.schedule_post(post=alices_post, when=[far, soon, later])
 
     assert [entry.scheduled_at for entry in entries] == [soon, later, far]
-    assert [(m.task, m.args, m.eta) for m in broker.messages()] == [
+    assert [(m.task, m.args, m.due) for m in broker.messages()] == [
         ("publishing.publish_entry", (entries[0].pk, 0), soon),
         ("publishing.publish_entry", (entries[1].pk, 0), later),
     ]
@@ -91,7 +91,7 @@ def test_rescheduling_sends_a_message_for_the_new_version(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.reschedule_entry(entry=entry, when=new_time)
 
-    assert [(m.args, m.eta) for m in broker.messages()] == [((entry.pk, 1), new_time)]
+    assert [(m.args, m.due) for m in broker.messages()] == [((entry.pk, 1), new_time)]
 
 
 def test_retry_now_requeues_a_failed_entry_as_a_fresh_run(
@@ -111,7 +111,7 @@ def test_retry_now_requeues_a_failed_entry_as_a_fresh_run(
 
     entry.refresh_from_db()
     assert (entry.status, entry.attempts, entry.dispatch_version) == ("pending", 0, 1)
-    assert [(m.args, m.eta) for m in broker.messages()] == [((entry.pk, 1), NOW)]
+    assert [(m.args, m.due) for m in broker.messages()] == [((entry.pk, 1), NOW)]
 
 
 def test_retry_now_does_nothing_to_a_published_entry(alices_post: Post) -> None:

@@ -46,9 +46,15 @@ def test_the_lease_outlives_the_task_time_limit() -> None:
 
 def test_the_lease_outlives_a_platform_request_that_is_never_answered() -> None:
     assert settings.SOSOCIAL_HTTP_READ_TIMEOUT == 30
-    assert settings.SOSOCIAL_LEASE_SECONDS > 2 * (
+    # Under the threads pool no time limit ends a task: the claim-ahead wait, then the call.
+    assert settings.SOSOCIAL_LEASE_SECONDS > settings.SOSOCIAL_CLAIM_AHEAD_MS / 1000 + 2 * (
         settings.SOSOCIAL_HTTP_CONNECT_TIMEOUT + settings.SOSOCIAL_HTTP_READ_TIMEOUT
     )
+
+
+def test_a_date_is_claimed_half_a_second_ahead_of_its_time() -> None:
+    assert settings.SOSOCIAL_CLAIM_AHEAD_MS == 500
+    assert dispatch.claim_ahead().total_seconds() == 0.5
 
 
 def test_redis_never_redelivers_a_message_a_worker_may_still_hold() -> None:

@@ -58,7 +58,7 @@ def test_it_sends_entries_that_entered_the_horizon_and_nothing_beyond(
     report = sweep()
 
     assert report.dispatched == 1
-    assert [(m.args, m.eta) for m in broker.messages()] == [((inside.pk, 0), inside.scheduled_at)]
+    assert [(m.args, m.due) for m in broker.messages()] == [((inside.pk, 0), inside.scheduled_at)]
     beyond.refresh_from_db()
     assert beyond.dispatched_at is None
 

@@ -11,12 +11,21 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from publishing import dispatch
+
 
 @dataclass(frozen=True)
 class QueuedMessage:
     task: str
     args: tuple[Any, ...]
     eta: datetime | None
+
+    @property
+    def due(self) -> datetime | None:
+        """The moment the message is for: a publish message arrives the claim-ahead time before it."""
+        if self.eta is None or self.task != dispatch.PUBLISH_TASK:
+            return self.eta
+        return self.eta + dispatch.claim_ahead()
 
 
 class Broker:
