@@ -99,6 +99,13 @@ def oauth_app(settings: Settings, platform: str, *, api: str, web: str, **creden
     )
 
 
+def token_refused(
+    mocked: responses.RequestsMock, url: str, status: int, error: str, description: str, **extra: str
+) -> None:
+    """An OAuth 2.0 token endpoint refusing the grant, in the standard error shape."""
+    mocked.post(url, status=status, json={"error": error, "error_description": description, **extra})
+
+
 @pytest.fixture
 def graph_settings(settings: Settings) -> None:
     app = {"api_version": GRAPH_VERSION, "app_id": "app-1", "app_secret": "app-secret"}

@@ -44,6 +44,7 @@ from tests.platforms.conftest import (
     oauth_app,
     publish_request,
     published,
+    token_refused,
 )
 
 API = "https://open.tiktok.test"
@@ -929,15 +930,7 @@ def test_refresh_returns_the_rotated_refresh_token_and_its_expiry(
 def test_a_spent_refresh_token_means_the_account_must_be_reconnected(
     client: TikTokClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.post(
-        TOKEN,
-        status=400,
-        json={
-            "error": "invalid_grant",
-            "error_description": "Refresh token is invalid or expired.",
-            "log_id": "l",
-        },
-    )
+    token_refused(mocked, TOKEN, 400, "invalid_grant", "Refresh token is invalid or expired.", log_id="l")
     with pytest.raises(ReconnectNeeded) as raised:
         client.refresh_token(make_request(photos(1)).account)
     assert raised.value.code == "tiktok_invalid_grant"
