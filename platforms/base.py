@@ -107,7 +107,11 @@ def mark_sent(request: PublishRequest, checkpoint: Checkpoint, *, now: datetime 
 
 def sent_at(progress: Mapping[str, str]) -> datetime | None:
     """When this date's first publishing call was sent; None when none was ever sent."""
-    raw = progress.get(SENT_AT, "")
+    return parse_moment(progress.get(SENT_AT, ""))
+
+
+def parse_moment(raw: str) -> datetime | None:
+    """An ISO 8601 moment saved in progress; None when absent or unreadable."""
     try:
         moment = datetime.fromisoformat(raw) if raw else None
     except ValueError:

@@ -26,18 +26,7 @@ class Progress:
         self.values.update(values)
 
     def moment(self, key: str) -> datetime | None:
-        return parse_moment(self.get(key))
-
-
-def parse_moment(raw: str) -> datetime | None:
-    """An ISO 8601 moment saved in progress; None when absent or unreadable."""
-    try:
-        moment = datetime.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+        return base.parse_moment(self.get(key))
 
 
 def now() -> datetime:

@@ -23,7 +23,7 @@ import requests
 from platforms import base, http
 from platforms.media import media_name
 from platforms.oauth import OAuth2Client
-from platforms.progress import now, parse_moment
+from platforms.progress import now
 
 MB = 1024 * 1024
 
@@ -762,7 +762,7 @@ class TikTokClient(OAuth2Client):
             # Public posts get their id after moderation, usually within seconds, sometimes hours:
             # it is read again for a short while, then the publish_id and the profile link are
             # what is recorded.
-            completed = parse_moment(progress.get(COMPLETED_AT, ""))
+            completed = base.parse_moment(progress.get(COMPLETED_AT, ""))
             if completed is None:
                 completed = now()
                 checkpoint({COMPLETED_AT: completed.isoformat()})

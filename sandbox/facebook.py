@@ -192,21 +192,16 @@ def create_feed_post(state: State, request: Request) -> Response:
     latest = _latest_post(state, page)
     if published and message and latest is not None and latest.text == message:
         raise fail(506, "(#506) Duplicate status message")
-    post_id = f"{page.id}_{state.new_id('10', 16)}"
-    post = state.add_post(
-        Post(
-            platform="facebook",
-            id=post_id,
-            account_id=page.id,
-            text=message,
-            created_at=state.now(),
-            permalink=permalink(request, post_id),
-            kind="album" if photos else ("link" if link else "text"),
-            media=[{"type": "photo", "id": photo.id, "url": photo.url} for photo in photos],
-            status="published" if published else ("scheduled" if scheduled else "unpublished"),
-            extra={"link": link or None, "scheduled_publish_time": int(scheduled) if scheduled else None},
-            requested_at=request.received_at,
-        )
+    post = _add_post(
+        state,
+        request,
+        page.id,
+        message,
+        kind="album" if photos else ("link" if link else "text"),
+        media=[{"type": "photo", "id": photo.id, "url": photo.url} for photo in photos],
+        status="published" if published else ("scheduled" if scheduled else "unpublished"),
+        extra={"link": link or None, "scheduled_publish_time": int(scheduled) if scheduled else None},
+        requested_at=request.received_at,
     )
     for photo in photos:
         photo.attached_to = post.id
@@ -232,24 +227,38 @@ def create_photo(state: State, request: Request) -> Response:
     state.facebook_photos[photo.id] = photo
     if not published:
         return json_response(200, {"id": photo.id})
-    post_id = f"{page.id}_{state.new_id('10', 16)}"
-    post = state.add_post(
-        Post(
-            platform="facebook",
-            id=post_id,
-            account_id=page.id,
-            text=caption,
-            created_at=state.now(),
-            permalink=permalink(request, post_id),
-            kind="photo",
-            media=[{"type": "photo", "id": photo.id, "url": photo.url}],
-        )
+    post = _add_post(
+        state,
+        request,
+        page.id,
+        caption,
+        kind="photo",
+        media=[{"type": "photo", "id": photo.id, "url": photo.url}],
     )
     photo.post_id = post.id
     return post_response(state, request, post, {"id": photo.id, "post_id": post.id})
 
 
 # Videos -------------------------------------------------------------------------------------------
+
+
+def _add_post(
+    state: State, request: Request, page_id: str, text: str, *, path: str = "", **fields: Any
+) -> Post:
+    """A new post on the Page, with an id as Facebook makes them ("<page id>_<number>"); its
+    permalink is the post's own unless `path` names another."""
+    post_id = f"{page_id}_{state.new_id('10', 16)}"
+    return state.add_post(
+        Post(
+            platform="facebook",
+            id=post_id,
+            account_id=page_id,
+            text=text,
+            created_at=state.now(),
+            permalink=permalink(request, path or post_id),
+            **fields,
+        )
+    )
 
 
 def _new_video(state: State, request: Request, page: Account, kind: str) -> FacebookVideo:
@@ -264,23 +273,18 @@ def _start_processing(state: State, request: Request, video: FacebookVideo, *, p
     video.ready_at = state.now() + state.config.facebook_video_seconds
     if not publish:
         return
-    post_id = f"{video.page_id}_{state.new_id('10', 16)}"
-    path = f"{video.page_id}/videos/{video.id}/"
-    state.add_post(
-        Post(
-            platform="facebook",
-            id=post_id,
-            account_id=video.page_id,
-            text=video.description,
-            created_at=state.now(),
-            permalink=permalink(request, path),
-            kind=video.kind,
-            media=[{"type": "video", "id": video.id, "url": video.file_url}],
-            status="processing",
-            extra={"title": video.title, "video_id": video.id},
-        )
+    post = _add_post(
+        state,
+        request,
+        video.page_id,
+        video.description,
+        path=f"{video.page_id}/videos/{video.id}/",
+        kind=video.kind,
+        media=[{"type": "video", "id": video.id, "url": video.file_url}],
+        status="processing",
+        extra={"title": video.title, "video_id": video.id},
     )
-    video.post_id = post_id
+    video.post_id = post.id
 
 
 def create_video(state: State, request: Request) -> Response:

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -99,6 +100,13 @@ def oauth_app(settings: Settings, platform: str, *, api: str, web: str, **creden
     )
 
 
+def token_refused(
+    mocked: responses.RequestsMock, url: str, status: int, error: str, description: str, **extra: str
+) -> None:
+    """An OAuth 2.0 token endpoint refusing the grant, in the standard error shape."""
+    mocked.post(url, status=status, json={"error": error, "error_description": description, **extra})
+
+
 @pytest.fixture
 def graph_settings(settings: Settings) -> None:
     app = {"api_version": GRAPH_VERSION, "app_id": "app-1", "app_secret": "app-secret"}
@@ -120,6 +128,20 @@ def graph_error(code: int, subcode: int | None = None, **extra: Any) -> dict[str
         error["error_subcode"] = subcode
     error.update(extra)
     return {"error": error}
+
+
+def sent(call: Any) -> dict[str, str]:
+    """The form fields of a recorded Graph call (Graph reads are POSTs with `method=GET`)."""
+    return {key: values[0] for key, values in parse_qs(str(call.request.body or "")).items()}
+
+
+def add_login(mocked: responses.RequestsMock, pages: list[dict[str, Any]]) -> None:
+    """A Facebook Login: the code for a short-lived user token, that for a long-lived one, then
+    the Pages the user granted."""
+    token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
+    mocked.post(token_url, json={"access_token": "short-user", "token_type": "bearer"})
+    mocked.post(token_url, json={"access_token": "long-user", "token_type": "bearer", "expires_in": 5183944})
+    mocked.post(f"{GRAPH}/{GRAPH_VERSION}/me/accounts", json={"data": pages})
 
 
 def publish_request(

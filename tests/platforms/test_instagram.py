@@ -39,9 +39,11 @@ from tests.platforms.conftest import (
     NOW,
     Checkpoints,
     FakeTime,
+    add_login,
     graph_error,
     publish_request,
     published,
+    sent,
 )
 
 pytestmark = pytest.mark.usefixtures("graph_settings", "frozen")
@@ -82,11 +84,6 @@ def request_for(
     )
 
 
-def sent(call: Any) -> dict[str, str]:
-    """The form fields of a recorded call (Graph reads are POSTs with `method=GET`)."""
-    return {key: values[0] for key, values in parse_qs(str(call.request.body or "")).items()}
-
-
 def container_saves(checkpoints: Checkpoints) -> list[tuple[dict[str, str], int]]:
     """The checkpoints that name a container, with the calls made before each."""
     return [(saved, calls) for saved, calls in checkpoints.saved if CONTAINER_KEY in saved]
@@ -103,27 +100,41 @@ def paths(mocked: responses.RequestsMock) -> list[str]:
 
 
 def add_status(mocked: responses.RequestsMock, container_id: str, status_code: str, status: str = "") -> None:
-    mocked.add(
-        responses.POST,
+    mocked.post(
         f"{GRAPH}/{GRAPH_VERSION}/{container_id}",
         json={"id": container_id, "status_code": status_code, "status": status},
     )
 
 
 def add_publish(mocked: responses.RequestsMock, media_id: str = "media-1") -> None:
-    mocked.add(responses.POST, PUBLISH, json={"id": media_id})
-    mocked.add(
-        responses.POST,
+    mocked.post(PUBLISH, json={"id": media_id})
+    mocked.post(
         f"{GRAPH}/{GRAPH_VERSION}/{media_id}",
         json={"id": media_id, "permalink": f"https://www.instagram.com/p/{media_id}/"},
     )
+
+
+def add_media(mocked: responses.RequestsMock, *media: dict[str, str]) -> None:
+    """The account's media list, newest first."""
+    mocked.post(MEDIA_LIST, json={"data": list(media)})
+
+
+def posted(
+    media_id: str,
+    permalink: str,
+    *,
+    caption: str = "Fresh bread #bakery",
+    at: str = "2026-11-28T11:59:30+0000",
+) -> dict[str, str]:
+    """A post in the media list."""
+    return {"id": media_id, "caption": caption, "timestamp": at, "permalink": permalink}
 
 
 # -- preparing ahead ----------------------------------------------------------------------------------
 def test_preparing_a_photo_makes_its_container_saves_it_and_says_when_to_look_again(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    mocked.post(CREATE, json={"id": "c-1"})
 
     with pytest.raises(NotReady) as raised:
         as_platform_client(client).prepare(request_for(), checkpoint=checkpoints)
@@ -176,7 +187,7 @@ def test_a_video_still_processing_is_not_ready_and_nothing_waits(
 def test_a_container_about_to_expire_is_replaced_by_a_new_one(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-new"})
+    mocked.post(CREATE, json={"id": "c-new"})
     old = {**READY, PREPARED_AT_KEY: (NOW - timedelta(hours=23, minutes=1)).isoformat()}
 
     with pytest.raises(NotReady):
@@ -190,7 +201,7 @@ def test_a_container_about_to_expire_is_replaced_by_a_new_one(
 def test_preparing_a_reel_makes_a_reels_container_from_the_video(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    mocked.post(CREATE, json={"id": "c-1"})
 
     with pytest.raises(NotReady):
         client.prepare(request_for(media=(CLIP,), options={"kind": "reel"}), checkpoint=checkpoints)
@@ -203,9 +214,9 @@ def test_preparing_a_reel_makes_a_reels_container_from_the_video(
 def test_preparing_a_carousel_of_photos_makes_its_items_and_then_the_carousel(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "child-1"})
-    mocked.add(responses.POST, CREATE, json={"id": "child-2"})
-    mocked.add(responses.POST, CREATE, json={"id": "parent-1"})
+    mocked.post(CREATE, json={"id": "child-1"})
+    mocked.post(CREATE, json={"id": "child-2"})
+    mocked.post(CREATE, json={"id": "parent-1"})
 
     with pytest.raises(NotReady):
         client.prepare(request_for(media=(PHOTO, DOG)), checkpoint=checkpoints)
@@ -224,8 +235,8 @@ def test_preparing_a_carousel_of_photos_makes_its_items_and_then_the_carousel(
 def test_a_carousel_with_a_video_is_made_only_once_the_video_item_is_finished(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "child-1"})
-    mocked.add(responses.POST, CREATE, json={"id": "child-2"})
+    mocked.post(CREATE, json={"id": "child-1"})
+    mocked.post(CREATE, json={"id": "child-2"})
     request = request_for(media=(PHOTO, CLIP))
 
     with pytest.raises(NotReady):
@@ -234,7 +245,7 @@ def test_a_carousel_with_a_video_is_made_only_once_the_video_item_is_finished(
     with pytest.raises(NotReady):
         client.prepare(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
     add_status(mocked, "child-2", "FINISHED")
-    mocked.add(responses.POST, CREATE, json={"id": "parent-1"})
+    mocked.post(CREATE, json={"id": "parent-1"})
     with pytest.raises(NotReady):
         client.prepare(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
 
@@ -290,8 +301,8 @@ def test_an_expired_or_vanished_container_is_replaced_without_an_error(
     if gone == "EXPIRED":
         add_status(mocked, "c-old", "EXPIRED")
     else:
-        mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/c-old", status=400, json=graph_error(100, 33))
-    mocked.add(responses.POST, CREATE, json={"id": "c-new"})
+        mocked.post(f"{GRAPH}/{GRAPH_VERSION}/c-old", status=400, json=graph_error(100, 33))
+    mocked.post(CREATE, json={"id": "c-new"})
 
     with pytest.raises(NotReady):
         client.prepare(request_for(progress={CONTAINER_KEY: "c-old"}), checkpoint=checkpoints)
@@ -320,7 +331,7 @@ def test_with_a_ready_container_publishing_calls_only_media_publish(
 def test_without_preparation_publishing_makes_the_container_and_is_not_ready(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    mocked.post(CREATE, json={"id": "c-1"})
     request = request_for()
 
     with pytest.raises(NotReady):
@@ -342,7 +353,7 @@ def test_without_preparation_publishing_makes_the_container_and_is_not_ready(
 def test_a_failing_checkpoint_stops_before_anything_is_published(
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.add(responses.POST, CREATE, json={"id": "c-1"})
+    mocked.post(CREATE, json={"id": "c-1"})
 
     def lost_claim(progress: Mapping[str, str]) -> None:
         raise OutcomeUnknown("SoSocial lost track of this attempt.", code="claim_lost")
@@ -356,7 +367,7 @@ def test_a_failing_checkpoint_stops_before_anything_is_published(
 def test_when_instagram_says_the_media_is_not_ready_the_date_goes_back_to_preparing(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, fake_time: FakeTime
 ) -> None:
-    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(9007, 2207027))
+    mocked.post(PUBLISH, status=400, json=graph_error(9007, 2207027))
 
     with pytest.raises(NotReady):
         client.publish(request_for(progress=READY), checkpoint=checkpoints)
@@ -373,25 +384,15 @@ def test_it_does_not_publish_again_when_the_earlier_container_is_published(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
     add_status(mocked, "c-old", "PUBLISHED")
-    mocked.add(
-        responses.POST,
-        MEDIA_LIST,
-        json={
-            "data": [
-                {
-                    "id": "media-other",
-                    "caption": "Another post",
-                    "timestamp": "2026-11-28T11:59:50+0000",
-                    "permalink": "https://www.instagram.com/p/other/",
-                },
-                {
-                    "id": "media-7",
-                    "caption": "Fresh bread #bakery",
-                    "timestamp": "2026-11-28T11:59:30+0000",
-                    "permalink": "https://www.instagram.com/p/seven/",
-                },
-            ]
-        },
+    add_media(
+        mocked,
+        posted(
+            "media-other",
+            "https://www.instagram.com/p/other/",
+            caption="Another post",
+            at="2026-11-28T11:59:50+0000",
+        ),
+        posted("media-7", "https://www.instagram.com/p/seven/"),
     )
     progress = {CONTAINER_KEY: "c-old", PUBLISH_SENT_KEY: "c-old", SENT_AT: SCHEDULED.isoformat()}
 
@@ -433,7 +434,7 @@ def test_a_dead_container_sent_before_is_replaced_by_a_new_one(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
     add_status(mocked, "c-1", "EXPIRED")
-    mocked.add(responses.POST, CREATE, json={"id": "c-new"})
+    mocked.post(CREATE, json={"id": "c-new"})
 
     with pytest.raises(NotReady):
         client.publish(request_for(progress=SENT_TO_PUBLISH), checkpoint=checkpoints)
@@ -446,7 +447,7 @@ def test_a_dead_container_sent_before_is_replaced_by_a_new_one(
 def test_it_retries_the_publishing_quota_a_day_later(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(9, 2207042))
+    mocked.post(PUBLISH, status=400, json=graph_error(9, 2207042))
 
     with pytest.raises(RetryableError) as raised:
         client.publish(request_for(progress=READY), checkpoint=checkpoints)
@@ -458,7 +459,7 @@ def test_it_retries_the_publishing_quota_a_day_later(
 def test_it_refuses_a_photo_instagram_cannot_take_with_a_readable_message(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, status=400, json=graph_error(36001, 2207005))
+    mocked.post(CREATE, status=400, json=graph_error(36001, 2207005))
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -470,7 +471,7 @@ def test_it_refuses_a_photo_instagram_cannot_take_with_a_readable_message(
 def test_a_spam_restriction_is_not_retried(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(4, 2207051))
+    mocked.post(PUBLISH, status=400, json=graph_error(4, 2207051))
 
     with pytest.raises(PermanentError) as raised:
         client.publish(request_for(progress=READY), checkpoint=checkpoints)
@@ -481,7 +482,7 @@ def test_a_spam_restriction_is_not_retried(
 def test_it_asks_to_reconnect_when_the_token_is_invalid(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, status=400, json=graph_error(190, 467))
+    mocked.post(CREATE, status=400, json=graph_error(190, 467))
 
     with pytest.raises(ReconnectNeeded) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -493,8 +494,7 @@ def test_it_waits_for_the_instagram_usage_estimate_when_throttled(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
     usage = '{"17841400000000001": [{"type": "instagram", "estimated_time_to_regain_access": 9}]}'
-    mocked.add(
-        responses.POST,
+    mocked.post(
         CREATE,
         status=400,
         json=graph_error(80002),
@@ -510,7 +510,7 @@ def test_it_waits_for_the_instagram_usage_estimate_when_throttled(
 def test_the_outcome_is_unknown_when_the_connection_drops_during_media_publish(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, PUBLISH, body=requests.ConnectionError("Connection reset by peer"))
+    mocked.post(PUBLISH, body=requests.ConnectionError("Connection reset by peer"))
 
     with pytest.raises(OutcomeUnknown):
         client.publish(request_for(progress=READY), checkpoint=checkpoints)
@@ -521,7 +521,7 @@ def test_the_outcome_is_unknown_when_the_connection_drops_during_media_publish(
 def test_a_dropped_container_creation_is_retryable_because_containers_are_invisible(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, CREATE, body=requests.ConnectionError("Connection reset by peer"))
+    mocked.post(CREATE, body=requests.ConnectionError("Connection reset by peer"))
 
     with pytest.raises(RetryableError) as raised:
         client.publish(request_for(), checkpoint=checkpoints)
@@ -532,8 +532,8 @@ def test_a_dropped_container_creation_is_retryable_because_containers_are_invisi
 def test_a_failed_link_lookup_after_publishing_still_counts_as_published(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, PUBLISH, json={"id": "media-1"})
-    mocked.add(responses.POST, f"{GRAPH}/{GRAPH_VERSION}/media-1", status=500, json=graph_error(2))
+    mocked.post(PUBLISH, json={"id": "media-1"})
+    mocked.post(f"{GRAPH}/{GRAPH_VERSION}/media-1", status=500, json=graph_error(2))
 
     result = client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
@@ -549,9 +549,9 @@ def test_a_server_error_on_media_publish_leaves_the_outcome_unknown(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, status: int, body: Any
 ) -> None:
     if body is None:
-        mocked.add(responses.POST, PUBLISH, status=status, body="<html>Bad gateway</html>")
+        mocked.post(PUBLISH, status=status, body="<html>Bad gateway</html>")
     else:
-        mocked.add(responses.POST, PUBLISH, status=status, json=body)
+        mocked.post(PUBLISH, status=status, json=body)
     add_status(mocked, "c-1", "FINISHED")  # read once: not published (yet), so unknown
 
     with pytest.raises(OutcomeUnknown):
@@ -563,13 +563,9 @@ def test_a_server_error_on_media_publish_leaves_the_outcome_unknown(
 def test_a_media_publish_that_went_through_before_its_error_is_success(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, PUBLISH, status=500, json=graph_error(2, is_transient=True))
+    mocked.post(PUBLISH, status=500, json=graph_error(2, is_transient=True))
     add_status(mocked, "c-1", "PUBLISHED")
-    mocked.add(
-        responses.POST,
-        MEDIA_LIST,
-        json={"data": [{"id": "media-7", "caption": "Fresh bread #bakery", "permalink": "https://ig/p/7/"}]},
-    )
+    add_media(mocked, {"id": "media-7", "caption": "Fresh bread #bakery", "permalink": "https://ig/p/7/"})
 
     result = client.publish(request_for(progress=READY), checkpoint=checkpoints)
 
@@ -583,13 +579,13 @@ def test_the_finished_race_ends_published_once_when_the_slow_publish_lands(
     # The first media_publish timed out and was still running: the container stays FINISHED for a
     # while, then turns PUBLISHED. Read once, not watched: unknown now, and reconciliation (which
     # reads again later) finds it published. Nothing is sent a second time.
-    mocked.add(responses.POST, PUBLISH, body=requests.ReadTimeout("read timed out"))
+    mocked.post(PUBLISH, body=requests.ReadTimeout("read timed out"))
     add_status(mocked, "c-1", "FINISHED")
 
     with pytest.raises(OutcomeUnknown):
         client.publish(request_for(progress=READY), checkpoint=checkpoints)
     add_status(mocked, "c-1", "PUBLISHED")
-    mocked.add(responses.POST, MEDIA_LIST, json={"data": []})
+    add_media(mocked)
     answer = client.reconcile(request_for(progress={**READY, **checkpoints.merged()}), since=SCHEDULED)
 
     assert answer.status == ReconcileStatus.PUBLISHED
@@ -603,22 +599,9 @@ def test_sending_again_after_the_race_republishes_the_same_container_and_reads_i
     # The slow first publish landed after reconciliation saw FINISHED; Meta refuses to publish a
     # PUBLISHED container again, and the container says the post is out.
     add_status(mocked, "c-1", "FINISHED")
-    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(100, message="Media already published"))
+    mocked.post(PUBLISH, status=400, json=graph_error(100, message="Media already published"))
     add_status(mocked, "c-1", "PUBLISHED")
-    mocked.add(
-        responses.POST,
-        MEDIA_LIST,
-        json={
-            "data": [
-                {
-                    "id": "media-7",
-                    "caption": "Fresh bread #bakery",
-                    "timestamp": "2026-11-28T11:59:30+0000",
-                    "permalink": "https://ig/p/7/",
-                }
-            ]
-        },
-    )
+    add_media(mocked, posted("media-7", "https://ig/p/7/"))
 
     result = client.publish(request_for(progress=SENT_TO_PUBLISH), checkpoint=checkpoints)
 
@@ -631,7 +614,7 @@ def test_sending_again_after_the_race_republishes_the_same_container_and_reads_i
 def test_a_media_publish_refusal_with_the_container_unpublished_stays_a_refusal(
     client: InstagramClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
 ) -> None:
-    mocked.add(responses.POST, PUBLISH, status=400, json=graph_error(100))
+    mocked.post(PUBLISH, status=400, json=graph_error(100))
     add_status(mocked, "c-1", "FINISHED")
 
     with pytest.raises(PermanentError) as raised:
@@ -644,20 +627,7 @@ def test_a_published_container_is_never_matched_to_another_dates_post(
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
     add_status(mocked, "c-1", "PUBLISHED")
-    mocked.add(
-        responses.POST,
-        MEDIA_LIST,
-        json={
-            "data": [
-                {
-                    "id": "media-first-date",
-                    "caption": "Fresh bread #bakery",
-                    "timestamp": "2026-11-28T11:59:30+0000",
-                    "permalink": "https://ig/p/1/",
-                }
-            ]
-        },
-    )
+    add_media(mocked, posted("media-first-date", "https://ig/p/1/"))
 
     answer = client.reconcile(
         replace(request_for(progress=SENT_TO_PUBLISH), taken_post_ids=frozenset({"media-first-date"})),
@@ -681,20 +651,7 @@ def test_it_reports_a_published_container_with_its_post(
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
     add_status(mocked, "c-1", "PUBLISHED")
-    mocked.add(
-        responses.POST,
-        MEDIA_LIST,
-        json={
-            "data": [
-                {
-                    "id": "media-7",
-                    "caption": "Fresh bread #bakery",
-                    "timestamp": "2026-11-28T11:59:30+0000",
-                    "permalink": "https://www.instagram.com/p/seven/",
-                }
-            ]
-        },
-    )
+    add_media(mocked, posted("media-7", "https://www.instagram.com/p/seven/"))
 
     answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
 
@@ -711,7 +668,7 @@ def test_a_published_container_counts_as_published_even_when_its_post_is_not_fou
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
     add_status(mocked, "c-1", "PUBLISHED")
-    mocked.add(responses.POST, MEDIA_LIST, json={"data": []})
+    add_media(mocked)
 
     answer = client.reconcile(request_for(progress={"container_id": "c-1"}), since=SCHEDULED)
 
@@ -839,23 +796,17 @@ def test_it_asks_facebook_login_for_the_instagram_scopes(client: InstagramClient
 def test_it_connects_the_instagram_accounts_linked_to_the_pages(
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
-    mocked.add(responses.POST, token_url, json={"access_token": "short-user"})
-    mocked.add(responses.POST, token_url, json={"access_token": "long-user", "expires_in": 5183944})
-    mocked.add(
-        responses.POST,
-        f"{GRAPH}/{GRAPH_VERSION}/me/accounts",
-        json={
-            "data": [
-                {
-                    "id": "1001",
-                    "name": "Alice's Bakery",
-                    "access_token": "page-1",
-                    "instagram_business_account": {"id": IG_USER, "username": "alicesbakery"},
-                },
-                {"id": "1002", "name": "Alice's Blog", "access_token": "page-2"},
-            ]
-        },
+    add_login(
+        mocked,
+        [
+            {
+                "id": "1001",
+                "name": "Alice's Bakery",
+                "access_token": "page-1",
+                "instagram_business_account": {"id": IG_USER, "username": "alicesbakery"},
+            },
+            {"id": "1002", "name": "Alice's Blog", "access_token": "page-2"},
+        ],
     )
 
     accounts = client.connect(code="code-1", redirect_uri="https://sosocial.example/done", code_verifier="")
@@ -868,14 +819,7 @@ def test_it_connects_the_instagram_accounts_linked_to_the_pages(
 def test_a_login_without_linked_instagram_accounts_says_what_to_do(
     client: InstagramClient, mocked: responses.RequestsMock
 ) -> None:
-    token_url = f"{GRAPH}/{GRAPH_VERSION}/oauth/access_token"
-    mocked.add(responses.POST, token_url, json={"access_token": "short-user"})
-    mocked.add(responses.POST, token_url, json={"access_token": "long-user"})
-    mocked.add(
-        responses.POST,
-        f"{GRAPH}/{GRAPH_VERSION}/me/accounts",
-        json={"data": [{"id": "1002", "name": "Alice's Blog", "access_token": "page-2"}]},
-    )
+    add_login(mocked, [{"id": "1002", "name": "Alice's Blog", "access_token": "page-2"}])
 
     with pytest.raises(PermanentError) as raised:
         client.connect(code="code-1", redirect_uri="https://sosocial.example/done", code_verifier="")

@@ -25,6 +25,7 @@ from platforms.base import (
     Processing,
     PublishRequest,
     ReconcileStatus,
+    Reconciliation,
     ReconnectNeeded,
     RetryableError,
     TokenExpired,
@@ -43,6 +44,7 @@ from tests.platforms.conftest import (
     oauth_app,
     publish_request,
     published,
+    token_refused,
 )
 
 API = "https://open.tiktok.test"
@@ -94,8 +96,31 @@ def status(state: str, **extra: Any) -> dict[str, Any]:
     return ok({"status": state, **extra})
 
 
+def complete(*public_ids: int) -> dict[str, Any]:
+    """A finished publish, with the public post ids TikTok has given so far."""
+    return status("PUBLISH_COMPLETE", publicaly_available_post_id=list(public_ids))
+
+
+def video_init(mocked: responses.RequestsMock, publish_id: str) -> None:
+    """The creator info, then a video init that names `publish_id` and hands out UPLOAD_URL."""
+    mocked.post(CREATOR_INFO, json=creator())
+    mocked.post(VIDEO_INIT, json=ok({"publish_id": publish_id, "upload_url": UPLOAD_URL}))
+
+
+def video_uploaded(mocked: responses.RequestsMock, publish_id: str) -> None:
+    """A video init whose one chunk TikTok then takes whole."""
+    video_init(mocked, publish_id)
+    mocked.put(UPLOAD_URL, status=201)
+
+
 def video_file(tmp_path: Path, size: int, name: str = "clip.mp4") -> MediaItem:
     return media_file(tmp_path, name, size, "video/mp4")
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> MediaItem:
+    """A 100-byte video: one chunk."""
+    return video_file(tmp_path, 100)
 
 
 def sparse_video(tmp_path: Path, size: int) -> MediaItem:
@@ -251,7 +276,7 @@ def test_a_small_video_is_uploaded_in_one_chunk_and_published(
 
     with pytest.raises(Processing) as processing:
         client.publish(request, checkpoint=checkpoints)  # uploaded; TikTok processes it on its own
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[7300000000000000001]))
+    mocked.post(STATUS, json=complete(7300000000000000001))
     result = client.publish(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
 
     assert processing.value.check_in == timedelta(seconds=10)
@@ -298,7 +323,7 @@ def test_a_large_video_is_sent_in_sequential_chunks(
         status=201,
         match=[matchers.header_matcher({"Content-Range": f"bytes {10 * MB}-{size - 1}/{size}"})],
     )
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[42]))
+    mocked.post(STATUS, json=complete(42))
 
     client.publish(make_request((video,)), checkpoint=checkpoints)
 
@@ -307,14 +332,12 @@ def test_a_large_video_is_sent_in_sequential_chunks(
 
 
 def test_the_publish_id_is_checkpointed_before_any_byte_is_uploaded(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-1", "upload_url": UPLOAD_URL}))
-    mocked.put(UPLOAD_URL, status=201)
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[1]))
+    video_uploaded(mocked, "p-1")
+    mocked.post(STATUS, json=complete(1))
 
-    client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    client.publish(make_request((clip,)), checkpoint=checkpoints)
 
     assert checkpoints.saved[0] == ({SENT_AT: ANY}, 1)  # after creator info, before the init
     first_progress, calls_before = checkpoints.saved[1]
@@ -325,11 +348,11 @@ def test_the_publish_id_is_checkpointed_before_any_byte_is_uploaded(
 
 
 def test_a_privacy_level_the_creator_does_not_offer_is_refused_before_init(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
     mocked.post(CREATOR_INFO, json=creator("FOLLOWER_OF_CREATOR", "SELF_ONLY"))
     with pytest.raises(PermanentError) as raised:
-        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+        client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert raised.value.code == "tiktok_privacy_level_unavailable"
     assert "FOLLOWER_OF_CREATOR, SELF_ONLY" in raised.value.message
     assert checkpoints.saved == []
@@ -340,13 +363,11 @@ def test_without_a_public_post_id_it_reads_again_briefly_then_records_the_publis
     mocked: responses.RequestsMock,
     checkpoints: Checkpoints,
     fake_time: FakeTime,
-    tmp_path: Path,
+    clip: MediaItem,
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-2", "upload_url": UPLOAD_URL}))
-    mocked.put(UPLOAD_URL, status=201)
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[]))
-    request = make_request((video_file(tmp_path, 100),))
+    video_uploaded(mocked, "p-2")
+    mocked.post(STATUS, json=complete())
+    request = make_request((clip,))
 
     with pytest.raises(Processing) as waiting:
         client.publish(request, checkpoint=checkpoints)
@@ -364,39 +385,33 @@ def test_without_a_public_post_id_it_reads_again_briefly_then_records_the_publis
 
 
 def test_a_post_still_processing_after_its_upload_is_processing_and_nothing_waits(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-3", "upload_url": UPLOAD_URL}))
-    mocked.put(UPLOAD_URL, status=201)
+    video_uploaded(mocked, "p-3")
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
     with pytest.raises(Processing) as raised:
-        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+        client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert raised.value.code == "tiktok_processing"
     assert calls_to(mocked, STATUS) == 1
 
 
 def test_a_status_check_failing_for_a_moment_after_the_upload_is_read_again_later(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-4", "upload_url": UPLOAD_URL}))
-    mocked.put(UPLOAD_URL, status=201)
+    video_uploaded(mocked, "p-4")
     mocked.post(STATUS, status=429, json=failure("rate_limit_exceeded", "Too many requests"))
     with pytest.raises(Processing):
-        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+        client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert checkpoints.merged()["publish_id"] == "p-4"  # read again later, never sent again
 
 
 def test_a_status_check_refused_after_the_upload_leaves_the_outcome_unknown(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-4", "upload_url": UPLOAD_URL}))
-    mocked.put(UPLOAD_URL, status=201)
+    video_uploaded(mocked, "p-4")
     mocked.post(STATUS, status=400, json=failure("invalid_publish_id"))
     with pytest.raises(OutcomeUnknown):
-        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+        client.publish(make_request((clip,)), checkpoint=checkpoints)
 
 
 # -- publishing photos -------------------------------------------------------------------------------
@@ -440,7 +455,7 @@ def test_photos_are_pulled_from_their_urls_and_published(
     )
     with pytest.raises(Processing):
         client.publish(request, checkpoint=checkpoints)
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[7311]))
+    mocked.post(STATUS, json=complete(7311))
     result = client.publish(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
 
     assert result.platform_post_id == "7311"
@@ -453,49 +468,43 @@ def test_photos_are_pulled_from_their_urls_and_published(
 
 # -- resuming an earlier attempt ---------------------------------------------------------------------
 def test_a_completed_earlier_publish_is_returned_without_a_new_init(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
     progress = {"publish_id": "p-old", "tiktok_upload": "complete", "tiktok_username": "sosocial_tester"}
     mocked.post(
         STATUS,
-        json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[555]),
+        json=complete(555),
         match=[matchers.json_params_matcher({"publish_id": "p-old"})],
     )
-    result = client.publish(
-        make_request((video_file(tmp_path, 100),), progress=progress), checkpoint=checkpoints
-    )
+    result = client.publish(make_request((clip,), progress=progress), checkpoint=checkpoints)
     assert result.platform_post_id == "555"
     assert len(mocked.calls) == 1
 
 
 def test_an_earlier_upload_that_finished_is_followed_up_not_sent_again(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
     # The last chunk went out but its answer was lost; TikTok says it has every byte.
     progress = {"publish_id": "p-old", "tiktok_upload": "final_chunk_sent", "tiktok_video_size": "100"}
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
     with pytest.raises(Processing):
-        client.publish(make_request((video_file(tmp_path, 100),), progress=progress), checkpoint=checkpoints)
+        client.publish(make_request((clip,), progress=progress), checkpoint=checkpoints)
     assert calls_to(mocked, VIDEO_INIT) == 0
     assert len(mocked.calls) == 1
 
 
 def test_an_upload_that_never_finished_is_started_again(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
     progress = {"publish_id": "p-old", "tiktok_upload": "started", "tiktok_video_size": "100"}
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=0))
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-new", "upload_url": UPLOAD_URL}))
-    mocked.put(UPLOAD_URL, status=201)
+    video_uploaded(mocked, "p-new")
     mocked.post(
         STATUS,
-        json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[557]),
+        json=complete(557),
         match=[matchers.json_params_matcher({"publish_id": "p-new"})],
     )
-    result = client.publish(
-        make_request((video_file(tmp_path, 100),), progress=progress), checkpoint=checkpoints
-    )
+    result = client.publish(make_request((clip,), progress=progress), checkpoint=checkpoints)
     assert result.platform_post_id == "557"
     # The dead publish_id is forgotten before the new init is sent.
     assert checkpoints.saved[0] == ({"publish_id": "", "tiktok_upload": ""}, 1)
@@ -503,19 +512,15 @@ def test_an_upload_that_never_finished_is_started_again(
 
 
 def test_an_earlier_publish_that_failed_says_why_and_the_next_try_sends_it_again(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    request = make_request(
-        (video_file(tmp_path, 100),), progress={"publish_id": "p-old", "tiktok_upload": "complete"}
-    )
+    request = make_request((clip,), progress={"publish_id": "p-old", "tiktok_upload": "complete"})
     mocked.post(STATUS, json=status("FAILED", fail_reason="internal"))
 
     with pytest.raises(RetryableError) as raised:
         client.publish(request, checkpoint=checkpoints)
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-new", "upload_url": UPLOAD_URL}))
-    mocked.put(UPLOAD_URL, status=201)
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[558]))
+    video_uploaded(mocked, "p-new")
+    mocked.post(STATUS, json=complete(558))
     result = client.publish(replace(request, progress=checkpoints.merged()), checkpoint=checkpoints)
 
     assert raised.value.code == "tiktok_internal"
@@ -524,22 +529,22 @@ def test_an_earlier_publish_that_failed_says_why_and_the_next_try_sends_it_again
 
 
 def test_a_publish_that_failed_for_its_media_fails_with_tiktoks_reason(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
     progress = {"publish_id": "p-old", "tiktok_upload": "complete"}
     mocked.post(STATUS, json=status("FAILED", fail_reason="duration_check_failed"))
 
     with pytest.raises(PermanentError) as raised:
-        client.publish(make_request((video_file(tmp_path, 100),), progress=progress), checkpoint=checkpoints)
+        client.publish(make_request((clip,), progress=progress), checkpoint=checkpoints)
 
     assert raised.value.code == "tiktok_duration_check_failed"
     assert checkpoints.merged()["publish_id"] == ""
 
 
 def test_tiktok_has_nothing_to_prepare(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    prepared = client.prepare(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    prepared = client.prepare(make_request((clip,)), checkpoint=checkpoints)
 
     assert prepared.expires_at is None
     assert len(mocked.calls) == 0
@@ -676,21 +681,19 @@ def test_a_connection_dropped_during_init_leaves_the_outcome_unknown(
 
 
 def test_a_connection_dropped_while_sending_the_last_chunk_leaves_the_outcome_unknown(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-6", "upload_url": UPLOAD_URL}))
+    video_init(mocked, "p-6")
     mocked.put(UPLOAD_URL, body=requests.ConnectionError("Connection reset by peer"))
     with pytest.raises(OutcomeUnknown):
-        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+        client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert checkpoints.merged()["tiktok_upload"] == "final_chunk_sent"
 
 
 def test_a_connection_dropped_before_the_last_chunk_is_safe_to_retry(
     client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-7", "upload_url": UPLOAD_URL}))
+    video_init(mocked, "p-7")
     mocked.put(UPLOAD_URL, body=requests.ConnectionError("Connection reset by peer"))
     with pytest.raises(RetryableError) as raised:
         client.publish(make_request((sparse_video(tmp_path, 25 * MB),)), checkpoint=checkpoints)
@@ -706,69 +709,64 @@ def test_a_chunk_before_the_last_answered_with_a_server_error_is_sent_again(
     tmp_path: Path,
 ) -> None:
     video = sparse_video(tmp_path, 20 * 1024 * 1024)  # two 10 MB chunks
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    video_init(mocked, "p-8")
     mocked.put(UPLOAD_URL, status=503)
     mocked.put(UPLOAD_URL, status=206)
     mocked.put(UPLOAD_URL, status=201)
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[9]))
+    mocked.post(STATUS, json=complete(9))
     assert client.publish(make_request((video,)), checkpoint=checkpoints).platform_post_id == "9"
     assert fake_time.sleeps[0] == 1.0
 
 
 def test_a_last_chunk_answered_with_a_server_error_is_sent_again_only_when_tiktok_lacks_it(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    video_init(mocked, "p-8")
     mocked.put(UPLOAD_URL, status=503)
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=0))
     mocked.put(UPLOAD_URL, status=201)
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[9]))
-    result = client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    mocked.post(STATUS, json=complete(9))
+    result = client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert result.platform_post_id == "9"
     assert [call.request.method for call in mocked.calls].count("PUT") == 2
 
 
 def test_a_last_chunk_that_landed_before_its_server_error_is_not_sent_again(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    video_init(mocked, "p-8")
     mocked.put(UPLOAD_URL, status=500)
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[9]))
-    result = client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    mocked.post(STATUS, json=complete(9))
+    result = client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert result.platform_post_id == "9"
     assert [call.request.method for call in mocked.calls].count("PUT") == 1
     assert checkpoints.merged()["tiktok_upload"] == "complete"
 
 
 def test_a_resent_last_chunk_refused_as_already_uploaded_goes_on_to_publish(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
     # The first PUT landed but its answer was lost; the resend is refused because every chunk is
     # there. That is the upload completing, not a refusal of the video.
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    video_init(mocked, "p-8")
     mocked.put(UPLOAD_URL, body=requests.ConnectionError("Connection reset by peer"))
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=0))  # not counted yet
     mocked.put(UPLOAD_URL, status=400, json=failure("invalid_param", "All chunks were already uploaded."))
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[9]))
-    result = client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+    mocked.post(STATUS, json=complete(9))
+    result = client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert result.platform_post_id == "9"
 
 
 def test_a_last_chunk_nobody_can_confirm_leaves_the_outcome_unknown(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-8", "upload_url": UPLOAD_URL}))
+    video_init(mocked, "p-8")
     mocked.put(UPLOAD_URL, status=500)
     mocked.post(STATUS, status=500, json=failure("internal_error"))
     with pytest.raises(OutcomeUnknown) as raised:
-        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+        client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert raised.value.code == "tiktok_last_chunk_unconfirmed"
     assert checkpoints.merged()["tiktok_upload"] == "final_chunk_sent"
 
@@ -781,12 +779,12 @@ def test_an_init_answered_with_a_server_error_leaves_the_outcome_unknown(
     client: TikTokClient,
     mocked: responses.RequestsMock,
     checkpoints: Checkpoints,
-    tmp_path: Path,
+    clip: MediaItem,
     path: str,
     http_status: int,
     body: Any,
 ) -> None:
-    media = (video_file(tmp_path, 100),) if path == VIDEO_INIT else photos(2)
+    media = (clip,) if path == VIDEO_INIT else photos(2)
     mocked.post(CREATOR_INFO, json=creator())
     if body is None:
         mocked.post(path, status=http_status, body="<html>upstream</html>")
@@ -808,14 +806,13 @@ def test_an_init_refused_by_a_rate_limit_stays_retryable(
 
 
 def test_an_expired_upload_link_is_retried_with_a_new_upload(
-    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, clip: MediaItem
 ) -> None:
-    mocked.post(CREATOR_INFO, json=creator())
-    mocked.post(VIDEO_INIT, json=ok({"publish_id": "p-9", "upload_url": UPLOAD_URL}))
+    video_init(mocked, "p-9")
     mocked.put(UPLOAD_URL, status=403)
     mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=0))
     with pytest.raises(RetryableError) as raised:
-        client.publish(make_request((video_file(tmp_path, 100),)), checkpoint=checkpoints)
+        client.publish(make_request((clip,)), checkpoint=checkpoints)
     assert raised.value.code == "tiktok_upload_expired"
     assert checkpoints.merged()["tiktok_upload"] == "started"  # TikTok refused the last chunk
 
@@ -824,50 +821,58 @@ def test_an_expired_upload_link_is_retried_with_a_new_upload(
 SINCE = datetime(2026, 11, 1, 11, 55, tzinfo=UTC)
 
 
+def reconcile(
+    client: TikTokClient, media: tuple[MediaItem, ...], progress: Mapping[str, str] | None = None
+) -> Reconciliation:
+    return client.reconcile(make_request(media, progress=progress), since=SINCE)
+
+
 def test_reconcile_reports_a_completed_publish_as_published(
-    client: TikTokClient, mocked: responses.RequestsMock, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, clip: MediaItem
 ) -> None:
-    mocked.post(STATUS, json=status("PUBLISH_COMPLETE", publicaly_available_post_id=[]))
-    progress = {"publish_id": "p-10", "tiktok_username": "sosocial_tester"}
-    answer = client.reconcile(make_request((video_file(tmp_path, 10),), progress=progress), since=SINCE)
+    mocked.post(STATUS, json=complete())
+    answer = reconcile(client, (clip,), {"publish_id": "p-10", "tiktok_username": "sosocial_tester"})
     result = published(answer)
     assert result.platform_post_id == "p-10"
     assert result.url == f"{WEB}/@sosocial_tester"
 
 
-def test_reconcile_reports_a_failed_publish_as_not_published(
-    client: TikTokClient, mocked: responses.RequestsMock, tmp_path: Path
+@pytest.mark.parametrize(
+    ("answer", "progress"),
+    [
+        pytest.param(status("FAILED", fail_reason="internal"), {"publish_id": "p-11"}, id="a failed publish"),
+        pytest.param(
+            status("PROCESSING_UPLOAD", uploaded_bytes=0),
+            {"publish_id": "p-12", "tiktok_upload": "started", "tiktok_video_size": "100"},
+            id="an unfinished upload",
+        ),
+    ],
+)
+def test_reconcile_reports_a_failed_publish_or_an_unfinished_upload_as_not_published(
+    client: TikTokClient,
+    mocked: responses.RequestsMock,
+    clip: MediaItem,
+    answer: dict[str, Any],
+    progress: dict[str, str],
 ) -> None:
-    mocked.post(STATUS, json=status("FAILED", fail_reason="internal"))
-    answer = client.reconcile(
-        make_request((video_file(tmp_path, 10),), progress={"publish_id": "p-11"}), since=SINCE
-    )
-    assert answer.status == ReconcileStatus.NOT_PUBLISHED
-
-
-def test_reconcile_reports_an_unfinished_upload_as_not_published(
-    client: TikTokClient, mocked: responses.RequestsMock, tmp_path: Path
-) -> None:
-    mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=0))
-    progress = {"publish_id": "p-12", "tiktok_upload": "started", "tiktok_video_size": "10"}
-    answer = client.reconcile(make_request((video_file(tmp_path, 10),), progress=progress), since=SINCE)
-    assert answer.status == ReconcileStatus.NOT_PUBLISHED
+    mocked.post(STATUS, json=answer)
+    assert reconcile(client, (clip,), progress).status == ReconcileStatus.NOT_PUBLISHED
 
 
 def test_reconcile_cannot_tell_while_tiktok_is_still_processing(
-    client: TikTokClient, mocked: responses.RequestsMock, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, clip: MediaItem
 ) -> None:
-    mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=10))
-    progress = {"publish_id": "p-13", "tiktok_upload": "final_chunk_sent", "tiktok_video_size": "10"}
-    answer = client.reconcile(make_request((video_file(tmp_path, 10),), progress=progress), since=SINCE)
+    mocked.post(STATUS, json=status("PROCESSING_UPLOAD", uploaded_bytes=100))
+    progress = {"publish_id": "p-13", "tiktok_upload": "final_chunk_sent", "tiktok_video_size": "100"}
+    answer = reconcile(client, (clip,), progress)
     assert answer.status == ReconcileStatus.UNKNOWN
     assert "still processing" in answer.message
 
 
 def test_a_video_init_that_never_returned_its_publish_id_was_not_published(
-    client: TikTokClient, mocked: responses.RequestsMock, tmp_path: Path
+    client: TikTokClient, mocked: responses.RequestsMock, clip: MediaItem
 ) -> None:
-    answer = client.reconcile(make_request((video_file(tmp_path, 10),)), since=SINCE)
+    answer = reconcile(client, (clip,))
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
     assert len(mocked.calls) == 0
 
@@ -875,8 +880,7 @@ def test_a_video_init_that_never_returned_its_publish_id_was_not_published(
 def test_a_photo_init_that_never_returned_its_publish_id_needs_a_person(
     client: TikTokClient, mocked: responses.RequestsMock
 ) -> None:
-    progress = {"publish_id": "", SENT_AT: "2026-11-01T12:00:01+00:00"}
-    answer = client.reconcile(make_request(photos(2), progress=progress), since=SINCE)
+    answer = reconcile(client, photos(2), {"publish_id": "", SENT_AT: "2026-11-01T12:00:01+00:00"})
     assert answer.status == ReconcileStatus.UNKNOWN
     assert len(mocked.calls) == 0
 
@@ -884,7 +888,7 @@ def test_a_photo_init_that_never_returned_its_publish_id_needs_a_person(
 def test_a_photo_post_never_sent_is_not_published_without_asking(
     client: TikTokClient, mocked: responses.RequestsMock
 ) -> None:
-    answer = client.reconcile(make_request(photos(2)), since=SINCE)
+    answer = reconcile(client, photos(2))
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
     assert len(mocked.calls) == 0
 
@@ -926,15 +930,7 @@ def test_refresh_returns_the_rotated_refresh_token_and_its_expiry(
 def test_a_spent_refresh_token_means_the_account_must_be_reconnected(
     client: TikTokClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.post(
-        TOKEN,
-        status=400,
-        json={
-            "error": "invalid_grant",
-            "error_description": "Refresh token is invalid or expired.",
-            "log_id": "l",
-        },
-    )
+    token_refused(mocked, TOKEN, 400, "invalid_grant", "Refresh token is invalid or expired.", log_id="l")
     with pytest.raises(ReconnectNeeded) as raised:
         client.refresh_token(make_request(photos(1)).account)
     assert raised.value.code == "tiktok_invalid_grant"

@@ -47,6 +47,7 @@ from tests.platforms.conftest import (
     oauth_app,
     publish_request,
     published,
+    token_refused,
 )
 
 API = "https://api.x.test"
@@ -54,6 +55,7 @@ WEB = "https://x.test"
 TWEETS = f"{API}/2/tweets"
 UPLOAD = f"{API}/2/media/upload"
 TOKEN = f"{API}/2/oauth2/token"
+TIMELINE = f"{API}/2/users/42/tweets"
 SCHEDULED = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
@@ -101,22 +103,41 @@ def problem(status: int, detail: str, kind: str = "about:blank", title: str = "E
 
 
 # -- weighted length ---------------------------------------------------------------------------------
-def test_plain_latin_text_counts_one_per_character() -> None:
-    assert weighted_length("Hello, world!") == 13
-    assert weighted_length("café naïve") == 10
-
-
-def test_every_url_counts_23_whatever_its_length() -> None:
-    assert weighted_length("https://example.com/" + "a" * 100) == 23
-    assert weighted_length("http://a.co") == 23
-    assert weighted_length("read https://example.com/x and sosocial.app") == 5 + 23 + 5 + 23
-
-
-def test_a_bare_domain_counts_as_a_url_but_an_email_or_a_file_name_does_not() -> None:
-    assert weighted_length("example.com") == 23
-    assert weighted_length("www.example.org/path") == 23
-    assert weighted_length("me@example.com") == 14
-    assert weighted_length("notes.txt") == 9
+@pytest.mark.parametrize(
+    "weights",
+    [
+        pytest.param({"Hello, world!": 13, "café naïve": 10}, id="plain latin text counts one per character"),
+        pytest.param(
+            {
+                "https://example.com/" + "a" * 100: 23,
+                "http://a.co": 23,
+                "read https://example.com/x and sosocial.app": 5 + 23 + 5 + 23,
+            },
+            id="every url counts 23 whatever its length",
+        ),
+        pytest.param(
+            {"example.com": 23, "www.example.org/path": 23, "me@example.com": 14, "notes.txt": 9},
+            id="a bare domain counts as a url but an email or a file name does not",
+        ),
+        pytest.param({"🇫🇷": 2, "Go 🇫🇷🇩🇪!": 3 + 2 + 2 + 1}, id="a flag counts two as x counts it"),
+        pytest.param(
+            {"😀": 2, "👍🏽": 2, "🇫🇷": 2, "👨\u200d👩\u200d👧\u200d👦": 2, "1️⃣": 2, "❤️": 2},
+            id="emoji count two including skin tones flags and zwj sequences",
+        ),
+        pytest.param({"日本語": 6, "한국": 4}, id="cjk characters count two"),
+        pytest.param(
+            # U+2026 lies just past the U+2010-U+201F range.
+            {"\u201cquoted\u201d \u2014 \u2018x\u2019": 14, "…": 2},
+            id="typographic punctuation in the weight one ranges counts one",
+        ),
+        pytest.param(
+            {"e\u0301": 1, "a\r\nb": 3},  # e + combining acute → é
+            id="text is counted after nfc normalisation and line ending folding",
+        ),
+    ],
+)
+def test_text_is_weighed_as_x_weighs_it(weights: dict[str, int]) -> None:
+    assert {text: weighted_length(text) for text in weights} == weights
 
 
 def test_a_bare_domain_on_any_tld_x_knows_counts_as_a_url() -> None:
@@ -126,38 +147,9 @@ def test_a_bare_domain_on_any_tld_x_knows_counts_as_a_url() -> None:
     assert find_urls("our new site acme.technology is live") == [(13, 28)]
 
 
-def test_a_flag_counts_two_as_x_counts_it() -> None:
-    assert weighted_length("🇫🇷") == 2
-    assert weighted_length("Go 🇫🇷🇩🇪!") == 3 + 2 + 2 + 1
-
-
 def test_sentence_punctuation_after_a_url_is_not_part_of_it() -> None:
     assert find_urls("see https://example.com/a.") == [(4, 25)]
     assert weighted_length("(see https://example.com/a)") == 1 + 4 + 23 + 1
-
-
-def test_emoji_count_two_including_skin_tones_flags_and_zwj_sequences() -> None:
-    assert weighted_length("😀") == 2
-    assert weighted_length("👍🏽") == 2
-    assert weighted_length("🇫🇷") == 2
-    assert weighted_length("👨\u200d👩\u200d👧\u200d👦") == 2
-    assert weighted_length("1️⃣") == 2
-    assert weighted_length("❤️") == 2
-
-
-def test_cjk_characters_count_two() -> None:
-    assert weighted_length("日本語") == 6
-    assert weighted_length("한국") == 4
-
-
-def test_typographic_punctuation_in_the_weight_one_ranges_counts_one() -> None:
-    assert weighted_length("\u201cquoted\u201d \u2014 \u2018x\u2019") == 14
-    assert weighted_length("…") == 2  # U+2026 lies just past the U+2010-U+201F range
-
-
-def test_text_is_counted_after_nfc_normalisation_and_line_ending_folding() -> None:
-    assert weighted_length("e\u0301") == 1  # e + combining acute → é
-    assert weighted_length("a\r\nb") == 3
 
 
 def test_280_weighted_characters_are_accepted_and_281_are_refused(client: XClient) -> None:
@@ -592,24 +584,21 @@ def test_the_first_send_is_remembered_across_attempts(
     assert checkpoints.saved == []  # the earlier attempt's moment stays: its post may still appear
 
 
-def test_other_forbidden_answers_are_permanent_in_xs_words(
-    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
+@pytest.mark.parametrize(
+    ("status", "detail"),
+    [
+        pytest.param(403, "You are not permitted to perform this action.", id="another forbidden answer"),
+        pytest.param(400, "$.foo: is not defined in the schema", id="a bad request"),
+    ],
+)
+def test_other_refusals_of_the_create_are_permanent_in_xs_words(
+    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints, status: int, detail: str
 ) -> None:
-    mocked.post(TWEETS, status=403, json=problem(403, "You are not permitted to perform this action."))
+    mocked.post(TWEETS, status=status, json=problem(status, detail))
     with pytest.raises(PermanentError) as raised:
         client.publish(make_request(), checkpoint=checkpoints)
-    assert raised.value.code == "x_403"
-    assert "You are not permitted to perform this action." in raised.value.message
-
-
-def test_a_bad_request_is_permanent(
-    client: XClient, mocked: responses.RequestsMock, checkpoints: Checkpoints
-) -> None:
-    mocked.post(TWEETS, status=400, json=problem(400, "$.foo: is not defined in the schema"))
-    with pytest.raises(PermanentError) as raised:
-        client.publish(make_request(), checkpoint=checkpoints)
-    assert raised.value.code == "x_400"
-    assert "is not defined in the schema" in raised.value.message
+    assert raised.value.code == f"x_{status}"
+    assert detail in raised.value.message
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -645,6 +634,9 @@ def test_a_connection_dropped_after_sending_the_post_leaves_the_outcome_unknown(
 
 
 # -- reconciliation ----------------------------------------------------------------------------------
+SINCE = datetime(2026, 11, 1, 11, 55, tzinfo=UTC)
+
+
 def timeline(*posts: tuple[str, str], next_token: str | None = None, **entities: Any) -> dict[str, Any]:
     """A timeline page; `entities` maps a post id to its `entities.urls`."""
     meta: dict[str, Any] = {"result_count": len(posts)}
@@ -668,7 +660,7 @@ def test_reconcile_finds_the_post_by_its_text_and_the_links_x_expanded(
 ) -> None:
     text = "Fish &amp; chips at https://t.co/AbC123 tonight https://t.co/MeDiA9"
     mocked.get(
-        f"{API}/2/users/42/tweets",
+        TIMELINE,
         json=timeline(
             ("901", "Something else"),
             ("900", text),
@@ -689,7 +681,7 @@ def test_reconcile_finds_the_post_by_its_text_and_the_links_x_expanded(
         ],
     )
     request = sent_request("Fish & chips at https://example.com/menu tonight")
-    answer = client.reconcile(request, since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    answer = client.reconcile(request, since=SINCE)
     result = published(answer)
     assert result.platform_post_id == "900"
     assert result.url == f"{WEB}/i/web/status/900"
@@ -700,15 +692,13 @@ def test_a_post_linking_a_rare_tld_reconciles_to_published(
 ) -> None:
     # X recognises every TLD: a bare "acme.technology" comes back as a t.co link.
     mocked.get(
-        f"{API}/2/users/42/tweets",
+        TIMELINE,
         json=timeline(
             ("900", "Our new site https://t.co/Zz9 is live"),
             p900=[tco(13, "https://t.co/Zz9", "http://acme.technology")],
         ),
     )
-    answer = client.reconcile(
-        sent_request("Our new site acme.technology is live"), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC)
-    )
+    answer = client.reconcile(sent_request("Our new site acme.technology is live"), since=SINCE)
     assert published(answer).platform_post_id == "900"
 
 
@@ -716,27 +706,25 @@ def test_a_post_with_the_same_words_but_another_link_is_not_this_one(
     client: XClient, mocked: responses.RequestsMock
 ) -> None:
     mocked.get(
-        f"{API}/2/users/42/tweets",
+        TIMELINE,
         json=timeline(
             ("900", "Menu: https://t.co/Aa1"), p900=[tco(6, "https://t.co/Aa1", "https://example.com/lunch")]
         ),
     )
-    answer = client.reconcile(
-        sent_request("Menu: https://example.com/dinner"), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC)
-    )
+    answer = client.reconcile(sent_request("Menu: https://example.com/dinner"), since=SINCE)
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
 
 
 def test_reconcile_reports_not_published_when_no_post_matches(
     client: XClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.get(f"{API}/2/users/42/tweets", json=timeline(("901", "Hello from SoSocial, edited")))
-    answer = client.reconcile(sent_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    mocked.get(TIMELINE, json=timeline(("901", "Hello from SoSocial, edited")))
+    answer = client.reconcile(sent_request(), since=SINCE)
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
 
 
 def test_a_date_never_sent_is_not_published_without_asking(client: XClient) -> None:
-    answer = client.reconcile(make_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    answer = client.reconcile(make_request(), since=SINCE)
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
 
 
@@ -745,10 +733,10 @@ def test_reconcile_names_the_oldest_matching_post_when_the_text_appears_twice(
 ) -> None:
     # Newest first: the older post is the first attempt's, the one SoSocial should record.
     mocked.get(
-        f"{API}/2/users/42/tweets",
+        TIMELINE,
         json=timeline(("905", "Hello from SoSocial"), ("904", "Hello from SoSocial")),
     )
-    answer = client.reconcile(sent_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    answer = client.reconcile(sent_request(), since=SINCE)
     assert answer.result is not None
     assert answer.result.platform_post_id == "904"
 
@@ -756,20 +744,20 @@ def test_reconcile_names_the_oldest_matching_post_when_the_text_appears_twice(
 def test_reconcile_never_names_a_post_another_date_recorded(
     client: XClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.get(f"{API}/2/users/42/tweets", json=timeline(("904", "Hello from SoSocial")))
+    mocked.get(TIMELINE, json=timeline(("904", "Hello from SoSocial")))
     request = replace(sent_request(), taken_post_ids=frozenset({"904"}))
-    answer = client.reconcile(request, since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    answer = client.reconcile(request, since=SINCE)
     assert answer.status == ReconcileStatus.NOT_PUBLISHED
 
 
 def test_reconcile_reads_further_pages(client: XClient, mocked: responses.RequestsMock) -> None:
-    mocked.get(f"{API}/2/users/42/tweets", json=timeline(("903", "other"), next_token="page2"))
+    mocked.get(TIMELINE, json=timeline(("903", "other"), next_token="page2"))
     mocked.get(
-        f"{API}/2/users/42/tweets",
+        TIMELINE,
         json=timeline(("902", "Hello from SoSocial")),
         match=[matchers.query_param_matcher({"pagination_token": "page2"}, strict_match=False)],
     )
-    answer = client.reconcile(sent_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+    answer = client.reconcile(sent_request(), since=SINCE)
     assert published(answer).platform_post_id == "902"
 
 
@@ -777,10 +765,8 @@ def test_a_timeline_read_that_stops_with_pages_left_is_unknown(
     client: XClient, mocked: responses.RequestsMock
 ) -> None:
     for page in range(3):
-        mocked.get(
-            f"{API}/2/users/42/tweets", json=timeline((f"90{page}", "other"), next_token=f"p{page + 1}")
-        )
-    answer = client.reconcile(sent_request(), since=datetime(2026, 11, 1, 11, 55, tzinfo=UTC))
+        mocked.get(TIMELINE, json=timeline((f"90{page}", "other"), next_token=f"p{page + 1}"))
+    answer = client.reconcile(sent_request(), since=SINCE)
     assert answer.status == ReconcileStatus.UNKNOWN
     assert len(mocked.calls) == 3
 
@@ -841,11 +827,7 @@ def test_a_public_client_sends_its_id_in_the_form(
 def test_a_refused_refresh_token_means_the_account_must_be_reconnected(
     client: XClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.post(
-        TOKEN,
-        status=400,
-        json={"error": "invalid_request", "error_description": "Value passed for the token was invalid."},
-    )
+    token_refused(mocked, TOKEN, 400, "invalid_request", "Value passed for the token was invalid.")
     with pytest.raises(ReconnectNeeded) as raised:
         client.refresh_token(make_request().account)
     assert raised.value.code == "x_oauth_invalid_request"
@@ -855,11 +837,7 @@ def test_a_refused_refresh_token_means_the_account_must_be_reconnected(
 def test_refused_app_credentials_do_not_blame_the_account(
     client: XClient, mocked: responses.RequestsMock
 ) -> None:
-    mocked.post(
-        TOKEN,
-        status=401,
-        json={"error": "unauthorized_client", "error_description": "Missing valid authorization header"},
-    )
+    token_refused(mocked, TOKEN, 401, "unauthorized_client", "Missing valid authorization header")
     with pytest.raises(PermanentError) as raised:
         client.refresh_token(make_request().account)
     assert not isinstance(raised.value, ReconnectNeeded)
@@ -919,9 +897,7 @@ def test_connect_exchanges_the_code_and_names_the_account(
 
 
 def test_an_expired_login_code_asks_to_connect_again(client: XClient, mocked: responses.RequestsMock) -> None:
-    mocked.post(
-        TOKEN, status=400, json={"error": "invalid_grant", "error_description": "authorization code expired"}
-    )
+    token_refused(mocked, TOKEN, 400, "invalid_grant", "authorization code expired")
     with pytest.raises(ReconnectNeeded) as raised:
         client.connect(code="stale", redirect_uri="https://app.test/cb/x", code_verifier="v")
     assert "authorization code expired" in raised.value.message
