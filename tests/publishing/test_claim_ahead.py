@@ -116,6 +116,9 @@ def test_a_later_attempt_keeps_the_first_attempts_sent_moment_and_its_other_hand
 def test_the_claim_of_a_post_with_media_leaves_the_sent_moment_to_the_client(alices_post: Post) -> None:
     PostMedia.objects.create(post=alices_post, file="media/photo.jpg", content_type="image/jpeg")
     entry = due_in(alices_post, 0)
+    ScheduleEntry.objects.filter(pk=entry.pk).update(
+        media_status=ScheduleEntry.MediaStatus.READY, prepared_until=timezone.now() + timedelta(hours=1)
+    )
 
     assert claim(entry, sent=timezone.now())
     assert ScheduleEntry.objects.get(pk=entry.pk).platform_state == {}
