@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,8 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from platforms.models import SocialAccount
-from publishing import pipeline, services
+from publishing import pipeline, preparation, services
 from publishing.models import ScheduleEntry
+from publishing.preparation import PrepareOutcome
 from tests.support.logins import connect
 from tests.support.media import image_bytes
 
@@ -66,6 +68,14 @@ def test_connecting_publishing_and_reconciling_on_meta_logs_no_secret_at_debug(
     account = SocialAccount.objects.filter(owner=alice, platform=platform).first()
     assert account is not None
     entry = schedule_now(account, media=[SimpleUploadedFile(name, content) for name, content in media])
+    if media:  # prepared ahead first, as the prepare queue does: one step a call until ready
+        for _step in range(20):
+            step = preparation.prepare_entry(entry_id=entry.pk, dispatch_version=entry.dispatch_version)
+            if step == PrepareOutcome.READY:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("the media was never ready")
 
     published = pipeline.publish_entry(entry_id=entry.pk, dispatch_version=entry.dispatch_version)
     ScheduleEntry.objects.filter(pk=entry.pk).update(status="unconfirmed", platform_state={})
