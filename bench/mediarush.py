@@ -29,6 +29,14 @@ from bench.sandbox import Harness, sandbox
 PROFILE = "realistic"
 PUBLISH = "publish"  # Instagram's media_publish, as the sandbox names it in its record
 X_ACCOUNTS = 5
+NOTE = """The reels are scheduled {ahead:.0f} s before their time with the default preparation lead (1 h),
+so their preparation starts at once, as it does for a reel scheduled 15 minutes or more ahead: a
+benchmark cannot wait 15 minutes, and the target only needs each container FINISHED before its time
+(the line "all ... ready ... before their time"). Lateness is the sandbox's arrival time of the
+publishing call (X's create, Instagram's `media_publish`, before its emulated latency) minus
+`scheduled_at`. The references run right after on the same layout and sandbox profile: the same X
+posts alone, and as many X posts as the mixed run makes calls at the time (a reel's is one call).
+"""
 
 
 def make_reels(harness: Harness, count: int, prefix: str) -> list[Any]:
@@ -350,6 +358,6 @@ def run(args: argparse.Namespace) -> None:
             f"{args.reel_seconds:.0f} s; rate limits and X duplicate check off",
             "database": common.connection_settings(),
         },
-        "```\n" + "\n".join(lines) + "\n```\n",
+        NOTE.format(ahead=args.ahead) + "\n```\n" + "\n".join(lines) + "\n```\n",
     )
     common.truncate_tables()
