@@ -310,7 +310,12 @@ def texts_alone(args: argparse.Namespace, lines: list[str], count: int, prefix: 
             harness.wait_for(f"{prefix} x", count, timeout=120, first_within=60)
             stats = pipeline.lateness_lines(lines, harness, due, label=label)
             stats["twice"] = float(sum(1 for text in harness.duplicates if text in due))
-            common.emit(lines, f"entries {pipeline.entry_outcomes(entry_ids)}")
+            load = os.getloadavg()
+            common.emit(
+                lines,
+                f"entries {pipeline.entry_outcomes(entry_ids)}; "
+                f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+            )
             pipeline.breakdown_lines(lines, harness, entry_ids)
     return stats
 
