@@ -10,7 +10,7 @@ from bench import common
 
 # The timed runs first: the million-row inserts of `sweep` and `memory` leave the disk writing for
 # minutes after, and PostgreSQL's COMMITs then waited up to 0.8 s in the next run.
-NAMES = ("rush", "cost", "ontime", "burst", "surfaces", "sweep", "memory")
+NAMES = ("rush", "mediarush", "cost", "ontime", "burst", "surfaces", "sweep", "memory")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,6 +44,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=int, default=300, help="sandbox write latency median")
     p.add_argument("--skip-scale-out", action="store_true", help="only one publish process")
 
+    p = sub.add_parser("mediarush", help="Instagram reels prepared ahead and X posts due together")
+    p.add_argument("--posts", type=int, default=200, help="X text posts")
+    p.add_argument("--reels", type=int, default=20, help="Instagram reels, one per account")
+    p.add_argument("--reel-seconds", type=float, default=60.0, help="the sandbox's reel processing")
+    p.add_argument("--ahead", type=float, default=120.0, help="seconds between scheduling and the time")
+    p.add_argument("--concurrency", type=int, default=64, help="threads of the publish process")
+    p.add_argument("--latency-ms", type=int, default=300, help="sandbox write latency median")
+
     p = sub.add_parser("cost", help="SoSocial's own CPU and queries per text post, with a cProfile")
     p.add_argument("--posts", type=int, default=500)
     p.add_argument("--top", type=int, default=25, help="functions shown from the profile")
@@ -68,6 +76,7 @@ QUICK = {
     "ontime": ["--seconds", "10"],
     "burst": ["--posts", "1000"],
     "rush": ["--posts", "500"],
+    "mediarush": ["--posts", "50", "--reels", "5", "--reel-seconds", "20", "--ahead", "45"],
     "cost": ["--posts", "200"],
     "memory": ["--future", "20000", "--near", "2000"],
     "surfaces": ["--sizes", "1000,10000", "--repeat", "3"],

@@ -185,7 +185,8 @@ HEADER = """# Benchmarks
 
 Run with `make bench` (all of them at full size, about 20 minutes on 2 CPUs), `make bench
 BENCH="all --quick"` (small sizes, a few minutes) or `.venv/bin/python -m bench <name> [flags]`
-(`rush`, `cost`, `ontime`, `burst`, `surfaces`, `sweep`, `memory`; see `python -m bench <name> --help`).
+(`rush`, `mediarush`, `cost`, `ontime`, `burst`, `surfaces`, `sweep`, `memory`; see
+`python -m bench <name> --help`).
 They need PostgreSQL (`DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/sosocial_bench`,
 created and migrated if missing) and Redis (`REDIS_URL`, default `redis://127.0.0.1:6379/14`; that
 database is flushed). Each benchmark rewrites its own section below with the figures it printed.
