@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
+from playwright.sync_api import ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
 from publishing.models import ScheduleEntry
@@ -14,6 +14,7 @@ from tests.support.browser import OpenPage, needs_chromium
 from tests.support.showcase import Showcase
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
+TALL = ViewportSize(width=1366, height=2400)
 
 
 def _pending_photo(showcase: Showcase) -> ScheduleEntry:
@@ -27,6 +28,9 @@ def test_dragging_a_date_to_another_hour_of_the_week_moves_it(
     local = timezone.localtime(entry.scheduled_at)
     target_hour = local.hour + 2 if local.hour < 22 else local.hour - 2
     page = open_page(user=showcase.user)
+    # The whole week in the window: a drag that has to scroll loses its drop (the date's hour, and
+    # so where it sits on the page, moves with the time the test runs at).
+    page.set_viewport_size(TALL)
     page.goto(f"/calendar/?view=week&start={local.date().isoformat()}")
 
     page.locator(f"#cal-entry-{entry.pk}").drag_to(
@@ -46,6 +50,7 @@ def test_dragging_a_date_to_another_day_of_the_month_keeps_its_time(
     local = timezone.localtime(entry.scheduled_at)
     target = local + timedelta(days=1)
     page = open_page(user=showcase.user)
+    page.set_viewport_size(TALL)
     page.goto(f"/calendar/?start={target.date().isoformat()}")
 
     page.locator(f"#cal-entry-{entry.pk}").drag_to(
