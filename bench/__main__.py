@@ -26,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default="10000,1000000", help="comma-separated row counts")
     p.add_argument("--actionable", type=int, default=200, help="rows the sweep must dispatch each time")
     p.add_argument("--repeat", type=int, default=15)
+    p.add_argument(
+        "--lead-text", type=int, default=100_000, help="text dates due in the next hour (step 5), 0: none"
+    )
 
     p = sub.add_parser("ontime", help="posts due at a steady rate through the Procfile's workers")
     p.add_argument("--rate", type=int, default=50, help="posts due per second")
@@ -64,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 QUICK = {
-    "sweep": ["--sizes", "10000,100000", "--repeat", "5"],
+    "sweep": ["--sizes", "10000,100000", "--repeat", "5", "--lead-text", "10000"],
     "ontime": ["--seconds", "10"],
     "burst": ["--posts", "1000"],
     "rush": ["--posts", "500"],
