@@ -7,7 +7,7 @@ changed the row first, which is a normal outcome under at-least-once delivery, n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -83,12 +83,14 @@ class ScheduleEntry(models.Model):
         PAUSED = "paused", "Paused: reconnect the account"
 
     class MediaStatus(models.TextChoices):
-        """Where a post with media stands in its preparation ahead of the date (publishing.preparation);
-        a post without media never leaves NONE."""
+        """Where a post with media stands in its preparation ahead of the date (publishing.preparation).
+        A date of a post without media goes from NONE to NO_MEDIA when the sweep first looks at it
+        inside the lead, so it is looked at once; every reset (UNPREPARED) puts it back to NONE."""
 
         NONE = "", "Not prepared"
         PREPARING = "preparing", "Preparing media"
         READY = "ready", "Media ready"
+        NO_MEDIA = "no_media", "No media to prepare"
 
     WAITING: ClassVar[frozenset[str]] = frozenset({Status.PENDING, Status.RETRYING})
     FINAL: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHED, Status.FAILED, Status.CANCELLED})
@@ -183,6 +185,18 @@ class ScheduleEntry(models.Model):
                 fields=["prepare_at"],
                 name="entry_preparing_idx",
                 condition=Q(status__in=["pending", "retrying"], media_status="preparing"),
+            ),
+            # Step 5 of the sweep: dates nothing has looked at for preparation yet. A text date
+            # leaves it once looked at (NO_MEDIA), so the step's cost follows the dates entering
+            # the lead, not those inside it.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="entry_unprepared_idx",
+                condition=Q(
+                    status__in=["pending", "retrying"],
+                    media_status__in=["", "preparing"],
+                    prep_sent_at__isnull=True,
+                ),
             ),
             models.Index(fields=["post", "scheduled_at"], name="entry_post_scheduled_idx"),
         ]
@@ -640,6 +654,28 @@ class ScheduleEntry(models.Model):
         )
 
     # -- preparing media ahead (publishing.preparation) ------------------------------------------
+    @classmethod
+    def unprepared(cls) -> Q:
+        """Waiting dates nothing has looked at for preparation yet: not marked NO_MEDIA, not ready,
+        no prepare message pending (a paused date keeps PREPARING without one). The condition of
+        `entry_unprepared_idx`, so the sweep's step 5 reads that index alone."""
+        return Q(
+            status__in=list(cls.WAITING),
+            media_status__in=[cls.MediaStatus.NONE, cls.MediaStatus.PREPARING],
+            prep_sent_at__isnull=True,
+        )
+
+    @classmethod
+    def mark_no_media(cls, ids: Collection[int]) -> int:
+        """Among dates the sweep looked at, those whose post has no media: nothing to prepare, so
+        the sweep does not look at them again (one conditional UPDATE for a batch; an edit, a retry
+        or a reschedule puts them back to NONE). `updated_at` stays: nothing the person sees moved."""
+        return (
+            cls.objects.filter(cls.unprepared(), pk__in=ids, media_status=cls.MediaStatus.NONE)
+            .exclude(Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
+            .update(media_status=cls.MediaStatus.NO_MEDIA)
+        )
+
     def request_preparation(self, *, at: datetime, now: datetime) -> bool:
         """A prepare message for `at` is being sent (when this commits); `prep_sent_at` lets the
         sweep tell a pending message from a lost one."""
