@@ -7,7 +7,7 @@ changed the row first, which is a normal outcome under at-least-once delivery, n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -666,14 +666,17 @@ class ScheduleEntry(models.Model):
         )
 
     @classmethod
-    def mark_no_media(cls, ids: Collection[int]) -> int:
-        """Among dates the sweep looked at, those whose post has no media: nothing to prepare, so
-        the sweep does not look at them again (one conditional UPDATE for a batch; an edit, a retry
-        or a reschedule puts them back to NONE). `updated_at` stays: nothing the person sees moved."""
-        return (
-            cls.objects.filter(cls.unprepared(), pk__in=ids, media_status=cls.MediaStatus.NONE)
-            .exclude(Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
-            .update(media_status=cls.MediaStatus.NO_MEDIA)
+    def mark_no_media(cls, *, due_by: datetime, limit: int) -> int:
+        """Up to `limit` of the waiting dates due by `due_by` that nothing has looked at yet and
+        whose post has no media, earliest first: nothing to prepare, so the sweep does not look at
+        them again (one conditional UPDATE; an edit, a retry or a reschedule puts them back to
+        NONE). `updated_at` stays: nothing the person sees moved. Returns how many."""
+        text = Q(cls.unprepared(), media_status=cls.MediaStatus.NONE) & ~Q(
+            Exists(PostMedia.objects.filter(post_id=OuterRef("post_id")))
+        )
+        first = cls.objects.filter(text, next_attempt_at__lte=due_by).order_by("next_attempt_at")
+        return cls.objects.filter(text, pk__in=first.values("pk")[:limit]).update(
+            media_status=cls.MediaStatus.NO_MEDIA
         )
 
     def request_preparation(self, *, at: datetime, now: datetime) -> bool:

@@ -125,41 +125,11 @@ def _prepare_batch(query: QuerySet[ScheduleEntry], order: str, *, now: datetime)
     return len(rows)
 
 
-def _look_at_batch(moment: datetime, *, now: datetime) -> tuple[int, int]:
-    """One batch of waiting dates due by `moment` that nothing has looked at for preparation: those
-    with media get a prepare message, the others are marked as having nothing to prepare (one
-    UPDATE), so each date is looked at once. Returns (looked at, prepare messages)."""
-    with transaction.atomic():
-        rows = _locked_batch(unprepared_within(moment), "next_attempt_at")
-        media = [entry for entry in rows if dispatch.has_media(entry)]  # annotated: no query
-        ScheduleEntry.mark_no_media([entry.pk for entry in rows if not dispatch.has_media(entry)])
-        for entry in media:
-            # A paused date resumed beyond the lead may name a later step already: it keeps it.
-            dispatch.request_preparation(entry, at=max(entry.prepare_at or now, now), now=now)
-    return len(rows), len(media)
-
-
-def _look_at(moment: datetime, *, now: datetime) -> int:
-    """Step 5's first half in bounded batches; returns how many prepare messages it sent."""
-    sent = 0
-
-    def step() -> int:
-        nonlocal sent
-        looked, prepared = _look_at_batch(moment, now=now)
-        sent += prepared
-        return looked
-
-    _in_batches(step)
-    return sent
-
-
 def unprepared_within(moment: datetime) -> QuerySet[ScheduleEntry]:
-    """Waiting dates due by `moment` that nothing has looked at for preparation yet (on
-    `entry_unprepared_idx`), each with whether its post has media (`post_has_media`)."""
-    return (
-        waiting_entries()
-        .filter(ScheduleEntry.unprepared(), next_attempt_at__lte=moment)
-        .annotate(post_has_media=Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
+    """Waiting dates of posts with media, due by `moment`, that nothing has looked at yet: not
+    ready and with no prepare message (on `entry_unprepared_idx`)."""
+    return ScheduleEntry.objects.filter(ScheduleEntry.unprepared(), next_attempt_at__lte=moment).filter(
+        Exists(PostMedia.objects.filter(post_id=OuterRef("post_id")))
     )
 
 
@@ -225,10 +195,18 @@ def sweep_schedule() -> SweepReport:
             now=now,
         )
     )
-    # 5. Dates that entered the lead and were not looked at yet: those with media get a prepare
-    #    message, the others are marked as having nothing to prepare; then preparations whose
-    #    message is older than the grace period (lost).
-    report.preparations = _look_at(now + dispatch.lead(), now=now) + _in_batches(
+    # 5. Dates that entered the lead and were not looked at yet: those without media are marked as
+    #    having nothing to prepare (so each is looked at once, and the next SELECT reads dates with
+    #    media only), those with media get a prepare message; then preparations whose message is
+    #    older than the grace period (lost).
+    _in_batches(
+        lambda: ScheduleEntry.mark_no_media(
+            due_by=now + dispatch.lead(), limit=settings.SOSOCIAL_SWEEP_BATCH_SIZE
+        )
+    )
+    report.preparations = _in_batches(
+        lambda: _prepare_batch(unprepared_within(now + dispatch.lead()), "next_attempt_at", now=now)
+    ) + _in_batches(
         lambda: _prepare_batch(
             preparing_entries().filter(
                 prepare_at__lt=now - dispatch.grace(), prep_sent_at__lt=now - dispatch.grace()
