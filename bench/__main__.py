@@ -55,7 +55,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("memory", help="worker RSS idle vs with many future entries")
     p.add_argument("--future", type=int, default=1_000_000, help="entries beyond the horizon")
     p.add_argument("--near", type=int, default=10_000, help="entries inside the horizon (contrast)")
-    workers(p)
+    # The settings pin the threads pool (celery's `--pool prefork`, its default, yields to them).
+    p.add_argument("--concurrency", type=int, default=64, help="threads of the worker (publish's)")
 
     p = sub.add_parser("surfaces", help="Posts page and GET /api/posts/ with many posts")
     p.add_argument("--sizes", default="1000,100000", help="comma-separated post counts")

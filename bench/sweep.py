@@ -133,8 +133,9 @@ def time_sweeps(repeat: int, ids: list[int]) -> tuple[list[float], list[float], 
     return idle, busy, report
 
 
-def captured_sweep(*, keep: bool = True) -> tuple[float, Any, list[str]]:
-    """One sweep: its time, its report and the SQL it sent; rolled back unless `keep`."""
+def captured_sweep(*, keep: bool = True) -> tuple[float, Any, list[dict[str, str]]]:
+    """One sweep: its time, its report and the statements it sent (`sql`, `time` in seconds);
+    rolled back unless `keep`."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -146,21 +147,21 @@ def captured_sweep(*, keep: bool = True) -> tuple[float, Any, list[str]]:
         seconds = time.perf_counter() - started
         transaction.set_rollback(not keep)
     common.flush_redis()
-    return seconds, report, [query["sql"] for query in captured.captured_queries]
+    return seconds, report, list(captured.captured_queries)
 
 
-def explain(queries: list[str], *, only: str = "", kinds: tuple[str, ...] = ("SELECT",)) -> str:
+def explain(queries: list[dict[str, str]], *, only: str = "", kinds: tuple[str, ...] = ("SELECT",)) -> str:
     """EXPLAIN (ANALYZE) each distinct statement on the entries among `queries` that starts with
     one of `kinds` (and contains `only`), each in a transaction rolled back."""
     from django.db import connection, transaction
 
     plans: list[str] = []
     seen: set[str] = set()
-    for sql in queries:
+    for query in queries:
+        sql = query["sql"]
         if not sql.startswith(kinds) or "publishing_scheduleentry" not in sql or only not in sql:
             continue
-        shape = sql.split(" WHERE ")[1] if " WHERE " in sql else sql
-        key = shape[:120]
+        key = re.sub(r"'[^']*'::timestamptz", "", sql)  # the same statement at another instant
         if key in seen:
             continue
         seen.add(key)
@@ -177,6 +178,14 @@ def scans(plans: str) -> str:
     used = sorted(set(re.findall(r"Index (?:Only )?Scan using (\w+) on publishing_scheduleentry", plans)))
     sequential = "Seq Scan on publishing_scheduleentry" in plans
     return f"entry indexes used: {', '.join(used) or 'none'}; sequential scan of the entries: {sequential}"
+
+
+def shorten(sql: str) -> str:
+    """A statement's kind and its WHERE clause, without the column list."""
+    kind, _, rest = sql.partition(" ")
+    where = rest.split(" WHERE ", 1)[1] if " WHERE " in rest else rest
+    where = where.replace('"publishing_scheduleentry".', "")
+    return f"{kind} ... WHERE {where[:200]}"
 
 
 # What step 5 (media prepared ahead) reads: waiting dates with no prepare message pending.
@@ -219,6 +228,10 @@ def lead_case(count: int, repeat: int, lines: list[str]) -> str:
         f"{sorted(counts)}, report={report}",
     )
     after = explain(queries, only=STEP_5, kinds=SELECT_AND_UPDATE)
+    slowest = sorted(queries, key=lambda query: -float(query["time"]))[:3]
+    common.emit(lines, "  slowest statements of the last sweep:")
+    for query in slowest:
+        common.emit(lines, f"    {float(query['time']) * 1000:6.2f} ms  {shorten(query['sql'])}")
     common.emit(lines, f"  step 5 before the first sweep: {scans(before)}")
     common.emit(lines, f"  step 5 after it: {scans(after)}")
     return (

@@ -84,8 +84,9 @@ class ScheduleEntry(models.Model):
 
     class MediaStatus(models.TextChoices):
         """Where a post with media stands in its preparation ahead of the date (publishing.preparation).
-        A date of a post without media goes from NONE to NO_MEDIA when the sweep first looks at it
-        inside the lead, so it is looked at once; every reset (UNPREPARED) puts it back to NONE."""
+        A date of a post without media is created NO_MEDIA (services.schedule_post); one reset to
+        NONE (UNPREPARED: a retry, a reschedule, an edit of a post with media) is marked NO_MEDIA
+        again by the sweep when it enters the lead, so each is looked at once."""
 
         NONE = "", "Not prepared"
         PREPARING = "preparing", "Preparing media"

@@ -158,6 +158,21 @@ def test_a_text_date_inside_the_lead_is_looked_at_once_and_never_prepared(
     assert len(looking) == len(after) == len(idle)
 
 
+def test_a_text_posts_dates_are_created_with_nothing_to_prepare_and_an_edit_leaves_them_as_they_are(
+    alices_post: Post, broker: Broker, run_on_commit: Run
+) -> None:
+    [entry] = run_on_commit(
+        lambda: services.schedule_post(post=alices_post, when=[NOW + timedelta(minutes=5)])
+    )
+
+    run_on_commit(lambda: services.update_post(post=alices_post, text="Hello again from Alice"))
+
+    entry.refresh_from_db()
+    assert (entry.media_status, entry.dispatch_version) == (Media.NO_MEDIA, 0)
+    assert [m.args for m in broker.messages("publish")] == [(entry.pk, 0)]
+    assert broker.messages("prepare") == []
+
+
 def test_a_date_marked_as_having_no_media_whose_post_is_edited_with_media_is_prepared(
     alices_post: Post, broker: Broker, run_on_commit: Run, settings: Settings, tmp_path: Path
 ) -> None:
