@@ -675,7 +675,13 @@ class ScheduleEntry(models.Model):
         text = Q(cls.unprepared(), media_status=cls.MediaStatus.NONE) & ~Q(
             Exists(PostMedia.objects.filter(post_id=OuterRef("post_id")))
         )
-        first = cls.objects.filter(text, next_attempt_at__lte=due_by).order_by("next_attempt_at")
+        # Rows another transaction holds (an edit) are skipped, left for the next sweep: no wait,
+        # no deadlock against a multi-row lock (inside a transaction, where this is called).
+        first = (
+            cls.objects.filter(text, next_attempt_at__lte=due_by)
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+        )
         return cls.objects.filter(text, pk__in=first.values("pk")[:limit]).update(
             media_status=cls.MediaStatus.NO_MEDIA
         )

@@ -125,6 +125,11 @@ def _prepare_batch(query: QuerySet[ScheduleEntry], order: str, *, now: datetime)
     return len(rows)
 
 
+def _mark_no_media_batch(moment: datetime) -> int:
+    with transaction.atomic():
+        return ScheduleEntry.mark_no_media(due_by=moment, limit=settings.SOSOCIAL_SWEEP_BATCH_SIZE)
+
+
 def unprepared_within(moment: datetime) -> QuerySet[ScheduleEntry]:
     """Waiting dates of posts with media, due by `moment`, that nothing has looked at yet: not
     ready and with no prepare message (on `entry_unprepared_idx`)."""
@@ -199,11 +204,7 @@ def sweep_schedule() -> SweepReport:
     #    having nothing to prepare (so each is looked at once, and the next SELECT reads dates with
     #    media only), those with media get a prepare message; then preparations whose message is
     #    older than the grace period (lost).
-    _in_batches(
-        lambda: ScheduleEntry.mark_no_media(
-            due_by=now + dispatch.lead(), limit=settings.SOSOCIAL_SWEEP_BATCH_SIZE
-        )
-    )
+    _in_batches(lambda: _mark_no_media_batch(now + dispatch.lead()))
     report.preparations = _in_batches(
         lambda: _prepare_batch(unprepared_within(now + dispatch.lead()), "next_attempt_at", now=now)
     ) + _in_batches(
