@@ -26,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default="10000,1000000", help="comma-separated row counts")
     p.add_argument("--actionable", type=int, default=200, help="rows the sweep must dispatch each time")
     p.add_argument("--repeat", type=int, default=15)
+    p.add_argument(
+        "--lead-text", type=int, default=100_000, help="text dates due in the next hour (step 5), 0: none"
+    )
 
     p = sub.add_parser("ontime", help="posts due at a steady rate through the Procfile's workers")
     p.add_argument("--rate", type=int, default=50, help="posts due per second")
@@ -60,7 +63,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("memory", help="worker RSS idle vs with many future entries")
     p.add_argument("--future", type=int, default=1_000_000, help="entries beyond the horizon")
     p.add_argument("--near", type=int, default=10_000, help="entries inside the horizon (contrast)")
-    workers(p)
+    # The settings pin the threads pool (celery's `--pool prefork`, its default, yields to them).
+    p.add_argument("--concurrency", type=int, default=64, help="threads of the worker (publish's)")
 
     p = sub.add_parser("surfaces", help="Posts page and GET /api/posts/ with many posts")
     p.add_argument("--sizes", default="1000,100000", help="comma-separated post counts")
@@ -72,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 QUICK = {
-    "sweep": ["--sizes", "10000,100000", "--repeat", "5"],
+    "sweep": ["--sizes", "10000,100000", "--repeat", "5", "--lead-text", "10000"],
     "ontime": ["--seconds", "10"],
     "burst": ["--posts", "1000"],
     "rush": ["--posts", "500"],

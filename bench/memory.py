@@ -1,7 +1,9 @@
 """Memory: worker RSS idle, with many future entries (beyond the horizon), and with many near ones.
 
 SoSocial only sends a message for an entry within the horizon (10 min), so entries further out
-must not grow the worker; entries inside the horizon are held by the worker as ETA messages.
+must not grow the worker; entries inside the horizon are held by the worker as ETA messages. The
+worker runs the threads pool, as the settings pin it (one process, threads like the Procfile's
+publish process), so its RSS is the main process's.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> None:
         main, total = rss_mib(process.popen.pid)
         common.emit(lines, f"{label:<58} worker RSS main={main:6.1f} MiB  main+children={total:6.1f} MiB")
 
-    with common.worker(pool=args.pool, concurrency=args.concurrency, name="memory") as process:
+    with common.worker(pool="threads", concurrency=args.concurrency, name="memory") as process:
         measure("idle")
         insert_entries(args.future, datetime.now(UTC) + timedelta(days=1))
         report = sweep.sweep_schedule()
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> None:
         {
             "future entries": args.future,
             "near entries": args.near,
-            "worker": f"--pool {args.pool} --concurrency {args.concurrency}",
+            "worker": f"one process on every queue, --pool threads --concurrency {args.concurrency}",
         },
         "```\n" + "\n".join(lines) + "\n```\n",
     )

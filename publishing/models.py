@@ -83,12 +83,15 @@ class ScheduleEntry(models.Model):
         PAUSED = "paused", "Paused: reconnect the account"
 
     class MediaStatus(models.TextChoices):
-        """Where a post with media stands in its preparation ahead of the date (publishing.preparation);
-        a post without media never leaves NONE."""
+        """Where a post with media stands in its preparation ahead of the date (publishing.preparation).
+        A date of a post without media is created NO_MEDIA (services.schedule_post); one reset to
+        NONE (UNPREPARED: a retry, a reschedule, an edit of a post with media) is marked NO_MEDIA
+        again by the sweep when it enters the lead, so each is looked at once."""
 
         NONE = "", "Not prepared"
         PREPARING = "preparing", "Preparing media"
         READY = "ready", "Media ready"
+        NO_MEDIA = "no_media", "No media to prepare"
 
     WAITING: ClassVar[frozenset[str]] = frozenset({Status.PENDING, Status.RETRYING})
     FINAL: ClassVar[frozenset[str]] = frozenset({Status.PUBLISHED, Status.FAILED, Status.CANCELLED})
@@ -183,6 +186,18 @@ class ScheduleEntry(models.Model):
                 fields=["prepare_at"],
                 name="entry_preparing_idx",
                 condition=Q(status__in=["pending", "retrying"], media_status="preparing"),
+            ),
+            # Step 5 of the sweep: dates nothing has looked at for preparation yet. A text date
+            # leaves it once looked at (NO_MEDIA), so the step's cost follows the dates entering
+            # the lead, not those inside it.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="entry_unprepared_idx",
+                condition=Q(
+                    status__in=["pending", "retrying"],
+                    media_status__in=["", "preparing"],
+                    prep_sent_at__isnull=True,
+                ),
             ),
             models.Index(fields=["post", "scheduled_at"], name="entry_post_scheduled_idx"),
         ]
@@ -640,6 +655,37 @@ class ScheduleEntry(models.Model):
         )
 
     # -- preparing media ahead (publishing.preparation) ------------------------------------------
+    @classmethod
+    def unprepared(cls) -> Q:
+        """Waiting dates nothing has looked at for preparation yet: not marked NO_MEDIA, not ready,
+        no prepare message pending (a paused date keeps PREPARING without one). The condition of
+        `entry_unprepared_idx`, so the sweep's step 5 reads that index alone."""
+        return Q(
+            status__in=list(cls.WAITING),
+            media_status__in=[cls.MediaStatus.NONE, cls.MediaStatus.PREPARING],
+            prep_sent_at__isnull=True,
+        )
+
+    @classmethod
+    def mark_no_media(cls, *, due_by: datetime, limit: int) -> int:
+        """Up to `limit` of the waiting dates due by `due_by` that nothing has looked at yet and
+        whose post has no media, earliest first: nothing to prepare, so the sweep does not look at
+        them again (one conditional UPDATE; an edit, a retry or a reschedule puts them back to
+        NONE). `updated_at` stays: nothing the person sees moved. Returns how many."""
+        text = Q(cls.unprepared(), media_status=cls.MediaStatus.NONE) & ~Q(
+            Exists(PostMedia.objects.filter(post_id=OuterRef("post_id")))
+        )
+        # Rows another transaction holds (an edit) are skipped, left for the next sweep: no wait,
+        # no deadlock against a multi-row lock (inside a transaction, where this is called).
+        first = (
+            cls.objects.filter(text, next_attempt_at__lte=due_by)
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+        )
+        return cls.objects.filter(text, pk__in=first.values("pk")[:limit]).update(
+            media_status=cls.MediaStatus.NO_MEDIA
+        )
+
     def request_preparation(self, *, at: datetime, now: datetime) -> bool:
         """A prepare message for `at` is being sent (when this commits); `prep_sent_at` lets the
         sweep tell a pending message from a lost one."""

@@ -176,13 +176,21 @@ def schedule_post(*, post: Post, when: Sequence[datetime]) -> list[ScheduleEntry
     try:
         with transaction.atomic():
             _refuse_taken(post, dates)
+            media = post.media.exists()
+            # A text post's dates have nothing to prepare from the start: the sweep never looks
+            # at them for preparation (its step 5 reads dates not looked at yet).
+            preparation = ScheduleEntry.MediaStatus.NONE if media else ScheduleEntry.MediaStatus.NO_MEDIA
             entries = [
                 ScheduleEntry.objects.create(
-                    post=post, scheduled_at=moment, next_attempt_at=moment, created_at=now, updated_at=now
+                    post=post,
+                    scheduled_at=moment,
+                    next_attempt_at=moment,
+                    media_status=preparation,
+                    created_at=now,
+                    updated_at=now,
                 )
                 for moment in dates
             ]
-            media = post.media.exists()
             for entry in entries:
                 dispatch.dispatch_if_due(entry, now=now)
                 dispatch.prepare_if_due(entry, now=now, media=media)
@@ -277,6 +285,8 @@ def update_post(*, post: Post, text: str | None = None, options: Mapping[str, st
             .exclude(status=Status.CANCELLED)
             .exclude(media_status="", prep_sent_at__isnull=True)
         )
+        if not post.media.exists():  # nothing of a text post was prepared: its dates stay as they are
+            prepared = prepared.exclude(media_status=ScheduleEntry.MediaStatus.NO_MEDIA)
         for entry in prepared:
             if entry.reset_preparation(now=now):
                 dispatch.dispatch_if_due(entry, now=now)

@@ -125,13 +125,16 @@ def _prepare_batch(query: QuerySet[ScheduleEntry], order: str, *, now: datetime)
     return len(rows)
 
 
+def _mark_no_media_batch(moment: datetime) -> int:
+    with transaction.atomic():
+        return ScheduleEntry.mark_no_media(due_by=moment, limit=settings.SOSOCIAL_SWEEP_BATCH_SIZE)
+
+
 def unprepared_within(moment: datetime) -> QuerySet[ScheduleEntry]:
-    """Waiting dates of posts with media, due by `moment`, not ready and with no prepare message."""
-    return (
-        waiting_entries()
-        .filter(prep_sent_at__isnull=True, next_attempt_at__lte=moment)
-        .exclude(media_status=ScheduleEntry.MediaStatus.READY)
-        .filter(Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
+    """Waiting dates of posts with media, due by `moment`, that nothing has looked at yet: not
+    ready and with no prepare message (on `entry_unprepared_idx`)."""
+    return ScheduleEntry.objects.filter(ScheduleEntry.unprepared(), next_attempt_at__lte=moment).filter(
+        Exists(PostMedia.objects.filter(post_id=OuterRef("post_id")))
     )
 
 
@@ -197,8 +200,11 @@ def sweep_schedule() -> SweepReport:
             now=now,
         )
     )
-    # 5. Dates with media that entered the lead with no preparation yet, then preparations whose
-    #    message is older than the grace period (lost).
+    # 5. Dates that entered the lead and were not looked at yet: those without media are marked as
+    #    having nothing to prepare (so each is looked at once, and the next SELECT reads dates with
+    #    media only), those with media get a prepare message; then preparations whose message is
+    #    older than the grace period (lost).
+    _in_batches(lambda: _mark_no_media_batch(now + dispatch.lead()))
     report.preparations = _in_batches(
         lambda: _prepare_batch(unprepared_within(now + dispatch.lead()), "next_attempt_at", now=now)
     ) + _in_batches(

@@ -12,7 +12,9 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django import DjangoCaptureOnCommitCallbacks as RunOnCommit
 from pytest_django import Settings
@@ -126,7 +128,96 @@ def test_a_text_post_is_never_prepared(
     assert publish(alices_post.entries.get(scheduled_at=NOW)) == pipeline.PublishOutcome.PUBLISHED
     assert fake_x.prepare_calls == []
     entry.refresh_from_db()
-    assert entry.media_status == Media.NONE
+    assert entry.media_status == Media.NO_MEDIA
+
+
+def sweep_queries(run_on_commit: Run) -> tuple[sweep.SweepReport, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        report = run_on_commit(sweep.sweep_schedule)
+    return report, [query["sql"] for query in captured.captured_queries]
+
+
+def test_a_text_date_inside_the_lead_is_looked_at_once_and_never_prepared(
+    alices_post: Post, broker: Broker, run_on_commit: Run
+) -> None:
+    _, idle = sweep_queries(run_on_commit)  # nothing in the table
+    inside = [entry_at(alices_post, NOW + timedelta(minutes=11 + n), dispatched_at=NOW) for n in range(30)]
+    beyond = entry_at(alices_post, NOW + timedelta(minutes=61))
+
+    first, looking = sweep_queries(run_on_commit)
+    then, after = sweep_queries(run_on_commit)
+
+    assert first == then == sweep.SweepReport()
+    assert broker.messages("prepare") == []
+    statuses = set(
+        ScheduleEntry.objects.filter(pk__in=[e.pk for e in inside]).values_list("media_status", flat=True)
+    )
+    assert statuses == {Media.NO_MEDIA}
+    assert ScheduleEntry.objects.get(pk=beyond.pk).media_status == Media.NONE
+    # Marking the 30 was the one UPDATE every sweep sends, not one per date; after it, as before.
+    assert len(looking) == len(after) == len(idle)
+
+
+def test_a_text_posts_dates_are_created_with_nothing_to_prepare_and_an_edit_leaves_them_as_they_are(
+    alices_post: Post, broker: Broker, run_on_commit: Run
+) -> None:
+    [entry] = run_on_commit(
+        lambda: services.schedule_post(post=alices_post, when=[NOW + timedelta(minutes=5)])
+    )
+
+    run_on_commit(lambda: services.update_post(post=alices_post, text="Hello again from Alice"))
+
+    entry.refresh_from_db()
+    assert (entry.media_status, entry.dispatch_version) == (Media.NO_MEDIA, 0)
+    assert [m.args for m in broker.messages("publish")] == [(entry.pk, 0)]
+    assert broker.messages("prepare") == []
+
+
+def test_a_date_marked_as_having_no_media_whose_post_is_edited_with_media_is_prepared(
+    alices_post: Post, broker: Broker, run_on_commit: Run, settings: Settings, tmp_path: Path
+) -> None:
+    entry = entry_at(alices_post, NOW + timedelta(minutes=30), dispatched_at=NOW)
+    run_on_commit(sweep.sweep_schedule)
+    settings.MEDIA_ROOT = tmp_path
+    PostMedia.objects.create(
+        post=alices_post, file=SimpleUploadedFile("photo.png", b"\x89PNG\r\n"), content_type="image/png"
+    )
+
+    run_on_commit(lambda: services.update_post(post=alices_post, text="Hello from Alice, with a photo"))
+
+    entry.refresh_from_db()
+    assert (entry.media_status, entry.prepare_at, entry.dispatch_version) == (Media.PREPARING, NOW, 1)
+    assert [m.args for m in broker.messages("prepare")] == [(entry.pk, 1)]
+
+
+def test_a_date_marked_as_having_no_media_is_not_claimed_as_ready_if_its_post_has_media(
+    alices_reel: Post, fake_x: FakeClient, broker: Broker, run_on_commit: Run
+) -> None:
+    entry = entry_at(alices_reel, NOW, dispatched_at=NOW, media_status=Media.NO_MEDIA)
+
+    assert entry.preparation_text == ""
+    assert run_on_commit(lambda: publish(entry)) == pipeline.PublishOutcome.PREPARING
+
+    entry.refresh_from_db()
+    assert (entry.status, entry.media_status) == (Status.PENDING, Media.PREPARING)
+    assert [m.args for m in broker.messages("prepare")] == [(entry.pk, 0)]
+    assert fake_x.publish_calls == []
+
+
+def test_a_reschedule_or_a_retry_of_a_date_marked_as_having_no_media_has_it_looked_at_again(
+    alices_post: Post,
+) -> None:
+    moved = entry_at(alices_post, NOW + timedelta(minutes=20), media_status=Media.NO_MEDIA)
+    failed = entry_at(
+        alices_post, NOW - timedelta(minutes=20), status=Status.FAILED, media_status=Media.NO_MEDIA
+    )
+
+    assert moved.reschedule(when=NOW + timedelta(minutes=40), now=NOW)
+    assert failed.requeue(now=NOW)
+
+    assert set(
+        ScheduleEntry.objects.filter(pk__in=[moved.pk, failed.pk]).values_list("media_status", flat=True)
+    ) == {Media.NONE}
 
 
 # -- one step of preparation -----------------------------------------------------------------------
