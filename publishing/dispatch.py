@@ -189,10 +189,12 @@ def awaits_media(entry: ScheduleEntry, *, dispatch_version: int) -> bool:
 
 
 def publish_when_prepared(entry: ScheduleEntry, *, now: datetime) -> bool:
-    """The media is ready: a date already due gets its publish message now (the one sent for its
-    time found it unprepared); one within the horizon without a message gets it for its time."""
-    if entry.next_attempt_at > now and entry.dispatched_at is not None:
-        return False  # its message is pending and will find the media ready
+    """The media is ready: a date whose message may already have been delivered (it arrives
+    `claim_ahead` before the time, and found the media unprepared) gets its publish message again
+    now; one within the horizon without a message gets it for its time. A second message is
+    harmless: the claim takes the date once."""
+    if entry.next_attempt_at - claim_ahead() > now and entry.dispatched_at is not None:
+        return False  # its message is still to be delivered and will find the media ready
     return dispatch_if_due(entry, now=now)
 
 

@@ -171,7 +171,8 @@ def test_an_expired_access_token_is_refreshed_and_the_post_goes_out(
     post = compose(account, f"Fresh token on {platform}", options=options, media=media)
     processes("worker")
 
-    wait_for(all_settled([post]), timeout=30, what="the publish after refreshing")
+    # TikTok's post is then processed, its status read by follow-up messages 10 s apart.
+    wait_for(all_settled([post]), timeout=60, what="the publish after refreshing")
 
     account.refresh_from_db()
     assert account.access_token != old_token

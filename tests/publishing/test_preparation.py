@@ -294,6 +294,26 @@ def test_media_ready_after_the_time_publishes_at_once(
     assert publish(due) == pipeline.PublishOutcome.PUBLISHED
 
 
+def test_media_ready_after_the_early_publish_message_came_publishes_at_the_time(
+    alices_reel: Post, fake_x: FakeClient, broker: Broker, run_on_commit: Run, settings: Settings
+) -> None:
+    """The publish message arrives `claim_ahead` before the time; media ready after it came (and
+    was refused, unprepared) but before the time gets a message again, or nothing would send it."""
+    settings.SOSOCIAL_CLAIM_AHEAD_MS = 500
+    entry = entry_at(
+        alices_reel,
+        NOW + timedelta(milliseconds=200),
+        media_status=Media.PREPARING,
+        prep_sent_at=NOW,
+        dispatched_at=NOW - timedelta(minutes=5),
+    )
+
+    run_on_commit(lambda: prepare(entry))
+
+    [message] = broker.messages("publish")
+    assert (message.task, message.args) == ("publishing.publish_entry", (entry.pk, 0))
+
+
 def test_at_the_time_of_a_prepared_date_only_the_final_call_is_made(
     alices_reel: Post, fake_x: FakeClient, clock: time_machine.Traveller, run_on_commit: Run
 ) -> None:
