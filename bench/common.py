@@ -211,6 +211,19 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     }
 
 
+def emit_breakdown(lines: list[str], label: str, values: Sequence[float], *, p95: bool = True) -> None:
+    """One line of a lateness breakdown (seconds in, milliseconds out); nothing when empty."""
+    stats = percentiles(values)
+    if not stats:
+        return
+    middle = f" p95={stats['p95'] * 1000:.1f} ms" if p95 else ""
+    emit(
+        lines,
+        f"  {label}: p50={stats['p50'] * 1000:.1f} ms{middle} p99={stats['p99'] * 1000:.1f} ms "
+        f"max={stats['max'] * 1000:.1f} ms (n={len(values)})",
+    )
+
+
 def emit(lines: list[str], line: str) -> None:
     print(line, flush=True)
     lines.append(line)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import common, pipeline
-from bench.rush import production_layout
+from bench.rush import due_within_a_second, production_layout
 from bench.sandbox import Harness, sandbox
 
 PROFILE = "realistic"
@@ -74,19 +74,8 @@ def schedule(posts: list[Any], first_due: datetime) -> tuple[dict[str, datetime]
     """One date per post, spread over one second from `first_due` (as "everyone posts at nine"
     does), sent by one sweep: publish messages for all, and preparation for those with media."""
     from publishing import sweep as safety_net
-    from publishing.models import ScheduleEntry
 
-    due = {post.text: first_due + timedelta(seconds=n / len(posts)) for n, post in enumerate(posts)}
-    now = datetime.now(UTC)
-    entries = ScheduleEntry.objects.bulk_create(
-        [
-            ScheduleEntry(
-                post=post, scheduled_at=due[post.text], next_attempt_at=due[post.text], created_at=now
-            )
-            for post in posts
-        ],
-        batch_size=2000,
-    )
+    due, entries = due_within_a_second(posts, first_due)
     safety_net.sweep_schedule()
     return due, [entry.pk for entry in entries]
 
@@ -213,13 +202,7 @@ def reel_breakdown(lines: list[str], watch: Watch, reels: list[Any], entry_ids: 
         ("due -> task started", to_start),
         ("task started -> media_publish received", in_task),
     ):
-        stats = common.percentiles(values)
-        if stats:
-            common.emit(
-                lines,
-                f"  reels, {label}: p50={stats['p50'] * 1000:.1f} ms p99={stats['p99'] * 1000:.1f} ms "
-                f"max={stats['max'] * 1000:.1f} ms (n={len(values)})",
-            )
+        common.emit_breakdown(lines, f"reels, {label}", values, p95=False)
 
 
 def instagram_duplicates(harness: Harness) -> int:

@@ -105,13 +105,7 @@ def breakdown_lines(lines: list[str], harness: Harness, entry_ids: Sequence[int]
         ("due -> task started (negative: started and claimed ahead)", to_start),
         ("task started -> call received (claim, wait for the time, call)", in_task),
     ):
-        stats = common.percentiles(values)
-        if stats:
-            common.emit(
-                lines,
-                f"  {label}: p50={stats['p50'] * 1000:.1f} ms p95={stats['p95'] * 1000:.1f} ms "
-                f"p99={stats['p99'] * 1000:.1f} ms max={stats['max'] * 1000:.1f} ms (n={len(values)})",
-            )
+        common.emit_breakdown(lines, label, values)
     if late:
         first_due = min(due for _, due, _, _ in late)
         worst = sorted(late, reverse=True)[:8]

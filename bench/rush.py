@@ -63,6 +63,25 @@ def make_posts(harness: Harness, count: int, prefix: str) -> list[Any]:
     )
 
 
+def due_within_a_second(posts: list[Any], first_due: datetime) -> tuple[dict[str, datetime], list[Any]]:
+    """One date per post, spread over the second from `first_due`, as "everyone posts at nine" does:
+    each post's due time by its text, and the entries."""
+    from publishing.models import ScheduleEntry
+
+    due = {post.text: first_due + timedelta(seconds=n / len(posts)) for n, post in enumerate(posts)}
+    now = datetime.now(UTC)
+    entries = ScheduleEntry.objects.bulk_create(
+        [
+            ScheduleEntry(
+                post=post, scheduled_at=due[post.text], next_attempt_at=due[post.text], created_at=now
+            )
+            for post in posts
+        ],
+        batch_size=2000,
+    )
+    return due, entries
+
+
 @contextmanager
 def production_layout(args: argparse.Namespace, env: dict[str, str], publishers: int) -> Iterator[list[int]]:
     """The Procfile's workers: `publishers` publish processes and one background process."""
@@ -97,7 +116,6 @@ def worker_cpu(pids: list[int]) -> float:
 
 def sosocial_rush(args: argparse.Namespace, lines: list[str], publishers: int) -> dict[str, float]:
     from publishing import sweep as safety_net
-    from publishing.models import ScheduleEntry
 
     prefix = f"rush{publishers}"
     label = (
@@ -111,18 +129,7 @@ def sosocial_rush(args: argparse.Namespace, lines: list[str], publishers: int) -
         with production_layout(args, harness.env, publishers) as pids:
             lead = 5 + args.posts * 0.002
             first_due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead + 1)
-            # Spread over one second, as "everyone posts at nine" does.
-            due = {post.text: first_due + timedelta(seconds=n / len(posts)) for n, post in enumerate(posts)}
-            now = datetime.now(UTC)
-            entries = ScheduleEntry.objects.bulk_create(
-                [
-                    ScheduleEntry(
-                        post=post, scheduled_at=due[post.text], next_attempt_at=due[post.text], created_at=now
-                    )
-                    for post in posts
-                ],
-                batch_size=2000,
-            )
+            due, entries = due_within_a_second(posts, first_due)
             report = safety_net.sweep_schedule()
             common.emit(lines, f"{label}: the sweep sent {report.dispatched} messages; all due within 1 s")
             common.freeze_garbage_collector()
