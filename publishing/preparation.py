@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from platforms.base import (
@@ -30,7 +29,7 @@ from platforms.base import (
 )
 from platforms.models import SocialAccount
 from publishing import alerts, dispatch, pipeline
-from publishing.models import PostMedia, PublishAttempt, ScheduleEntry
+from publishing.models import PublishAttempt, ScheduleEntry, post_has_media
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def prepare_entry(*, entry_id: int, dispatch_version: int) -> PrepareOutcome:
     """One step of preparing a waiting date's media: ready, still processing, or refused."""
     entry = (
         ScheduleEntry.objects.select_related("post__account")
-        .annotate(post_has_media=Exists(PostMedia.objects.filter(post=OuterRef("post"))))
+        .annotate(post_has_media=post_has_media())
         .filter(pk=entry_id)
         .first()
     )
